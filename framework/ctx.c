@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The handler context (the only way out of a device) and message delivery,
+ * shared by every executor.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+enum avm_lane avm__lane_of(uint16_t kind)
+{
+	switch (kind) {
+	case AVM_MSG_STOP:
+	case AVM_MSG_RESET:
+		return AVM_LANE_CONTROL;
+	case AVM_MSG_READ:
+	case AVM_MSG_WRITE:
+		return AVM_LANE_ACCESS;
+	default:
+		return AVM_LANE_BACKGROUND;
+	}
+}
+
+static bool is_request(const struct avm_msg *m)
+{
+	return (m->reply && !(m->flags & AVM_MF_ACK)) ||
+	       (m->flags & AVM_MF_REPLY_TO_SRC);
+}
+
+static void count(_Atomic uint64_t *c)
+{
+	/* Single writer (the actor's thread): no locked RMW needed. */
+	atomic_store_explicit(
+		c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+		memory_order_relaxed);
+}
+
+int avm__post(struct avm_actor *dst, struct avm_msg *m, struct avm_actor *from)
+{
+	/* Acquire: a stopper sets STOPPING, then waits a grace period. */
+	if (atomic_load_explicit(&dst->run_state, memory_order_acquire) !=
+	    AVM_ACTOR_RUNNING) {
+		atomic_fetch_add_explicit(&dst->bounced, 1,
+					  memory_order_relaxed);
+		return -ESHUTDOWN;
+	}
+	m->lane = (uint8_t)avm__lane_of(m->kind);
+	return dst->rt->exec->post(dst, m, from);
+}
+
+static void observe_send(struct avm_actor *a, int port, avm_actor_id dst,
+			 const struct avm_msg *m)
+{
+	if (a->rt->exec->on_send)
+		a->rt->exec->on_send(a, port, dst, m);
+}
+
+static int send_common(struct avm_actor *a, int port, avm_actor_id dst,
+		       struct avm_msg *m)
+{
+	struct avm_actor *d;
+	int err;
+
+	m->src = a->id;
+	if (!m->corr)
+		m->corr = ((uint64_t)(a->id + 1) << 48) | ++a->next_corr;
+	observe_send(a, port, dst, m);
+	avm_read_lock();
+	d = avm__actor(a->rt, dst);
+	err = d ? avm__post(d, m, a) : -ENOENT;
+	avm_read_unlock();
+	if (err) {
+		avm_msg_release(m);
+		atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
+	}
+	return err;
+}
+
+void avm__complete(struct avm_actor *a, struct avm_msg *m, uint64_t val,
+		   int err)
+{
+	struct avm_msg done = { .kind = AVM_MSG_DMA_DONE };
+
+	if (m->flags & AVM_MF_REPLY_TO_SRC) {
+		done.corr = m->corr;
+		done.value = val;
+		done.status = err;
+		done.size = m->size;
+		send_common(a, -1, m->src, &done);
+	} else if (m->reply) {
+		avm_slot_complete(m->reply, m->corr, val, err);
+	}
+}
+
+void avm__deliver(struct avm_actor *a, struct avm_msg *m)
+{
+	struct avm_ctx ctx = { .self = a, .cur = m };
+
+	if (m->kind == AVM_MSG_RESET) {
+		if (a->ops->reset)
+			a->ops->reset(a->state, &ctx);
+	} else {
+		a->ops->handle(a->state, m, &ctx);
+	}
+	if (is_request(m) && !ctx.replied)
+		avm__complete(a, m, 0, -EIO);
+	/* Release: a direct read ordered after this write sees its effect. */
+	if (m->flags & AVM_MF_ACK)
+		atomic_store_explicit(&m->reply->acked, m->corr,
+				      memory_order_release);
+	avm_msg_release(m);
+	count(&a->handled);
+}
+
+int avm__actor_init(struct avm_actor *a)
+{
+	struct avm_ctx ctx = { .self = a };
+	int err = 0;
+
+	if (a->ops->init)
+		err = a->ops->init(a->state, a->config, &ctx);
+	a->inited = !err;
+	return err;
+}
+
+void avm__actor_fini(struct avm_actor *a)
+{
+	if (a->inited && a->ops->fini)
+		a->ops->fini(a->state);
+	a->inited = false;
+}
+
+int avm_reply(avm_ctx *ctx, uint64_t value)
+{
+	if (!ctx->cur || ctx->replied || !is_request(ctx->cur))
+		return -EINVAL;
+	ctx->replied = true;
+	avm__complete(ctx->self, ctx->cur, value, 0);
+	return 0;
+}
+
+int avm_reply_error(avm_ctx *ctx, int err)
+{
+	if (!ctx->cur || ctx->replied || !is_request(ctx->cur) || err >= 0)
+		return -EINVAL;
+	ctx->replied = true;
+	avm__complete(ctx->self, ctx->cur, 0, err);
+	return 0;
+}
+
+int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
+{
+	struct avm_actor *a = ctx->self;
+	uint64_t b;
+
+	if (port >= a->ops->n_ports) {
+		avm_msg_release(msg);
+		return -EINVAL;
+	}
+	/* Acquire: a route published by avm_bind() is complete. */
+	b = atomic_load_explicit(&a->ports[port], memory_order_acquire);
+	if (b == AVM_PORT_UNBOUND) {
+		msg->src = a->id;
+		observe_send(a, (int)port, AVM_ACTOR_NONE, msg);
+		avm_msg_release(msg);
+		atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
+		return -ENOTCONN;
+	}
+	msg->arg = (uint32_t)b;
+	return send_common(a, (int)port, (avm_actor_id)(b >> 32), msg);
+}
+
+int avm_send_to(avm_ctx *ctx, avm_actor_id dst, struct avm_msg *msg)
+{
+	return send_common(ctx->self, -1, dst, msg);
+}
+
+int avm_irq_set(avm_ctx *ctx, unsigned port, bool level)
+{
+	struct avm_msg m = { .kind = AVM_MSG_IRQ, .value = level };
+
+	return avm_send(ctx, port, &m);
+}
+
+int avm_continue(avm_ctx *ctx, uint64_t token)
+{
+	struct avm_msg m = { .kind = AVM_MSG_CONTINUE, .value = token };
+
+	return send_common(ctx->self, -1, ctx->self->id, &m);
+}
+
+int avm_timer_arm(avm_ctx *ctx, unsigned id, uint64_t delay_ns,
+		  uint64_t period_ns)
+{
+	if (id >= AVM_MAX_TIMERS)
+		return -EINVAL;
+	return ctx->self->rt->exec->timer_arm(ctx->self, id, delay_ns,
+					      period_ns);
+}
+
+void avm_timer_cancel(avm_ctx *ctx, unsigned id)
+{
+	if (id < AVM_MAX_TIMERS)
+		ctx->self->rt->exec->timer_cancel(ctx->self, id);
+}
+
+int avm_fd_watch(avm_ctx *ctx, unsigned id, int fd, unsigned events)
+{
+	if (id >= AVM_MAX_WATCHES || fd < 0 ||
+	    !(events & (AVM_FD_READ | AVM_FD_WRITE)))
+		return -EINVAL;
+	return ctx->self->rt->exec->fd_watch(ctx->self, id, fd, events);
+}
+
+void avm_fd_unwatch(avm_ctx *ctx, unsigned id)
+{
+	if (id < AVM_MAX_WATCHES)
+		ctx->self->rt->exec->fd_unwatch(ctx->self, id);
+}
+
+void avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value)
+{
+	if (slot >= AVM_MAX_DIRECT)
+		return;
+	/* Release: one aligned 64-bit store, so readers never see a mix. */
+	atomic_store_explicit(&ctx->self->direct[slot], value,
+			      memory_order_release);
+}
+
+uint64_t avm_now(avm_ctx *ctx)
+{
+	return ctx->self->rt->exec->now(ctx->self->rt);
+}
+
+avm_actor_id avm_self(avm_ctx *ctx)
+{
+	return ctx->self->id;
+}
+
+void avm_log(avm_ctx *ctx, int level, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	avm__log(ctx->self->rt, level, ctx->self->name, "%s", line);
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device DMA: guest RAM is read and written directly; a range that lands in
+ * a device's MMIO becomes messages to its owner (possibly the caller itself),
+ * so DMA can never re-enter a device.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void note(struct avm_actor *a, bool write, uint64_t gpa,
+		 const void *buf, size_t len, int status)
+{
+	if (a->rt->exec->on_dma)
+		a->rt->exec->on_dma(a, write, gpa, buf, len, status);
+}
+
+/* The MMIO entry holding all of [gpa, gpa+len), within a read section. */
+static const struct avm_map_entry *mmio_owner(avm_runtime *rt, uint64_t gpa,
+					      size_t len)
+{
+	const struct avm_map_entry *e =
+		avm_addrmap_lookup(&rt->maps, AVM_SPACE_MMIO, gpa);
+
+	if (!e || len - 1 > e->last - gpa)
+		return NULL;
+	return e;
+}
+
+static unsigned chunk_size(uint64_t off, size_t left)
+{
+	unsigned n = 8;
+
+	/* Naturally aligned pieces, as a bus would split the burst. */
+	while (n > 1 && (n > left || (off & (n - 1))))
+		n >>= 1;
+	return n;
+}
+
+static int post_writes(struct avm_actor *a, const struct avm_map_entry *e,
+		       uint64_t gpa, const uint8_t *p, size_t len)
+{
+	uint64_t off = gpa - e->base;
+	int err = 0;
+
+	while (len && !err) {
+		struct avm_msg m = { .kind = AVM_MSG_WRITE, .arg = e->region };
+		unsigned n = chunk_size(off, len);
+
+		memcpy(&m.value, p, n); /* little-endian, as the guest sees it */
+		m.addr = off;
+		m.size = (uint8_t)n;
+		m.src = a->id;
+		m.corr = ((uint64_t)(a->id + 1) << 48) | ++a->next_corr;
+		err = avm__post(e->actor, &m, a);
+		off += n;
+		p += n;
+		len -= n;
+	}
+	return err;
+}
+
+int avm_dma_write(avm_ctx *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	struct avm_actor *a = ctx->self;
+	const struct avm_map_entry *e;
+	void *host;
+	int err;
+
+	if (!len)
+		return 0;
+	if (gpa + (len - 1) < gpa)
+		return -EFAULT;
+	host = avm_ram_ptr(a->rt, gpa, len);
+	if (host) {
+		memcpy(host, buf, len);
+		note(a, true, gpa, buf, len, 0);
+		return 0;
+	}
+	avm_read_lock();
+	e = mmio_owner(a->rt, gpa, len);
+	err = e ? post_writes(a, e, gpa, buf, len) : -EFAULT;
+	avm_read_unlock();
+	note(a, true, gpa, buf, len, err);
+	return err;
+}
+
+static int post_read(struct avm_actor *a, uint64_t gpa, size_t len,
+		     uint64_t *token)
+{
+	const struct avm_map_entry *e;
+	struct avm_msg m = { .kind = AVM_MSG_READ, .size = (uint8_t)len };
+	int err;
+
+	if (len != 1 && len != 2 && len != 4 && len != 8)
+		return -EFAULT;
+	m.flags = AVM_MF_REPLY_TO_SRC;
+	m.src = a->id;
+	m.corr = ((uint64_t)(a->id + 1) << 48) | ++a->next_corr;
+	avm_read_lock();
+	e = mmio_owner(a->rt, gpa, len);
+	if (e) {
+		m.arg = e->region;
+		m.addr = gpa - e->base;
+		err = avm__post(e->actor, &m, a);
+	} else {
+		err = -EFAULT;
+	}
+	avm_read_unlock();
+	if (err)
+		return err;
+	if (token)
+		*token = m.corr;
+	return AVM_DMA_PENDING;
+}
+
+int avm_dma_read(avm_ctx *ctx, uint64_t gpa, void *buf, size_t len,
+		 uint64_t *token)
+{
+	struct avm_actor *a = ctx->self;
+	void *host;
+	int err;
+
+	if (!len)
+		return 0;
+	if (gpa + (len - 1) < gpa)
+		return -EFAULT;
+	host = avm_ram_ptr(a->rt, gpa, len);
+	if (host) {
+		memcpy(buf, host, len);
+		note(a, false, gpa, buf, len, 0);
+		return 0;
+	}
+	err = post_read(a, gpa, len, token);
+	note(a, false, gpa, NULL, len, err);
+	return err;
+}

@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The threaded executor: one server thread per actor, each running a libev
+ * loop for timers and backend fds, and serving a lock-free mailbox. An idle
+ * server polls its mailbox for spin_ns, then sleeps in the loop until an
+ * ev_async wakes it; a producer pays for the wake only when the server sleeps.
+ */
+#include <errno.h>
+#include <ev.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mailbox.h"
+
+#define DEFAULT_DEPTH 1024
+#define DEFAULT_SPIN_NS 20000
+#define BATCH 64
+#define FD_POLL_NS 200000     /* how often a busy server polls its fds */
+#define OUTBOX_RETRY_S 100e-6 /* how soon a sleeping server retries */
+
+struct outbox_node {
+	struct outbox_node *next;
+	avm_actor_id dst;
+	struct avm_msg msg;
+};
+
+struct thr_timer {
+	ev_timer w;
+	struct thr_actor *t;
+	unsigned id;
+	uint64_t due; /* CLOCK_MONOTONIC ns, 0 when disarmed */
+	uint64_t period;
+};
+
+struct thr_watch {
+	ev_io w;
+	struct thr_actor *t;
+	unsigned id;
+};
+
+struct thr_actor {
+	struct avm_actor *a;
+	struct avm_mailbox mb;
+	pthread_t thread;
+	bool joinable;
+	struct ev_loop *loop;
+	ev_async wake;
+	ev_timer retry;
+	struct thr_timer timers[AVM_MAX_TIMERS];
+	struct thr_watch watches[AVM_MAX_WATCHES];
+	unsigned n_watches;
+	uint64_t next_due;
+	sem_t ready;
+	int init_err;
+	bool stopping;
+	struct outbox_node *ob_head, *ob_tail;
+	uint64_t ob_len;
+	int64_t spin_ns;
+	/* Written by the server, read by producers: its own cache line. */
+	_Alignas(AVM_CACHELINE) _Atomic int sleeping;
+};
+
+static struct thr_actor *thr(struct avm_actor *a)
+{
+	return a->exec;
+}
+
+static int thr_init(avm_runtime *rt)
+{
+	(void)rt;
+	return 0;
+}
+
+static void thr_fini(avm_runtime *rt)
+{
+	(void)rt;
+}
+
+static int thr_actor_init(struct avm_actor *a)
+{
+	struct thr_actor *t = aligned_alloc(AVM_CACHELINE, sizeof(*t));
+	unsigned depth = a->spec.mailbox_depth ? a->spec.mailbox_depth :
+						 DEFAULT_DEPTH;
+	int err;
+
+	if (!t)
+		return -ENOMEM;
+	memset(t, 0, sizeof(*t));
+	t->a = a;
+	t->spin_ns = a->spec.spin_ns ? a->spec.spin_ns : DEFAULT_SPIN_NS;
+	err = avm_mailbox_init(&t->mb, depth);
+	if (err)
+		goto undo_alloc;
+	if (sem_init(&t->ready, 0, 0)) {
+		err = -errno;
+		goto undo_mailbox;
+	}
+	a->exec = t;
+	return 0;
+
+undo_mailbox:
+	avm_mailbox_fini(&t->mb);
+undo_alloc:
+	free(t);
+	return err;
+}
+
+static void thr_actor_fini(struct avm_actor *a)
+{
+	struct thr_actor *t = thr(a);
+
+	if (!t)
+		return;
+	sem_destroy(&t->ready);
+	avm_mailbox_fini(&t->mb);
+	free(t);
+	a->exec = NULL;
+}
+
+static void wake(struct thr_actor *t)
+{
+	/* Pairs with the fence in sleep_once(): either we see it asleep, or
+	 * it sees our message before it sleeps. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&t->sleeping, memory_order_relaxed))
+		ev_async_send(t->loop, &t->wake);
+}
+
+static int outbox_add(struct thr_actor *from, avm_actor_id dst,
+		      const struct avm_msg *m)
+{
+	struct outbox_node *n = malloc(sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	n->next = NULL;
+	n->dst = dst;
+	n->msg = *m;
+	if (from->ob_tail)
+		from->ob_tail->next = n;
+	else
+		from->ob_head = n;
+	from->ob_tail = n;
+	if (++from->ob_len > atomic_load(&from->a->outbox_max))
+		atomic_store(&from->a->outbox_max, from->ob_len);
+	return 0;
+}
+
+static int push_blocking(struct thr_actor *t, const struct avm_msg *m)
+{
+	uint64_t deadline =
+		avm_mono_ns() + t->a->rt->cfg.read_deadline_ns;
+
+	/* A VCPU meets back-pressure like a stalled bus, up to a deadline. */
+	while (avm_ring_push(&t->mb.lane[m->lane], m)) {
+		wake(t);
+		if (avm_mono_ns() > deadline)
+			return -ETIMEDOUT;
+		sched_yield();
+	}
+	return 0;
+}
+
+static int thr_post(struct avm_actor *dst, struct avm_msg *m,
+		    struct avm_actor *from)
+{
+	struct thr_actor *t = thr(dst);
+	int err;
+
+	if (from) {
+		struct thr_actor *f = thr(from);
+
+		/* Keep the sender's order: once parked, park everything. */
+		if (f->ob_len || avm_ring_push(&t->mb.lane[m->lane], m))
+			return outbox_add(f, dst->id, m);
+	} else {
+		err = avm_ring_push(&t->mb.lane[m->lane], m);
+		if (err == -EAGAIN)
+			err = push_blocking(t, m);
+		if (err)
+			return err;
+	}
+	wake(t);
+	return 0;
+}
+
+/* Push parked messages in order; stop at the first full mailbox. */
+static void outbox_flush(struct thr_actor *f)
+{
+	while (f->ob_head) {
+		struct outbox_node *n = f->ob_head;
+		struct avm_actor *d = avm__actor(f->a->rt, n->dst);
+		int err;
+
+		avm_read_lock();
+		if (atomic_load_explicit(&d->run_state, memory_order_acquire) !=
+		    AVM_ACTOR_RUNNING) {
+			err = -ESHUTDOWN;
+		} else {
+			err = avm_ring_push(&thr(d)->mb.lane[n->msg.lane],
+					    &n->msg);
+			if (!err)
+				wake(thr(d));
+		}
+		avm_read_unlock();
+		if (err == -EAGAIN)
+			return;
+		if (err) {
+			avm_msg_release(&n->msg);
+			atomic_fetch_add(&f->a->dropped, 1);
+		}
+		f->ob_head = n->next;
+		if (!f->ob_head)
+			f->ob_tail = NULL;
+		f->ob_len--;
+		free(n);
+	}
+}
+
+static bool serve_one(struct thr_actor *t)
+{
+	struct avm_msg m;
+
+	if (!avm_mailbox_pop(&t->mb, &m))
+		return false;
+	if (m.kind == AVM_MSG_STOP)
+		t->stopping = true;
+	else
+		avm__deliver(t->a, &m);
+	return true;
+}
+
+static void recompute_due(struct thr_actor *t)
+{
+	t->next_due = UINT64_MAX;
+	for (unsigned i = 0; i < AVM_MAX_TIMERS; i++)
+		if (t->timers[i].due && t->timers[i].due < t->next_due)
+			t->next_due = t->timers[i].due;
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct thr_timer *tt = (struct thr_timer *)w;
+	struct avm_msg m = { .kind = AVM_MSG_TIMER, .arg = tt->id };
+
+	(void)loop;
+	(void)revents;
+	m.src = tt->t->a->id;
+	tt->due = tt->period ? avm_mono_ns() + tt->period : 0;
+	recompute_due(tt->t);
+	if (!tt->t->stopping)
+		avm__deliver(tt->t->a, &m);
+}
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct thr_watch *tw = (struct thr_watch *)w;
+	struct avm_msg m = { .kind = AVM_MSG_FD, .arg = tw->id };
+
+	(void)loop;
+	m.src = tw->t->a->id;
+	m.value = ((revents & EV_READ) ? AVM_FD_READ : 0) |
+		  ((revents & EV_WRITE) ? AVM_FD_WRITE : 0);
+	if (!tw->t->stopping)
+		avm__deliver(tw->t->a, &m);
+}
+
+static void nop_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+}
+
+static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+}
+
+static int thr_timer_arm(struct avm_actor *a, unsigned id, uint64_t delay,
+			 uint64_t period)
+{
+	struct thr_actor *t = thr(a);
+	struct thr_timer *tt = &t->timers[id];
+
+	ev_timer_stop(t->loop, &tt->w);
+	/* libev counts from its cached "now": refresh it for exact delays. */
+	ev_now_update(t->loop);
+	ev_timer_set(&tt->w, (double)delay / 1e9, (double)period / 1e9);
+	ev_timer_start(t->loop, &tt->w);
+	tt->due = avm_mono_ns() + delay;
+	tt->period = period;
+	recompute_due(t);
+	return 0;
+}
+
+static void thr_timer_cancel(struct avm_actor *a, unsigned id)
+{
+	struct thr_actor *t = thr(a);
+
+	ev_timer_stop(t->loop, &t->timers[id].w);
+	t->timers[id].due = 0;
+	recompute_due(t);
+}
+
+static int thr_fd_watch(struct avm_actor *a, unsigned id, int fd,
+			unsigned events)
+{
+	struct thr_actor *t = thr(a);
+	struct thr_watch *tw = &t->watches[id];
+	int ev = ((events & AVM_FD_READ) ? EV_READ : 0) |
+		 ((events & AVM_FD_WRITE) ? EV_WRITE : 0);
+
+	if (ev_is_active(&tw->w))
+		ev_io_stop(t->loop, &tw->w);
+	else
+		t->n_watches++;
+	ev_io_set(&tw->w, fd, ev);
+	ev_io_start(t->loop, &tw->w);
+	return 0;
+}
+
+static void thr_fd_unwatch(struct avm_actor *a, unsigned id)
+{
+	struct thr_actor *t = thr(a);
+
+	if (!ev_is_active(&t->watches[id].w))
+		return;
+	ev_io_stop(t->loop, &t->watches[id].w);
+	t->n_watches--;
+}
+
+static uint64_t thr_now(avm_runtime *rt)
+{
+	(void)rt;
+	return avm_mono_ns();
+}
+
+static int thr_wait_reply(avm_accessor *acc, struct avm_reply_slot *slot,
+			  uint64_t corr, uint64_t deadline, uint64_t *val)
+{
+	return avm_slot_wait(slot, corr, acc->rt->cfg.reply_spin_ns, deadline,
+			     val);
+}
+
+static void apply_placement(struct thr_actor *t)
+{
+	const struct avm_actor_spec *s = &t->a->spec;
+	struct sched_param sp = { .sched_priority = s->rt_priority };
+	int err;
+
+	if (s->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(s->cpu, &set);
+		err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		if (err)
+			avm__log(t->a->rt, AVM_LOG_WARN, t->a->name,
+				 "cannot pin to CPU %d (%s); running unpinned",
+				 s->cpu, strerror(err));
+	}
+	if (s->rt_priority > 0) {
+		err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+		if (err)
+			avm__log(t->a->rt, AVM_LOG_WARN, t->a->name,
+				 "SCHED_FIFO priority %d refused (%s); "
+				 "running with normal priority (needs "
+				 "CAP_SYS_NICE or an rtprio limit)",
+				 s->rt_priority, strerror(err));
+	}
+}
+
+static int loop_init(struct thr_actor *t)
+{
+	t->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+	if (!t->loop)
+		return -ENOMEM;
+	ev_async_init(&t->wake, nop_cb);
+	ev_async_start(t->loop, &t->wake);
+	ev_timer_init(&t->retry, retry_cb, OUTBOX_RETRY_S, 0.);
+	for (unsigned i = 0; i < AVM_MAX_TIMERS; i++) {
+		ev_timer_init(&t->timers[i].w, timer_cb, 0., 0.);
+		t->timers[i].t = t;
+		t->timers[i].id = i;
+	}
+	for (unsigned i = 0; i < AVM_MAX_WATCHES; i++) {
+		ev_io_init(&t->watches[i].w, io_cb, -1, EV_READ);
+		t->watches[i].t = t;
+		t->watches[i].id = i;
+	}
+	t->next_due = UINT64_MAX;
+	return 0;
+}
+
+static void sleep_once(struct thr_actor *t)
+{
+	atomic_store_explicit(&t->sleeping, 1, memory_order_relaxed);
+	/* Pairs with the fence in wake(): see the doc comment there. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (avm_mailbox_empty(&t->mb)) {
+		if (t->ob_len)
+			ev_timer_start(t->loop, &t->retry);
+		ev_run(t->loop, EVRUN_ONCE);
+		ev_timer_stop(t->loop, &t->retry);
+	}
+	atomic_store_explicit(&t->sleeping, 0, memory_order_relaxed);
+}
+
+/* Serve timers and fds without blocking, when they may have work. */
+static void poll_loop(struct thr_actor *t, uint64_t now, uint64_t *last_poll)
+{
+	if (now >= t->next_due ||
+	    (t->n_watches && now - *last_poll > FD_POLL_NS)) {
+		ev_run(t->loop, EVRUN_NOWAIT);
+		*last_poll = now;
+	}
+}
+
+static void serve(struct thr_actor *t)
+{
+	uint64_t now = avm_mono_ns(), idle_since = now, last_poll = now;
+
+	while (!t->stopping) {
+		unsigned n = 0;
+
+		while (n < BATCH && serve_one(t))
+			n++;
+		if (t->ob_len)
+			outbox_flush(t);
+		now = avm_mono_ns();
+		poll_loop(t, now, &last_poll);
+		if (n) {
+			idle_since = now;
+		} else if (t->spin_ns >= 0 &&
+			   now - idle_since >= (uint64_t)t->spin_ns) {
+			sleep_once(t);
+			idle_since = last_poll = avm_mono_ns();
+		} else {
+			avm_cpu_relax();
+		}
+	}
+}
+
+/* After STOP: handle what was queued before, deliver parked sends. */
+static void drain(struct thr_actor *t)
+{
+	while (serve_one(t))
+		;
+	while (t->ob_len) {
+		outbox_flush(t);
+		if (t->ob_len)
+			sched_yield();
+	}
+}
+
+/* init failed: no handler may run, but nobody may be left waiting. */
+static void bounce_all(struct thr_actor *t)
+{
+	struct avm_msg m;
+
+	atomic_store(&t->a->run_state, AVM_ACTOR_STOPPING);
+	avm_grace_period();
+	while (avm_mailbox_pop(&t->mb, &m)) {
+		avm__complete(t->a, &m, 0, -ESHUTDOWN);
+		if (m.flags & AVM_MF_ACK)
+			atomic_store(&m.reply->acked, m.corr);
+		avm_msg_release(&m);
+	}
+	atomic_store(&t->a->run_state, AVM_ACTOR_STOPPED);
+}
+
+static void *actor_main(void *arg)
+{
+	struct thr_actor *t = arg;
+
+	apply_placement(t);
+	avm_reader_register();
+	t->init_err = loop_init(t);
+	if (!t->init_err) {
+		atomic_store(&t->a->run_state, AVM_ACTOR_RUNNING);
+		t->init_err = avm__actor_init(t->a);
+		if (t->init_err)
+			bounce_all(t);
+	}
+	sem_post(&t->ready);
+	if (!t->init_err) {
+		serve(t);
+		drain(t);
+		avm__actor_fini(t->a);
+	}
+	if (t->loop)
+		ev_loop_destroy(t->loop);
+	t->loop = NULL;
+	avm_reader_unregister();
+	return NULL;
+}
+
+static int start_one(struct thr_actor *t)
+{
+	int err = pthread_create(&t->thread, NULL, actor_main, t);
+
+	if (err)
+		return -err;
+	t->joinable = true;
+	while (sem_wait(&t->ready) && errno == EINTR)
+		;
+	if (t->init_err) {
+		pthread_join(t->thread, NULL);
+		t->joinable = false;
+		avm__log(t->a->rt, AVM_LOG_ERROR, t->a->name,
+			 "init failed: %s", strerror(-t->init_err));
+	}
+	return t->init_err;
+}
+
+static int thr_start(avm_runtime *rt)
+{
+	for (unsigned i = 0; i < rt->n_actors; i++) {
+		int err = start_one(thr(rt->actors[i]));
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void thr_stop_actor(struct avm_actor *a)
+{
+	struct thr_actor *t = thr(a);
+	struct avm_msg m = { .kind = AVM_MSG_STOP, .lane = AVM_LANE_CONTROL };
+
+	if (!t->joinable)
+		return;
+	while (avm_ring_push(&t->mb.lane[AVM_LANE_CONTROL], &m))
+		sched_yield();
+	/* Unconditional: the server may be asleep with no fence to see. */
+	ev_async_send(t->loop, &t->wake);
+	pthread_join(t->thread, NULL);
+	t->joinable = false;
+}
+
+const struct avm_exec_ops avm_exec_threaded = {
+	.name = "threaded",
+	.init = thr_init,
+	.fini = thr_fini,
+	.actor_init = thr_actor_init,
+	.actor_fini = thr_actor_fini,
+	.start = thr_start,
+	.stop_actor = thr_stop_actor,
+	.post = thr_post,
+	.wait_reply = thr_wait_reply,
+	.timer_arm = thr_timer_arm,
+	.timer_cancel = thr_timer_cancel,
+	.fd_watch = thr_fd_watch,
+	.fd_unwatch = thr_fd_unwatch,
+	.now = thr_now,
+};

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: actorvm device API
+ *
+ * A device model is a const &struct avm_device_ops table plus a state struct
+ * of ops->state_size bytes that the framework allocates and owns. The model is
+ * a state machine: ops->handle(state, msg, ctx) is called for each message in
+ * the actor's mailbox, one at a time, always on the same thread for a given
+ * instance (the executor decides which thread). The &avm_ctx passed to every
+ * callback is the only way out: reply, send, raise an IRQ, DMA, arm a timer,
+ * watch a file descriptor, publish a direct register, post a continuation.
+ *
+ * Threading contract: every callback of one instance runs on one thread at a
+ * time and never concurrently with itself. Callbacks must not block; long work
+ * is cut into chunks with avm_continue().
+ *
+ * Errors: every function that can fail returns 0 or a negative errno value.
+ */
+#ifndef ACTORVM_ACTOR_H
+#define ACTORVM_ACTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** typedef avm_actor_id - index of an actor in its runtime. */
+typedef uint32_t avm_actor_id;
+
+/** AVM_ACTOR_NONE - "no actor": an unbound port, or a sender outside the VM. */
+#define AVM_ACTOR_NONE UINT32_MAX
+
+/** AVM_MAX_TIMERS - timers per actor instance (ids 0 .. AVM_MAX_TIMERS-1). */
+#define AVM_MAX_TIMERS 8
+/** AVM_MAX_WATCHES - file-descriptor watches per actor instance. */
+#define AVM_MAX_WATCHES 4
+/** AVM_MAX_DIRECT - direct (side-effect-free) register slots per actor. */
+#define AVM_MAX_DIRECT 16
+/** AVM_MSG_INLINE - payload bytes carried inside the envelope. */
+#define AVM_MSG_INLINE 32
+/** AVM_MSG_MAX_PAYLOAD - largest payload a message may carry (a jumbo frame). */
+#define AVM_MSG_MAX_PAYLOAD 16384
+
+/**
+ * enum avm_space - which address space a region lives in.
+ * @AVM_SPACE_MMIO: guest-physical memory-mapped I/O.
+ * @AVM_SPACE_PIO:  x86 port I/O (16-bit port numbers).
+ */
+enum avm_space { AVM_SPACE_MMIO = 0, AVM_SPACE_PIO = 1, AVM_SPACE_COUNT };
+
+/**
+ * enum avm_msg_kind - what a message means.
+ * @AVM_MSG_READ: read @size bytes at offset @addr of region @arg; the handler
+ *   must answer with avm_reply() (an unanswered read is answered -EIO).
+ * @AVM_MSG_WRITE: posted write of @value (@size bytes) at offset @addr of
+ *   region @arg. No reply.
+ * @AVM_MSG_IRQ: an interrupt line changed: line @arg, level @value (0 or 1).
+ * @AVM_MSG_DMA_DONE: completion of a deferred avm_dma_read(): @corr is the
+ *   token it returned, @value the data, @status its result.
+ * @AVM_MSG_FRAME: a network frame in the payload.
+ * @AVM_MSG_CHAR: character data in the payload.
+ * @AVM_MSG_TIMER: timer @arg expired.
+ * @AVM_MSG_FD: watched descriptor @arg is ready; @value holds AVM_FD_* bits.
+ * @AVM_MSG_CONTINUE: a continuation posted by the actor itself; @value is the
+ *   token given to avm_continue().
+ * @AVM_MSG_RESET: control: the framework calls ops->reset, not ops->handle.
+ * @AVM_MSG_STOP: control: handled by the framework, never seen by a device.
+ * @AVM_MSG_USER: first kind free for device-specific messages.
+ */
+enum avm_msg_kind {
+	AVM_MSG_NONE = 0,
+	AVM_MSG_READ,
+	AVM_MSG_WRITE,
+	AVM_MSG_IRQ,
+	AVM_MSG_DMA_DONE,
+	AVM_MSG_FRAME,
+	AVM_MSG_CHAR,
+	AVM_MSG_TIMER,
+	AVM_MSG_FD,
+	AVM_MSG_CONTINUE,
+	AVM_MSG_RESET,
+	AVM_MSG_STOP,
+	AVM_MSG_USER = 0x100,
+};
+
+/**
+ * enum avm_lane - mailbox lanes, served in this order.
+ * @AVM_LANE_CONTROL: stop and reset.
+ * @AVM_LANE_ACCESS: guest accesses (VCPU reads and writes).
+ * @AVM_LANE_BACKGROUND: everything else (IRQs, DMA, frames, timers,
+ *   continuations).
+ */
+enum avm_lane {
+	AVM_LANE_CONTROL = 0,
+	AVM_LANE_ACCESS,
+	AVM_LANE_BACKGROUND,
+	AVM_LANE_COUNT
+};
+
+/** AVM_FD_READ, AVM_FD_WRITE - readiness bits for avm_fd_watch(). */
+#define AVM_FD_READ 0x1
+#define AVM_FD_WRITE 0x2
+
+struct avm_reply_slot;
+
+/**
+ * struct avm_msg - the fixed-size in-process envelope.
+ * @kind: an &enum avm_msg_kind value.
+ * @lane: set by the framework from @kind.
+ * @size: access size in bytes (1, 2, 4 or 8) for READ and WRITE.
+ * @status: result carried by DMA_DONE (0 or negative errno).
+ * @arg: region index (READ/WRITE), line (IRQ), timer or watch id, or, for a
+ *   message sent through a port, the binding's argument.
+ * @src: sending actor, or %AVM_ACTOR_NONE for a VCPU/accessor or the harness.
+ * @corr: correlation id linking a request to its reply.
+ * @addr: offset inside the region (READ/WRITE), or free for devices.
+ * @value: written value, IRQ level, token.
+ * @t_post: executor clock (ns) when the message was posted.
+ * @len: payload length in bytes.
+ * @ext: payload storage when @len > %AVM_MSG_INLINE (owned by the message).
+ * @data: inline payload, or device-defined bytes.
+ * @reply: where a synchronous reply goes (framework-internal).
+ *
+ * Payloads are set with avm_msg_set_payload() and read with avm_msg_payload().
+ * The framework frees an external payload after the message was handled.
+ */
+struct avm_msg {
+	uint16_t kind;
+	uint8_t lane;
+	uint8_t size;
+	int32_t status;
+	uint32_t arg;
+	avm_actor_id src;
+	uint64_t corr;
+	uint64_t addr;
+	uint64_t value;
+	uint64_t t_post;
+	uint32_t len;
+	uint32_t flags;
+	void *ext;
+	struct avm_reply_slot *reply;
+	uint8_t data[AVM_MSG_INLINE];
+};
+
+/**
+ * struct avm_direct_reg - a side-effect-free register read without a message.
+ * @offset: offset inside the region.
+ * @size: access size it answers (an access of another size goes to the actor).
+ * @slot: index in the actor's direct table (0 .. %AVM_MAX_DIRECT-1).
+ */
+struct avm_direct_reg {
+	uint64_t offset;
+	uint8_t size;
+	uint8_t slot;
+};
+
+/**
+ * struct avm_region_desc - an address range a device decodes.
+ * @name: for traces and error messages.
+ * @space: MMIO or PIO.
+ * @size: length in bytes; where it is mapped is the runtime's business.
+ * @direct: registers published with avm_direct_set() (may be NULL).
+ * @n_direct: entries in @direct.
+ */
+struct avm_region_desc {
+	const char *name;
+	enum avm_space space;
+	uint64_t size;
+	const struct avm_direct_reg *direct;
+	unsigned n_direct;
+};
+
+typedef struct avm_ctx avm_ctx;
+
+/**
+ * struct avm_device_ops - a device type.
+ * @type: type name ("e1000", "uart16550", ...).
+ * @doc: one line for `actorvm list`.
+ * @state_size: bytes of instance state; the framework zeroes and owns it.
+ * @regions: the regions the device decodes; mapped by index.
+ * @n_regions: entries in @regions.
+ * @ports: names of the device's outgoing ports ("irq", "net", "dma"...).
+ * @n_ports: entries in @ports.
+ * @init: set up @state from @config (may be NULL for defaults); may arm
+ *   timers, watch fds and publish direct registers. Returns 0 or -errno.
+ * @handle: handle one message. Required.
+ * @reset: return to power-on state (may be NULL: then fini+init semantics
+ *   are not emulated and RESET is ignored).
+ * @fini: release what init acquired (may be NULL). No ctx: nothing may be sent.
+ */
+struct avm_device_ops {
+	const char *type;
+	const char *doc;
+	size_t state_size;
+	const struct avm_region_desc *regions;
+	unsigned n_regions;
+	const char *const *ports;
+	unsigned n_ports;
+	int (*init)(void *state, const void *config, avm_ctx *ctx);
+	void (*handle)(void *state, const struct avm_msg *msg, avm_ctx *ctx);
+	void (*reset)(void *state, avm_ctx *ctx);
+	void (*fini)(void *state);
+};
+
+/* --- Messages ------------------------------------------------------------ */
+
+/**
+ * avm_msg_set_payload() - copy @len bytes of @data into @msg.
+ *
+ * Up to %AVM_MSG_INLINE bytes live in the envelope; more are copied to the
+ * heap and owned by the message. Returns 0, -EINVAL if @len exceeds
+ * %AVM_MSG_MAX_PAYLOAD, -ENOMEM.
+ */
+int avm_msg_set_payload(struct avm_msg *msg, const void *data, size_t len);
+
+/** avm_msg_payload() - the payload bytes of @msg; *@len gets its length. */
+const void *avm_msg_payload(const struct avm_msg *msg, size_t *len);
+
+/** avm_msg_release() - free an external payload (for messages never sent). */
+void avm_msg_release(struct avm_msg *msg);
+
+/* --- The context: the only way out of a handler --------------------------- */
+
+/**
+ * avm_reply() - answer the READ being handled with @value.
+ * Returns -EINVAL if the current message is not a request or was answered.
+ */
+int avm_reply(avm_ctx *ctx, uint64_t value);
+
+/** avm_reply_error() - answer the current request with error @err (< 0). */
+int avm_reply_error(avm_ctx *ctx, int err);
+
+/**
+ * avm_send() - send @msg through outgoing port @port.
+ *
+ * @msg->arg is replaced by the binding's argument (the line or pin number at
+ * the destination). A message to an unbound port is dropped and counted
+ * (returns -ENOTCONN). The send never blocks: if the destination mailbox is
+ * full the message waits in the sender's outbox, in order.
+ */
+int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg);
+
+/** avm_send_to() - send @msg to actor @dst directly (arg kept as is). */
+int avm_send_to(avm_ctx *ctx, avm_actor_id dst, struct avm_msg *msg);
+
+/**
+ * avm_irq_set() - send an IRQ message with @level through @port.
+ *
+ * Devices keep their own line level and call this only when it changes.
+ */
+int avm_irq_set(avm_ctx *ctx, unsigned port, bool level);
+
+/**
+ * avm_dma_read() - read guest memory at @gpa into @buf.
+ *
+ * Returns 0 when the range is guest RAM. When it is a device's MMIO (another
+ * actor's or this one's own), @len must be 1, 2, 4 or 8: a READ request goes
+ * to the owner, the function returns %AVM_DMA_PENDING and writes a token to
+ * *@token; the answer arrives later as an %AVM_MSG_DMA_DONE with that token in
+ * @corr. Anything else is -EFAULT and no host memory outside RAM is touched.
+ */
+int avm_dma_read(avm_ctx *ctx, uint64_t gpa, void *buf, size_t len,
+		 uint64_t *token);
+
+/** AVM_DMA_PENDING - avm_dma_read() was turned into a message. */
+#define AVM_DMA_PENDING 1
+
+/**
+ * avm_dma_write() - write @len bytes from @buf to guest memory at @gpa.
+ *
+ * RAM is written at once. A range inside one device's MMIO region becomes
+ * posted WRITE messages (8 bytes at most each) to its owner, including this
+ * actor itself, which handles them later like any other message. Anything
+ * else (unmapped, straddling) is -EFAULT with nothing written.
+ */
+int avm_dma_write(avm_ctx *ctx, uint64_t gpa, const void *buf, size_t len);
+
+/**
+ * avm_timer_arm() - fire timer @id after @delay_ns, then every @period_ns
+ * (0: once). Re-arming an armed timer moves it. The expiry arrives as an
+ * %AVM_MSG_TIMER message with @arg = @id.
+ */
+int avm_timer_arm(avm_ctx *ctx, unsigned id, uint64_t delay_ns,
+		  uint64_t period_ns);
+
+/** avm_timer_cancel() - disarm timer @id; a no-op if it is not armed. */
+void avm_timer_cancel(avm_ctx *ctx, unsigned id);
+
+/**
+ * avm_fd_watch() - deliver %AVM_MSG_FD messages with @arg = @id while @fd is
+ * ready for @events (AVM_FD_READ | AVM_FD_WRITE). The actor owns @fd.
+ */
+int avm_fd_watch(avm_ctx *ctx, unsigned id, int fd, unsigned events);
+
+/** avm_fd_unwatch() - stop watching descriptor @id. */
+void avm_fd_unwatch(avm_ctx *ctx, unsigned id);
+
+/**
+ * avm_direct_set() - publish @value in direct slot @slot.
+ *
+ * VCPUs read it without a message; a reader sees either the old or the new
+ * 64-bit value, never a mix.
+ */
+void avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value);
+
+/**
+ * avm_continue() - post a continuation to this actor's background lane.
+ *
+ * Guest accesses queued meanwhile are served before it, so a long job cut
+ * into continuations never makes a VCPU wait for more than one chunk.
+ */
+int avm_continue(avm_ctx *ctx, uint64_t token);
+
+/** avm_now() - the executor's clock in ns (virtual in the deterministic one). */
+uint64_t avm_now(avm_ctx *ctx);
+
+/** avm_self() - the id of the actor being run. */
+avm_actor_id avm_self(avm_ctx *ctx);
+
+/** avm_log() - log a line attributed to the current actor. */
+void avm_log(avm_ctx *ctx, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** Log levels for avm_log() and the runtime's log callback. */
+enum avm_log_level { AVM_LOG_ERROR = 0, AVM_LOG_WARN, AVM_LOG_INFO, AVM_LOG_DEBUG };
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ACTORVM_ACTOR_H */

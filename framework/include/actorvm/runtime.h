@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: actorvm runtime API
+ *
+ * A runtime holds a VM's actors, its guest RAM and its address maps, and runs
+ * them with one executor:
+ *
+ * - %AVM_EXEC_THREADED: one server thread per actor, each with a libev loop
+ *   and a lock-free mailbox (production).
+ * - %AVM_EXEC_BIGLOCK: handlers run inline on the calling thread under one
+ *   global mutex; timers and fds on one iothread under the same mutex (the
+ *   QEMU-style baseline).
+ * - %AVM_EXEC_DETERMINISTIC: one thread, a virtual clock, seeded delivery
+ *   order among independent senders (tests and replay).
+ *
+ * Set-up (actors, bindings, RAM) happens before avm_runtime_start(); address
+ * maps may change at any time. Guest accesses come from &avm_accessor
+ * handles, one per VCPU thread.
+ *
+ * Errors: 0 or a negative errno value everywhere.
+ */
+#ifndef ACTORVM_RUNTIME_H
+#define ACTORVM_RUNTIME_H
+
+#include <actorvm/actor.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct avm_runtime avm_runtime;
+typedef struct avm_accessor avm_accessor;
+
+/** enum avm_exec_kind - which executor runs the actors. */
+enum avm_exec_kind {
+	AVM_EXEC_THREADED = 0,
+	AVM_EXEC_BIGLOCK,
+	AVM_EXEC_DETERMINISTIC,
+};
+
+/**
+ * typedef avm_log_fn - where log lines go.
+ * Called from any thread; must be thread-safe. @actor is NULL for the runtime.
+ */
+typedef void (*avm_log_fn)(void *arg, int level, const char *actor,
+			   const char *line);
+
+/**
+ * struct avm_runtime_config - runtime-wide settings. Zero means default.
+ * @exec: the executor.
+ * @seed: delivery-order seed of the deterministic executor.
+ * @mlock: mlockall() at start (a warning, not a failure, if refused).
+ * @read_deadline_ns: how long a synchronous request may wait (default 1 s).
+ * @reply_spin_ns: how long a caller polls for a reply before sleeping
+ *   (default 20 us; negative: never sleep).
+ * @max_actors: capacity of the actor table (default 64).
+ * @log: log sink (default: stderr); @log_arg is passed to it.
+ * @log_level: lines above this level are dropped (default AVM_LOG_INFO).
+ */
+struct avm_runtime_config {
+	enum avm_exec_kind exec;
+	uint64_t seed;
+	bool mlock;
+	uint64_t read_deadline_ns;
+	int64_t reply_spin_ns;
+	unsigned max_actors;
+	avm_log_fn log;
+	void *log_arg;
+	int log_level;
+};
+
+/**
+ * struct avm_actor_spec - one actor to create.
+ * @ops: its device type.
+ * @name: unique instance name.
+ * @config: device configuration, read by ops->init only (may be NULL).
+ * @rt_priority: 1..99 runs the server thread SCHED_FIFO at that priority;
+ *   0 keeps normal scheduling. Refused privileges give a warning.
+ * @cpu: CPU to pin the server thread to; -1 for none.
+ * @spin_ns: how long the server thread polls an empty mailbox before it
+ *   sleeps (0: default 20 us; negative: never sleep).
+ * @mailbox_depth: slots per lane (rounded up to a power of two; default 1024).
+ */
+struct avm_actor_spec {
+	const struct avm_device_ops *ops;
+	const char *name;
+	const void *config;
+	int rt_priority;
+	int cpu;
+	int64_t spin_ns;
+	unsigned mailbox_depth;
+};
+
+/**
+ * struct avm_actor_stats - counters of one actor, readable while it runs.
+ * @handled: messages handled.
+ * @outbox_max: most messages ever parked in the outbox (full destinations).
+ * @dropped: messages sent through unbound ports.
+ * @bounced: requests answered -ESHUTDOWN because the actor was stopping.
+ */
+struct avm_actor_stats {
+	uint64_t handled;
+	uint64_t outbox_max;
+	uint64_t dropped;
+	uint64_t bounced;
+};
+
+/**
+ * avm_runtime_new() - create an empty runtime.
+ * @cfg: settings (NULL for all defaults).
+ * @out: the new runtime.
+ */
+int avm_runtime_new(const struct avm_runtime_config *cfg, avm_runtime **out);
+
+/**
+ * avm_runtime_free() - stop (if running) and destroy a runtime and all its
+ * actors. Accessors must have been freed first.
+ */
+void avm_runtime_free(avm_runtime *rt);
+
+/** avm_runtime_exec() - which executor @rt uses. */
+enum avm_exec_kind avm_runtime_exec(const avm_runtime *rt);
+
+/**
+ * avm_actor_create() - add an actor. Only before avm_runtime_start().
+ *
+ * Create actors in dependency order (an actor's port can only be bound to an
+ * actor that exists): avm_runtime_stop() stops them in reverse.
+ */
+int avm_actor_create(avm_runtime *rt, const struct avm_actor_spec *spec,
+		     avm_actor_id *out);
+
+/** avm_actor_find() - look an actor up by name; -ENOENT if absent. */
+int avm_actor_find(avm_runtime *rt, const char *name, avm_actor_id *out);
+
+/** avm_actor_name() - an actor's name (NULL for a bad id). */
+const char *avm_actor_name(avm_runtime *rt, avm_actor_id id);
+
+/**
+ * avm_actor_state() - the device state of actor @id, for inspection by tests
+ * of the deterministic executor only (NULL elsewhere: only the actor's own
+ * thread may touch it).
+ */
+void *avm_actor_state(avm_runtime *rt, avm_actor_id id);
+
+/** avm_actor_stats() - snapshot of an actor's counters. */
+int avm_actor_stats(avm_runtime *rt, avm_actor_id id,
+		    struct avm_actor_stats *out);
+
+/**
+ * avm_bind() - connect port @port (by name) of actor @src to actor @dst;
+ * messages sent through it carry @arg (e.g. the IRQ line at @dst).
+ * May be called while running (e.g. to publish a new IRQ route).
+ */
+int avm_bind(avm_runtime *rt, avm_actor_id src, const char *port,
+	     avm_actor_id dst, uint32_t arg);
+
+/**
+ * avm_map() - make region @region of actor @id decode [@base, @base+size).
+ *
+ * Lock-free for readers: a new map is published and the old one is freed
+ * after every reader has left it. -EEXIST if the region is already mapped,
+ * -EBUSY if the range overlaps another mapping or RAM, -ERANGE on overflow.
+ */
+int avm_map(avm_runtime *rt, avm_actor_id id, unsigned region, uint64_t base);
+
+/** avm_unmap() - stop decoding region @region of actor @id. */
+int avm_unmap(avm_runtime *rt, avm_actor_id id, unsigned region);
+
+/**
+ * avm_ram_add() - add guest RAM at [@gpa, @gpa+@size); before start only.
+ * The runtime allocates it (page-aligned, zeroed) and returns its host
+ * address in *@host (may be NULL). -EBUSY on overlap.
+ */
+int avm_ram_add(avm_runtime *rt, uint64_t gpa, uint64_t size, void **host);
+
+/**
+ * avm_ram_ptr() - host address of guest RAM [@gpa, @gpa+@len), or NULL if
+ * the range is not entirely inside one RAM block.
+ */
+void *avm_ram_ptr(avm_runtime *rt, uint64_t gpa, uint64_t len);
+
+/**
+ * avm_runtime_start() - start every actor (init, then the server threads),
+ * and return once all have reported ready. On an init failure, the actors
+ * already started are stopped again and the error is returned.
+ */
+int avm_runtime_start(avm_runtime *rt);
+
+/**
+ * avm_runtime_stop() - stop actors in reverse creation order. Each stops
+ * taking new messages (senders get -ESHUTDOWN), handles what its mailbox
+ * already holds, then calls fini. Nothing is lost and nobody waits forever.
+ */
+void avm_runtime_stop(avm_runtime *rt);
+
+/** avm_actor_reset() - post a RESET on the control lane of actor @id. */
+int avm_actor_reset(avm_runtime *rt, avm_actor_id id);
+
+/* --- Accessors: VCPU threads and other callers outside the actors -------- */
+
+/**
+ * avm_accessor_new() - create an access handle for the calling thread.
+ *
+ * An accessor is the identity of one sender (a VCPU): its posted writes and
+ * later reads reach each actor in order. Use it from one thread at a time;
+ * the thread that creates it is registered for lock-free map lookups and must
+ * also free it.
+ */
+int avm_accessor_new(avm_runtime *rt, const char *name, avm_accessor **out);
+
+/** avm_accessor_free() - release an accessor (on the thread that made it). */
+void avm_accessor_free(avm_accessor *acc);
+
+/**
+ * avm_read() - a guest read of @size bytes at @addr in @space.
+ *
+ * A direct register is read from its published value; anything else is a
+ * synchronous request to the owning actor. -ENXIO if nothing decodes @addr,
+ * -ETIMEDOUT past the deadline, -ESHUTDOWN if the owner is stopped.
+ */
+int avm_read(avm_accessor *acc, enum avm_space space, uint64_t addr,
+	     unsigned size, uint64_t *val);
+
+/** avm_write() - a posted guest write; returns once it is queued. */
+int avm_write(avm_accessor *acc, enum avm_space space, uint64_t addr,
+	      unsigned size, uint64_t val);
+
+/**
+ * avm_request() - send @msg to actor @dst and wait for the reply value.
+ * @msg->kind must be %AVM_MSG_READ or a device kind the actor answers.
+ */
+int avm_request(avm_accessor *acc, avm_actor_id dst, struct avm_msg *msg,
+		uint64_t *val);
+
+/** avm_post() - send @msg to actor @dst without waiting. */
+int avm_post(avm_accessor *acc, avm_actor_id dst, struct avm_msg *msg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ACTORVM_RUNTIME_H */

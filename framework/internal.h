@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private structures shared by the runtime core and the executors.
+ * Nothing here is part of the public API.
+ */
+#ifndef AVM_INTERNAL_H
+#define AVM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <actorvm/runtime.h>
+
+#include "addrmap.h"
+#include "reply.h"
+
+#define AVM_CACHELINE 64
+
+/* Message flags (struct avm_msg.flags), framework-internal. */
+#define AVM_MF_ACK 0x1	       /* posted write: ack its sequence into ->reply */
+#define AVM_MF_REPLY_TO_SRC 0x2 /* request: answer as DMA_DONE to ->src */
+
+enum avm_run_state {
+	AVM_ACTOR_CREATED = 0,
+	AVM_ACTOR_RUNNING,
+	AVM_ACTOR_STOPPING,
+	AVM_ACTOR_STOPPED,
+};
+
+struct avm_actor {
+	avm_runtime *rt;
+	avm_actor_id id;
+	const struct avm_device_ops *ops;
+	char *name;
+	void *state;
+	const void *config;
+	struct avm_actor_spec spec;
+	_Atomic int run_state;
+	bool inited;
+	uint64_t next_corr;	      /* actor thread only */
+	_Atomic uint64_t *ports;      /* packed binding: dst << 32 | arg */
+	void *exec;		      /* executor-private per-actor data */
+	_Atomic uint64_t handled;
+	_Atomic uint64_t dropped;
+	_Atomic uint64_t bounced;
+	_Atomic uint64_t outbox_max;
+	/* Own cache line: VCPUs read these while the actor writes them. */
+	_Alignas(AVM_CACHELINE) _Atomic uint64_t direct[AVM_MAX_DIRECT];
+};
+
+#define AVM_PORT_UNBOUND UINT64_MAX
+
+struct avm_ctx {
+	struct avm_actor *self;
+	struct avm_msg *cur; /* message being handled, NULL in init/reset */
+	bool replied;
+};
+
+/*
+ * An executor. The core calls post() inside an RCU read-side section after
+ * checking that @dst is running; @from is the sending actor or NULL for an
+ * accessor. wait_reply() waits for the slot of a request posted by @acc.
+ */
+struct avm_exec_ops {
+	const char *name;
+	int (*init)(avm_runtime *rt);
+	void (*fini)(avm_runtime *rt);
+	int (*actor_init)(struct avm_actor *a);
+	void (*actor_fini)(struct avm_actor *a);
+	int (*start)(avm_runtime *rt);
+	void (*stop_actor)(struct avm_actor *a);
+	int (*post)(struct avm_actor *dst, struct avm_msg *m,
+		    struct avm_actor *from);
+	int (*wait_reply)(avm_accessor *acc, struct avm_reply_slot *slot,
+			  uint64_t corr, uint64_t deadline, uint64_t *val);
+	int (*timer_arm)(struct avm_actor *a, unsigned id, uint64_t delay,
+			 uint64_t period);
+	void (*timer_cancel)(struct avm_actor *a, unsigned id);
+	int (*fd_watch)(struct avm_actor *a, unsigned id, int fd, unsigned ev);
+	void (*fd_unwatch)(struct avm_actor *a, unsigned id);
+	uint64_t (*now)(avm_runtime *rt);
+	/* Optional observer hooks (the deterministic executor captures). */
+	void (*on_dma)(struct avm_actor *a, bool write, uint64_t gpa,
+		       const void *buf, size_t len, int status);
+	void (*on_send)(struct avm_actor *a, int port, avm_actor_id dst,
+			const struct avm_msg *m);
+};
+
+struct avm_ram_block {
+	uint64_t gpa;
+	uint64_t size;
+	void *host;
+};
+
+struct avm_runtime {
+	struct avm_runtime_config cfg;
+	const struct avm_exec_ops *exec;
+	void *exec_priv;
+	struct avm_actor **actors;
+	unsigned n_actors;
+	bool started;
+	struct avm_ram_block *ram;
+	unsigned n_ram;
+	struct avm_addrmaps maps;
+	_Atomic uint32_t next_accessor;
+};
+
+struct avm_accessor {
+	avm_runtime *rt;
+	char *name;
+	uint32_t id;
+	uint64_t next_corr;
+	uint64_t posted; /* sequence of the last posted write */
+	struct avm_reply_slot slot;
+};
+
+extern const struct avm_exec_ops avm_exec_threaded;
+extern const struct avm_exec_ops avm_exec_biglock;
+extern const struct avm_exec_ops avm_exec_deterministic;
+
+/* runtime.c */
+void avm__log(avm_runtime *rt, int level, const char *actor, const char *fmt,
+	      ...) __attribute__((format(printf, 4, 5)));
+struct avm_actor *avm__actor(avm_runtime *rt, avm_actor_id id);
+
+/* deliver.c: run one message through a device, answer unanswered requests. */
+void avm__deliver(struct avm_actor *a, struct avm_msg *m);
+int avm__actor_init(struct avm_actor *a);
+void avm__actor_fini(struct avm_actor *a);
+int avm__post(struct avm_actor *dst, struct avm_msg *m, struct avm_actor *from);
+void avm__complete(struct avm_actor *a, struct avm_msg *m, uint64_t val,
+		   int err);
+enum avm_lane avm__lane_of(uint16_t kind);
+
+static inline uint64_t avm__pack_binding(avm_actor_id dst, uint32_t arg)
+{
+	return ((uint64_t)dst << 32) | arg;
+}
+
+#endif /* AVM_INTERNAL_H */

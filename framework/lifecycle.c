@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* Starting, stopping and resetting actors, common to every executor. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+static void lock_memory(avm_runtime *rt)
+{
+	if (!rt->cfg.mlock)
+		return;
+	/* Page faults are latency: keep everything resident if we may. */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		avm__log(rt, AVM_LOG_WARN, NULL,
+			 "mlockall refused (%s); memory may page out",
+			 strerror(errno));
+}
+
+int avm_runtime_start(avm_runtime *rt)
+{
+	int err;
+
+	if (rt->started)
+		return -EALREADY;
+	lock_memory(rt);
+	err = rt->exec->start(rt);
+	if (err) {
+		avm_runtime_stop(rt);
+		return err;
+	}
+	rt->started = true;
+	return 0;
+}
+
+void avm_runtime_stop(avm_runtime *rt)
+{
+	/* Reverse creation order: dependents stop before what they use. */
+	for (unsigned i = rt->n_actors; i-- > 0;) {
+		struct avm_actor *a = rt->actors[i];
+		int expect = AVM_ACTOR_RUNNING;
+
+		if (!atomic_compare_exchange_strong(&a->run_state, &expect,
+						    AVM_ACTOR_STOPPING)) {
+			if (expect == AVM_ACTOR_CREATED) {
+				avm__actor_fini(a);
+				atomic_store(&a->run_state, AVM_ACTOR_STOPPED);
+			}
+			continue;
+		}
+		/* Every post that saw RUNNING has finished after this. */
+		avm_grace_period();
+		rt->exec->stop_actor(a);
+		atomic_store(&a->run_state, AVM_ACTOR_STOPPED);
+	}
+	rt->started = false;
+}
+
+int avm_actor_reset(avm_runtime *rt, avm_actor_id id)
+{
+	struct avm_actor *a = avm__actor(rt, id);
+	struct avm_msg m = { .kind = AVM_MSG_RESET, .src = AVM_ACTOR_NONE };
+	int err;
+
+	if (!a)
+		return -ENOENT;
+	avm_reader_register();
+	avm_read_lock();
+	err = avm__post(a, &m, NULL);
+	avm_read_unlock();
+	avm_reader_unregister();
+	return err;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Lock-free bounded multi-producer/single-consumer ring of message envelopes.
+ *
+ * Each slot carries a sequence number (Vyukov's bounded queue): a producer
+ * claims a position with one CAS on @tail and publishes the slot by storing
+ * pos + 1 into its sequence; the single consumer reads positions in order.
+ * Positions are claimed in order, so messages from one producer stay FIFO.
+ * A mailbox is one ring per lane.
+ */
+#ifndef AVM_MAILBOX_H
+#define AVM_MAILBOX_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include <actorvm/actor.h>
+
+struct avm_ring_slot {
+	_Atomic uint64_t seq;
+	struct avm_msg msg;
+};
+
+struct avm_ring {
+	uint64_t mask;
+	struct avm_ring_slot *slots;
+	/* Producers and the consumer on separate lines: no false sharing. */
+	_Alignas(64) _Atomic uint64_t tail;
+	_Alignas(64) uint64_t head;
+};
+
+struct avm_mailbox {
+	struct avm_ring lane[AVM_LANE_COUNT];
+};
+
+int avm_ring_init(struct avm_ring *r, unsigned depth);
+void avm_ring_fini(struct avm_ring *r);
+/* Producer side, any thread. -EAGAIN when full. */
+int avm_ring_push(struct avm_ring *r, const struct avm_msg *m);
+/* Consumer side, one thread. false when empty. */
+bool avm_ring_pop(struct avm_ring *r, struct avm_msg *m);
+bool avm_ring_empty(struct avm_ring *r);
+
+int avm_mailbox_init(struct avm_mailbox *mb, unsigned depth);
+void avm_mailbox_fini(struct avm_mailbox *mb);
+/* Pop the most urgent message: control, then access, then background. */
+bool avm_mailbox_pop(struct avm_mailbox *mb, struct avm_msg *m);
+bool avm_mailbox_empty(struct avm_mailbox *mb);
+
+#endif /* AVM_MAILBOX_H */

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/* Runtime set-up and teardown: actors, bindings, RAM, lifecycle, logging. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define AVM_DEFAULT_MAX_ACTORS 64
+#define AVM_DEFAULT_DEADLINE_NS 1000000000ull
+#define AVM_DEFAULT_SPIN_NS 20000
+
+static const char *const level_names[] = { "error", "warning", "info",
+					   "debug" };
+
+static void log_stderr(void *arg, int level, const char *actor,
+		       const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "actorvm: %s%s%s: %s\n", actor ? actor : "",
+		actor ? ": " : "", level_names[level & 3], line);
+}
+
+void avm__log(avm_runtime *rt, int level, const char *actor, const char *fmt,
+	      ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (level > rt->cfg.log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	rt->cfg.log(rt->cfg.log_arg, level, actor, line);
+}
+
+static const struct avm_exec_ops *exec_of(enum avm_exec_kind kind)
+{
+	switch (kind) {
+	case AVM_EXEC_THREADED:
+		return &avm_exec_threaded;
+	case AVM_EXEC_BIGLOCK:
+		return &avm_exec_biglock;
+	case AVM_EXEC_DETERMINISTIC:
+		return &avm_exec_deterministic;
+	}
+	return NULL;
+}
+
+static void apply_defaults(struct avm_runtime_config *c)
+{
+	if (!c->read_deadline_ns)
+		c->read_deadline_ns = AVM_DEFAULT_DEADLINE_NS;
+	if (!c->reply_spin_ns)
+		c->reply_spin_ns = AVM_DEFAULT_SPIN_NS;
+	if (!c->max_actors)
+		c->max_actors = AVM_DEFAULT_MAX_ACTORS;
+	if (!c->log)
+		c->log = log_stderr;
+	if (!c->log_level)
+		c->log_level = AVM_LOG_INFO;
+}
+
+int avm_runtime_new(const struct avm_runtime_config *cfg, avm_runtime **out)
+{
+	avm_runtime *rt = calloc(1, sizeof(*rt));
+	int err = -ENOMEM;
+
+	if (!rt)
+		return -ENOMEM;
+	if (cfg)
+		rt->cfg = *cfg;
+	apply_defaults(&rt->cfg);
+	rt->exec = exec_of(rt->cfg.exec);
+	if (!rt->exec) {
+		err = -EINVAL;
+		goto undo_rt;
+	}
+	rt->actors = calloc(rt->cfg.max_actors, sizeof(*rt->actors));
+	if (!rt->actors)
+		goto undo_rt;
+	err = avm_addrmaps_init(&rt->maps);
+	if (err)
+		goto undo_actors;
+	err = rt->exec->init(rt);
+	if (err)
+		goto undo_maps;
+	*out = rt;
+	return 0;
+
+undo_maps:
+	avm_addrmaps_fini(&rt->maps);
+undo_actors:
+	free(rt->actors);
+undo_rt:
+	free(rt);
+	return err;
+}
+
+static void actor_free(struct avm_actor *a)
+{
+	a->rt->exec->actor_fini(a);
+	free(a->ports);
+	free(a->state);
+	free(a->name);
+	free(a);
+}
+
+void avm_runtime_free(avm_runtime *rt)
+{
+	if (!rt)
+		return;
+	avm_runtime_stop(rt);
+	for (unsigned i = rt->n_actors; i-- > 0;)
+		actor_free(rt->actors[i]);
+	rt->exec->fini(rt);
+	avm_addrmaps_fini(&rt->maps);
+	for (unsigned i = 0; i < rt->n_ram; i++)
+		munmap(rt->ram[i].host, rt->ram[i].size);
+	free(rt->ram);
+	free(rt->actors);
+	free(rt);
+}
+
+enum avm_exec_kind avm_runtime_exec(const avm_runtime *rt)
+{
+	return rt->cfg.exec;
+}
+
+struct avm_actor *avm__actor(avm_runtime *rt, avm_actor_id id)
+{
+	return id < rt->n_actors ? rt->actors[id] : NULL;
+}
+
+static int check_spec(avm_runtime *rt, const struct avm_actor_spec *spec)
+{
+	avm_actor_id dup;
+
+	if (!spec || !spec->ops || !spec->ops->handle || !spec->name ||
+	    !spec->name[0])
+		return -EINVAL;
+	if (spec->rt_priority < 0 || spec->rt_priority > 99)
+		return -EINVAL;
+	if (rt->started)
+		return -EBUSY;
+	if (rt->n_actors == rt->cfg.max_actors)
+		return -ENOSPC;
+	if (!avm_actor_find(rt, spec->name, &dup))
+		return -EEXIST;
+	return 0;
+}
+
+static struct avm_actor *actor_alloc(avm_runtime *rt,
+				     const struct avm_actor_spec *spec)
+{
+	struct avm_actor *a = aligned_alloc(AVM_CACHELINE, sizeof(*a));
+	unsigned np = spec->ops->n_ports;
+
+	if (!a)
+		return NULL;
+	memset(a, 0, sizeof(*a));
+	a->rt = rt;
+	a->ops = spec->ops;
+	a->spec = *spec;
+	a->config = spec->config;
+	a->name = strdup(spec->name);
+	a->state = calloc(1, spec->ops->state_size ? spec->ops->state_size : 1);
+	a->ports = calloc(np ? np : 1, sizeof(*a->ports));
+	if (!a->name || !a->state || !a->ports) {
+		free(a->name);
+		free(a->state);
+		free(a->ports);
+		free(a);
+		return NULL;
+	}
+	a->spec.name = a->name;
+	for (unsigned i = 0; i < np; i++)
+		atomic_init(&a->ports[i], AVM_PORT_UNBOUND);
+	return a;
+}
+
+int avm_actor_create(avm_runtime *rt, const struct avm_actor_spec *spec,
+		     avm_actor_id *out)
+{
+	struct avm_actor *a;
+	int err = check_spec(rt, spec);
+
+	if (err)
+		return err;
+	a = actor_alloc(rt, spec);
+	if (!a)
+		return -ENOMEM;
+	a->id = rt->n_actors;
+	err = rt->exec->actor_init(a);
+	if (err) {
+		free(a->ports);
+		free(a->state);
+		free(a->name);
+		free(a);
+		return err;
+	}
+	rt->actors[rt->n_actors++] = a;
+	if (out)
+		*out = a->id;
+	return 0;
+}
+
+int avm_actor_find(avm_runtime *rt, const char *name, avm_actor_id *out)
+{
+	for (unsigned i = 0; i < rt->n_actors; i++) {
+		if (!strcmp(rt->actors[i]->name, name)) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+const char *avm_actor_name(avm_runtime *rt, avm_actor_id id)
+{
+	struct avm_actor *a = avm__actor(rt, id);
+
+	return a ? a->name : NULL;
+}
+
+void *avm_actor_state(avm_runtime *rt, avm_actor_id id)
+{
+	struct avm_actor *a = avm__actor(rt, id);
+
+	if (!a || rt->cfg.exec != AVM_EXEC_DETERMINISTIC)
+		return NULL;
+	return a->state;
+}
+
+int avm_actor_stats(avm_runtime *rt, avm_actor_id id,
+		    struct avm_actor_stats *out)
+{
+	struct avm_actor *a = avm__actor(rt, id);
+
+	if (!a)
+		return -ENOENT;
+	out->handled = atomic_load(&a->handled);
+	out->dropped = atomic_load(&a->dropped);
+	out->bounced = atomic_load(&a->bounced);
+	out->outbox_max = atomic_load(&a->outbox_max);
+	return 0;
+}
+
+int avm_bind(avm_runtime *rt, avm_actor_id src, const char *port,
+	     avm_actor_id dst, uint32_t arg)
+{
+	struct avm_actor *a = avm__actor(rt, src);
+
+	if (!a || !port || !avm__actor(rt, dst))
+		return -ENOENT;
+	for (unsigned i = 0; i < a->ops->n_ports; i++) {
+		if (strcmp(a->ops->ports[i], port))
+			continue;
+		/* Release: a sender that sees the route sees a live actor. */
+		atomic_store_explicit(&a->ports[i],
+				      avm__pack_binding(dst, arg),
+				      memory_order_release);
+		return 0;
+	}
+	return -ENOENT;
+}
