@@ -69,6 +69,10 @@ static bool direct_read(avm_accessor *acc, const struct avm_map_entry *e,
 {
 	const struct avm_region_desc *rd = e->rd;
 
+	/* A stopped device answers nothing, published values included. */
+	if (atomic_load_explicit(&e->actor->run_state, memory_order_relaxed) !=
+	    AVM_ACTOR_RUNNING)
+		return false;
 	/* Acquire: our posted writes must all be handled before we bypass. */
 	if (atomic_load_explicit(&acc->slot.acked, memory_order_acquire) !=
 	    acc->posted)
