@@ -5,6 +5,7 @@
  * or a synchronous request.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,10 +30,41 @@ int avm_accessor_new(avm_runtime *rt, const char *name, avm_accessor **out)
 	return 0;
 }
 
+/*
+ * Queued writes point at our slot (for their acks): wait until every one
+ * was handled. Stopping actors drain or bounce what they hold, so this ends;
+ * if it does not by the deadline, leak the accessor rather than free memory
+ * an actor will still write.
+ */
+static bool writes_settled(avm_accessor *acc)
+{
+	uint64_t deadline = avm_mono_ns() + acc->rt->cfg.read_deadline_ns;
+
+	while (atomic_load_explicit(&acc->slot.acked, memory_order_acquire) !=
+	       acc->posted) {
+		if (acc->rt->exec->settle)
+			acc->rt->exec->settle(acc->rt);
+		else
+			sched_yield();
+		if (avm_mono_ns() > deadline)
+			return false;
+	}
+	return true;
+}
+
 void avm_accessor_free(avm_accessor *acc)
 {
 	if (!acc)
 		return;
+	if (!writes_settled(acc)) {
+		avm__log(acc->rt, AVM_LOG_ERROR, NULL,
+			 "accessor %s freed with %llu writes unhandled; leaked",
+			 acc->name,
+			 (unsigned long long)(acc->posted -
+					      atomic_load(&acc->slot.acked)));
+		avm_reader_unregister();
+		return;
+	}
 	avm_reader_unregister();
 	free(acc->name);
 	free(acc);
@@ -153,7 +185,7 @@ int avm_write(avm_accessor *acc, enum avm_space space, uint64_t addr,
 		m.size = (uint8_t)size;
 		m.value = size == 8 ? val : val & ((1ull << (size * 8)) - 1);
 		m.src = AVM_ACTOR_NONE;
-		m.corr = acc->posted + 1;
+		m.corr = next_corr(acc);
 		m.reply = &acc->slot;
 		m.flags = AVM_MF_ACK;
 		err = avm__post(e->actor, &m, NULL);

@@ -108,8 +108,8 @@ void avm__deliver(struct avm_actor *a, struct avm_msg *m)
 		avm__complete(a, m, 0, -EIO);
 	/* Release: a direct read ordered after this write sees its effect. */
 	if (m->flags & AVM_MF_ACK)
-		atomic_store_explicit(&m->reply->acked, m->corr,
-				      memory_order_release);
+		atomic_fetch_add_explicit(&m->reply->acked, 1,
+					  memory_order_release);
 	avm_msg_release(m);
 	count(&a->handled);
 }

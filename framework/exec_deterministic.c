@@ -414,6 +414,11 @@ static void det_fd_unwatch(struct avm_actor *a, unsigned id)
 	((struct det_actor *)a->exec)->watched[id] = false;
 }
 
+static void det_settle(avm_runtime *rt)
+{
+	step_for(rt, NULL);
+}
+
 static uint64_t det_now(avm_runtime *rt)
 {
 	return det(rt)->now;
@@ -491,6 +496,7 @@ const struct avm_exec_ops avm_exec_deterministic = {
 	.fd_watch = det_fd_watch,
 	.fd_unwatch = det_fd_unwatch,
 	.now = det_now,
+	.settle = det_settle,
 	.on_dma = det_on_dma,
 	.on_send = det_on_send,
 };

@@ -125,7 +125,7 @@ static void wake(struct thr_actor *t)
 {
 	/* Pairs with the fence in sleep_once(): either we see it asleep, or
 	 * it sees our message before it sleeps. */
-	atomic_thread_fence(memory_order_seq_cst);
+	avm_full_fence();
 	if (atomic_load_explicit(&t->sleeping, memory_order_relaxed))
 		ev_async_send(t->loop, &t->wake);
 }
@@ -403,7 +403,7 @@ static void sleep_once(struct thr_actor *t)
 {
 	atomic_store_explicit(&t->sleeping, 1, memory_order_relaxed);
 	/* Pairs with the fence in wake(): see the doc comment there. */
-	atomic_thread_fence(memory_order_seq_cst);
+	avm_full_fence();
 	if (avm_mailbox_empty(&t->mb)) {
 		if (t->ob_len)
 			ev_timer_start(t->loop, &t->retry);
@@ -470,10 +470,17 @@ static void bounce_all(struct thr_actor *t)
 	while (avm_mailbox_pop(&t->mb, &m)) {
 		avm__complete(t->a, &m, 0, -ESHUTDOWN);
 		if (m.flags & AVM_MF_ACK)
-			atomic_store(&m.reply->acked, m.corr);
+			atomic_fetch_add(&m.reply->acked, 1);
 		avm_msg_release(&m);
 	}
 	atomic_store(&t->a->run_state, AVM_ACTOR_STOPPED);
+}
+
+static void destroy_loop(struct thr_actor *t)
+{
+	if (t->loop)
+		ev_loop_destroy(t->loop);
+	t->loop = NULL;
 }
 
 static void *actor_main(void *arg)
@@ -495,9 +502,8 @@ static void *actor_main(void *arg)
 		drain(t);
 		avm__actor_fini(t->a);
 	}
-	if (t->loop)
-		ev_loop_destroy(t->loop);
-	t->loop = NULL;
+	/* The loop outlives the thread: a stopper may still ev_async_send()
+	 * to it after we saw STOP. It is destroyed after the join. */
 	avm_reader_unregister();
 	return NULL;
 }
@@ -514,6 +520,7 @@ static int start_one(struct thr_actor *t)
 	if (t->init_err) {
 		pthread_join(t->thread, NULL);
 		t->joinable = false;
+		destroy_loop(t);
 		avm__log(t->a->rt, AVM_LOG_ERROR, t->a->name,
 			 "init failed: %s", strerror(-t->init_err));
 	}
@@ -544,6 +551,7 @@ static void thr_stop_actor(struct avm_actor *a)
 	ev_async_send(t->loop, &t->wake);
 	pthread_join(t->thread, NULL);
 	t->joinable = false;
+	destroy_loop(t);
 }
 
 const struct avm_exec_ops avm_exec_threaded = {

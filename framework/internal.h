@@ -79,6 +79,8 @@ struct avm_exec_ops {
 	int (*fd_watch)(struct avm_actor *a, unsigned id, int fd, unsigned ev);
 	void (*fd_unwatch)(struct avm_actor *a, unsigned id);
 	uint64_t (*now)(avm_runtime *rt);
+	/* Optional: make progress on queued work (single-threaded executors). */
+	void (*settle)(avm_runtime *rt);
 	/* Optional observer hooks (the deterministic executor captures). */
 	void (*on_dma)(struct avm_actor *a, bool write, uint64_t gpa,
 		       const void *buf, size_t len, int status);
@@ -110,7 +112,7 @@ struct avm_accessor {
 	char *name;
 	uint32_t id;
 	uint64_t next_corr;
-	uint64_t posted; /* sequence of the last posted write */
+	uint64_t posted; /* posted writes (compared with slot.acked) */
 	struct avm_reply_slot slot;
 };
 

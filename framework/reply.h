@@ -28,7 +28,8 @@ struct avm_reply_slot {
 	_Atomic uint32_t state;
 	int err;
 	uint64_t value;
-	/* Sequence of the last posted write the owner has handled. */
+	/* Posted writes handled so far, by any actor (acks can come from
+	 * several actors in any order, so this counts rather than orders). */
 	_Alignas(64) _Atomic uint64_t acked;
 };
 
@@ -58,6 +59,21 @@ bool avm_slot_abandon(struct avm_reply_slot *slot, uint64_t corr);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t avm_mono_ns(void);
+
+/*
+ * Full barrier between a store and a later load (Dekker-style wake-up
+ * protocols). GCC rejects atomic_thread_fence under TSan; the fence guards
+ * only the order of atomics (no plain data relies on it), so TSan builds
+ * emit the same instruction directly.
+ */
+static inline void avm_full_fence(void)
+{
+#if defined(AVM_TSAN) && (defined(__x86_64__) || defined(__i386__))
+	__asm__ __volatile__("mfence" ::: "memory");
+#else
+	atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
 
 /* Spin-wait hint for the CPU. */
 static inline void avm_cpu_relax(void)

@@ -271,8 +271,8 @@ static void direct_register_consistent(void **unused)
 	(void)unused;
 	fix_up(&f, AVM_EXEC_THREADED, 1, NULL);
 	fix_start(&f);
-	pthread_create(&th, NULL, write_shadows, &w);
 	avm_actor_stats(f.rt, f.dev[0], &before);
+	pthread_create(&th, NULL, write_shadows, &w);
 	/* Until we have seen the value change many times (bounded: ~1e8). */
 	for (long i = 0; changes < 1000 && i < 100000000; i++) {
 		assert_int_equal(avm_read(f.acc, AVM_SPACE_MMIO,
