@@ -142,8 +142,7 @@ static int call(avm_accessor *acc, struct avm_actor *dst, struct avm_msg *m,
 		return err;
 	}
 	deadline = avm_mono_ns() + rt->cfg.read_deadline_ns;
-	return rt->exec->wait_reply(acc, &acc->slot, m->corr,
-				    deadline, val);
+	return rt->exec->wait_reply(acc, &acc->slot, m->corr, deadline, val);
 }
 
 int avm_read(avm_accessor *acc, enum avm_space space, uint64_t addr,

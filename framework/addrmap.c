@@ -19,10 +19,10 @@
  */
 static char grace_token;
 #define GP_READER_DONE() __tsan_release(&grace_token)
-#define GP_RECLAIM() __tsan_acquire(&grace_token)
+#define GP_RECLAIM()	 __tsan_acquire(&grace_token)
 #else
 #define GP_READER_DONE() ((void)0)
-#define GP_RECLAIM() ((void)0)
+#define GP_RECLAIM()	 ((void)0)
 #endif
 
 struct avm_addrmap {
@@ -79,9 +79,8 @@ void avm_addrmaps_fini(struct avm_addrmaps *m)
 	pthread_mutex_destroy(&m->update_lock);
 }
 
-const struct avm_map_entry *avm_addrmap_lookup(struct avm_addrmaps *m,
-					       enum avm_space space,
-					       uint64_t addr)
+const struct avm_map_entry *
+avm_addrmap_lookup(struct avm_addrmaps *m, enum avm_space space, uint64_t addr)
 {
 	/* Acquire pairs with the updater's release: entries are complete. */
 	struct avm_addrmap *map =
@@ -172,9 +171,9 @@ int avm_addrmap_insert(struct avm_addrmaps *m, enum avm_space space,
 	if (space >= AVM_SPACE_COUNT || e->last < e->base)
 		return -EINVAL;
 	pthread_mutex_lock(&m->update_lock);
-	err = map_with(atomic_load_explicit(&m->space[space],
-					    memory_order_relaxed),
-		       e, &next);
+	err = map_with(
+		atomic_load_explicit(&m->space[space], memory_order_relaxed), e,
+		&next);
 	if (!err)
 		publish(m, space, next);
 	pthread_mutex_unlock(&m->update_lock);

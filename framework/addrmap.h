@@ -43,9 +43,8 @@ void avm_reader_register(void);
 void avm_reader_unregister(void);
 
 /* Within a read-side section: the entry covering @addr, or NULL. */
-const struct avm_map_entry *avm_addrmap_lookup(struct avm_addrmaps *m,
-					       enum avm_space space,
-					       uint64_t addr);
+const struct avm_map_entry *
+avm_addrmap_lookup(struct avm_addrmaps *m, enum avm_space space, uint64_t addr);
 
 /* Updaters. -EBUSY on overlap, -EEXIST if already mapped, -ENOENT. */
 int avm_addrmap_insert(struct avm_addrmaps *m, enum avm_space space,

@@ -32,9 +32,9 @@ static bool is_request(const struct avm_msg *m)
 static void count(_Atomic uint64_t *c)
 {
 	/* Single writer (the actor's thread): no locked RMW needed. */
-	atomic_store_explicit(
-		c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-		memory_order_relaxed);
+	atomic_store_explicit(c,
+			      atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 }
 
 int avm__post(struct avm_actor *dst, struct avm_msg *m, struct avm_actor *from)

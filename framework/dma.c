@@ -9,8 +9,8 @@
 
 #include "internal.h"
 
-static void note(struct avm_actor *a, bool write, uint64_t gpa,
-		 const void *buf, size_t len, int status)
+static void note(struct avm_actor *a, bool write, uint64_t gpa, const void *buf,
+		 size_t len, int status)
 {
 	if (a->rt->exec->on_dma)
 		a->rt->exec->on_dma(a, write, gpa, buf, len, status);
@@ -48,7 +48,8 @@ static int post_writes(struct avm_actor *a, const struct avm_map_entry *e,
 		struct avm_msg m = { .kind = AVM_MSG_WRITE, .arg = e->region };
 		unsigned n = chunk_size(off, len);
 
-		memcpy(&m.value, p, n); /* little-endian, as the guest sees it */
+		memcpy(&m.value, p,
+		       n); /* little-endian, as the guest sees it */
 		m.addr = off;
 		m.size = (uint8_t)n;
 		m.src = a->id;

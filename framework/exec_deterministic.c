@@ -221,8 +221,8 @@ int avm_det_run(avm_runtime *rt, unsigned max_steps)
 }
 
 /* The armed timer that falls due first, no later than @limit. */
-static bool next_timer(avm_runtime *rt, uint64_t limit,
-		       struct avm_actor **who, unsigned *id)
+static bool next_timer(avm_runtime *rt, uint64_t limit, struct avm_actor **who,
+		       unsigned *id)
 {
 	struct det_timer *best = NULL;
 
@@ -234,9 +234,9 @@ static bool next_timer(avm_runtime *rt, uint64_t limit,
 
 			if (!tm->armed || tm->due > limit)
 				continue;
-			if (best && (tm->due > best->due ||
-				     (tm->due == best->due &&
-				      tm->seq > best->seq)))
+			if (best &&
+			    (tm->due > best->due ||
+			     (tm->due == best->due && tm->seq > best->seq)))
 				continue;
 			best = tm;
 			*who = rt->actors[i];

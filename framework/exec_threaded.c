@@ -16,11 +16,11 @@
 #include "internal.h"
 #include "mailbox.h"
 
-#define DEFAULT_DEPTH 1024
+#define DEFAULT_DEPTH	1024
 #define DEFAULT_SPIN_NS 20000
-#define BATCH 64
-#define FD_POLL_NS 200000     /* how often a busy server polls its fds */
-#define OUTBOX_RETRY_S 100e-6 /* how soon a sleeping server retries */
+#define BATCH		64
+#define FD_POLL_NS	200000 /* how often a busy server polls its fds */
+#define OUTBOX_RETRY_S	100e-6 /* how soon a sleeping server retries */
 
 struct outbox_node {
 	struct outbox_node *next;
@@ -83,8 +83,8 @@ static void thr_fini(avm_runtime *rt)
 static int thr_actor_init(struct avm_actor *a)
 {
 	struct thr_actor *t = aligned_alloc(AVM_CACHELINE, sizeof(*t));
-	unsigned depth = a->spec.mailbox_depth ? a->spec.mailbox_depth :
-						 DEFAULT_DEPTH;
+	unsigned depth =
+		a->spec.mailbox_depth ? a->spec.mailbox_depth : DEFAULT_DEPTH;
 	int err;
 
 	if (!t)
@@ -152,8 +152,7 @@ static int outbox_add(struct thr_actor *from, avm_actor_id dst,
 
 static int push_blocking(struct thr_actor *t, const struct avm_msg *m)
 {
-	uint64_t deadline =
-		avm_mono_ns() + t->a->rt->cfg.read_deadline_ns;
+	uint64_t deadline = avm_mono_ns() + t->a->rt->cfg.read_deadline_ns;
 
 	/* A VCPU meets back-pressure like a stalled bus, up to a deadline. */
 	while (avm_ring_push(&t->mb.lane[m->lane], m)) {
@@ -521,8 +520,8 @@ static int start_one(struct thr_actor *t)
 		pthread_join(t->thread, NULL);
 		t->joinable = false;
 		destroy_loop(t);
-		avm__log(t->a->rt, AVM_LOG_ERROR, t->a->name,
-			 "init failed: %s", strerror(-t->init_err));
+		avm__log(t->a->rt, AVM_LOG_ERROR, t->a->name, "init failed: %s",
+			 strerror(-t->init_err));
 	}
 	return t->init_err;
 }

@@ -17,7 +17,7 @@
 #define AVM_CACHELINE 64
 
 /* Message flags (struct avm_msg.flags), framework-internal. */
-#define AVM_MF_ACK 0x1	       /* posted write: ack its sequence into ->reply */
+#define AVM_MF_ACK	    0x1 /* posted write: ack its sequence into ->reply */
 #define AVM_MF_REPLY_TO_SRC 0x2 /* request: answer as DMA_DONE to ->src */
 
 enum avm_run_state {
@@ -37,9 +37,9 @@ struct avm_actor {
 	struct avm_actor_spec spec;
 	_Atomic int run_state;
 	bool inited;
-	uint64_t next_corr;	      /* actor thread only */
-	_Atomic uint64_t *ports;      /* packed binding: dst << 32 | arg */
-	void *exec;		      /* executor-private per-actor data */
+	uint64_t next_corr;	 /* actor thread only */
+	_Atomic uint64_t *ports; /* packed binding: dst << 32 | arg */
+	void *exec;		 /* executor-private per-actor data */
 	_Atomic uint64_t handled;
 	_Atomic uint64_t dropped;
 	_Atomic uint64_t bounced;
@@ -79,7 +79,8 @@ struct avm_exec_ops {
 	int (*fd_watch)(struct avm_actor *a, unsigned id, int fd, unsigned ev);
 	void (*fd_unwatch)(struct avm_actor *a, unsigned id);
 	uint64_t (*now)(avm_runtime *rt);
-	/* Optional: make progress on queued work (single-threaded executors). */
+	/* Optional: make progress on queued work (single-threaded executors).
+	 */
 	void (*settle)(avm_runtime *rt);
 	/* Optional observer hooks (the deterministic executor captures). */
 	void (*on_dma)(struct avm_actor *a, bool write, uint64_t gpa,

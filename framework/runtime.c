@@ -9,9 +9,9 @@
 
 #include "internal.h"
 
-#define AVM_DEFAULT_MAX_ACTORS 64
+#define AVM_DEFAULT_MAX_ACTORS	64
 #define AVM_DEFAULT_DEADLINE_NS 1000000000ull
-#define AVM_DEFAULT_SPIN_NS 20000
+#define AVM_DEFAULT_SPIN_NS	20000
 
 static const char *const level_names[] = { "error", "warning", "info",
 					   "debug" };
@@ -261,8 +261,7 @@ int avm_bind(avm_runtime *rt, avm_actor_id src, const char *port,
 		if (strcmp(a->ops->ports[i], port))
 			continue;
 		/* Release: a sender that sees the route sees a live actor. */
-		atomic_store_explicit(&a->ports[i],
-				      avm__pack_binding(dst, arg),
+		atomic_store_explicit(&a->ports[i], avm__pack_binding(dst, arg),
 				      memory_order_release);
 		return 0;
 	}

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-#define DEFAULT_ID 0x7e57de7ull
-#define DIRECT_ID 0
+#define DEFAULT_ID    0x7e57de7ull
+#define DIRECT_ID     0
 #define DIRECT_SHADOW 1
 
 struct testdev {
@@ -149,21 +149,31 @@ static void mmio_write(struct testdev *s, avm_ctx *ctx, uint64_t off,
 {
 	s->writes++;
 	switch (off) {
-	case TESTDEV_SCRATCH: s->scratch = v; break;
+	case TESTDEV_SCRATCH:
+		s->scratch = v;
+		break;
 	case TESTDEV_SHADOW_SET:
 		s->shadow = v;
 		avm_direct_set(ctx, DIRECT_SHADOW, v);
 		break;
-	case TESTDEV_IRQ: update_irq(s, ctx, v & 1); break;
+	case TESTDEV_IRQ:
+		update_irq(s, ctx, v & 1);
+		break;
 	case TESTDEV_TIMER:
 		if (v)
 			avm_timer_arm(ctx, 0, v, 0);
 		else
 			avm_timer_cancel(ctx, 0);
 		break;
-	case TESTDEV_DMA_ADDR: s->dma_addr = v; break;
-	case TESTDEV_DMA_LEN: s->dma_len = v; break;
-	case TESTDEV_DMA_CMD: dma_cmd(s, ctx, v); break;
+	case TESTDEV_DMA_ADDR:
+		s->dma_addr = v;
+		break;
+	case TESTDEV_DMA_LEN:
+		s->dma_len = v;
+		break;
+	case TESTDEV_DMA_CMD:
+		dma_cmd(s, ctx, v);
+		break;
 	case TESTDEV_WORK:
 		/* A new job starts only if none runs: one chain at a time. */
 		if (!s->work_left && v) {
@@ -171,30 +181,49 @@ static void mmio_write(struct testdev *s, avm_ctx *ctx, uint64_t off,
 			avm_continue(ctx, v);
 		}
 		break;
-	case TESTDEV_SEQ: seq_write(s, v); break;
-	default: break; /* writes to read-only or unknown offsets: ignored */
+	case TESTDEV_SEQ:
+		seq_write(s, v);
+		break;
+	default:
+		break; /* writes to read-only or unknown offsets: ignored */
 	}
 }
 
 static uint64_t mmio_read(struct testdev *s, uint64_t off)
 {
 	switch (off) {
-	case TESTDEV_ID: return s->cfg.id;
-	case TESTDEV_SCRATCH: return s->scratch;
-	case TESTDEV_WRITES: return s->writes;
-	case TESTDEV_SHADOW: return s->shadow;
-	case TESTDEV_IRQ: return s->irq_level;
-	case TESTDEV_TICKS: return s->ticks;
-	case TESTDEV_DMA_ADDR: return s->dma_addr;
-	case TESTDEV_DMA_LEN: return s->dma_len;
-	case TESTDEV_DMA_STATUS: return (uint64_t)s->dma_status;
-	case TESTDEV_DMA_SUM: return s->dma_sum;
-	case TESTDEV_WORK_DONE: return s->work_done;
-	case TESTDEV_SEQ_BAD: return s->seq_bad;
-	case TESTDEV_SEQ_TOTAL: return s->seq_total;
-	case TESTDEV_IRQ_IN: return s->irq_in;
-	case TESTDEV_PINGS: return s->pings;
-	default: return 0;
+	case TESTDEV_ID:
+		return s->cfg.id;
+	case TESTDEV_SCRATCH:
+		return s->scratch;
+	case TESTDEV_WRITES:
+		return s->writes;
+	case TESTDEV_SHADOW:
+		return s->shadow;
+	case TESTDEV_IRQ:
+		return s->irq_level;
+	case TESTDEV_TICKS:
+		return s->ticks;
+	case TESTDEV_DMA_ADDR:
+		return s->dma_addr;
+	case TESTDEV_DMA_LEN:
+		return s->dma_len;
+	case TESTDEV_DMA_STATUS:
+		return (uint64_t)s->dma_status;
+	case TESTDEV_DMA_SUM:
+		return s->dma_sum;
+	case TESTDEV_WORK_DONE:
+		return s->work_done;
+	case TESTDEV_SEQ_BAD:
+		return s->seq_bad;
+	case TESTDEV_SEQ_TOTAL:
+		return s->seq_total;
+	case TESTDEV_IRQ_IN:
+		return s->irq_in;
+	case TESTDEV_PINGS:
+		return s->pings;
+	default:
+		return 0;
 	}
 }
 
@@ -243,15 +272,24 @@ static void testdev_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 
 	switch (m->kind) {
 	case AVM_MSG_READ:
-	case AVM_MSG_WRITE: access(s, m, ctx); break;
+	case AVM_MSG_WRITE:
+		access(s, m, ctx);
+		break;
 	case AVM_MSG_TIMER:
 		s->ticks++;
 		update_irq(s, ctx, true);
 		break;
-	case AVM_MSG_CONTINUE: work_chunk(s, ctx); break;
-	case AVM_MSG_IRQ: s->irq_in = ((uint64_t)m->arg << 1) | (m->value & 1); break;
-	case TESTDEV_MSG_PING: ping(s, m, ctx); break;
-	default: break;
+	case AVM_MSG_CONTINUE:
+		work_chunk(s, ctx);
+		break;
+	case AVM_MSG_IRQ:
+		s->irq_in = ((uint64_t)m->arg << 1) | (m->value & 1);
+		break;
+	case TESTDEV_MSG_PING:
+		ping(s, m, ctx);
+		break;
+	default:
+		break;
 	}
 }
 

@@ -30,14 +30,14 @@ enum testdev_reg {
 	TESTDEV_SEQ = 0x78,	   /* WO: producer << 32 | sequence (1, 2..) */
 	TESTDEV_SEQ_BAD = 0x80,	   /* RO: sequences seen out of order */
 	TESTDEV_SEQ_TOTAL = 0x88,  /* RO: sequence writes seen */
-	TESTDEV_IRQ_IN = 0x90,	   /* RO: last IRQ received: line << 1 | level */
-	TESTDEV_PINGS = 0x98,	   /* RO: PING messages handled */
+	TESTDEV_IRQ_IN = 0x90, /* RO: last IRQ received: line << 1 | level */
+	TESTDEV_PINGS = 0x98,  /* RO: PING messages handled */
 };
 
-#define TESTDEV_MMIO_SIZE 0x1000
-#define TESTDEV_PIO_SIZE 8
+#define TESTDEV_MMIO_SIZE     0x1000
+#define TESTDEV_PIO_SIZE      8
 #define TESTDEV_MAX_PRODUCERS 64
-#define TESTDEV_DMA_MAX 65536
+#define TESTDEV_DMA_MAX	      65536
 
 enum testdev_port { TESTDEV_PORT_IRQ = 0, TESTDEV_PORT_OUT = 1 };
 

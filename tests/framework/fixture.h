@@ -3,11 +3,11 @@
 #ifndef TEST_FIXTURE_H
 #define TEST_FIXTURE_H
 
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <errno.h>
 #include <sched.h>
@@ -20,8 +20,8 @@
 #include "testdev.h"
 
 #define FIX_RAM_SIZE (1u << 20)
-#define FIX_MMIO(i) (0xf0000000ull + (uint64_t)(i) * 0x10000)
-#define FIX_PIO(i) (0x100u + (unsigned)(i) * 0x10)
+#define FIX_MMIO(i)  (0xf0000000ull + (uint64_t)(i)*0x10000)
+#define FIX_PIO(i)   (0x100u + (unsigned)(i)*0x10)
 #define FIX_MAX_DEVS 4
 
 struct fixture {
@@ -37,7 +37,8 @@ struct fixture {
 static inline void fix_up(struct fixture *f, enum avm_exec_kind exec,
 			  unsigned n, const struct avm_runtime_config *base)
 {
-	struct avm_runtime_config cfg = base ? *base : (struct avm_runtime_config){ 0 };
+	struct avm_runtime_config cfg =
+		base ? *base : (struct avm_runtime_config){ 0 };
 	char name[16];
 
 	cfg.exec = exec;
@@ -73,9 +74,9 @@ static inline uint64_t fix_rd(struct fixture *f, unsigned dev, unsigned reg)
 {
 	uint64_t v = 0;
 
-	assert_int_equal(avm_read(f->acc, AVM_SPACE_MMIO, FIX_MMIO(dev) + reg,
-				  8, &v),
-			 0);
+	assert_int_equal(
+		avm_read(f->acc, AVM_SPACE_MMIO, FIX_MMIO(dev) + reg, 8, &v),
+		0);
 	return v;
 }
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The lock-free ring and mailbox: FIFO per producer, no loss, lane order. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,7 +12,7 @@
 
 #include "mailbox.h"
 
-#define PRODUCERS 8
+#define PRODUCERS    8
 #define PER_PRODUCER 200000
 
 static void ring_fifo_and_full(void **unused)

@@ -140,7 +140,8 @@ static void deadline_then_slot_reuse(void **unused)
 {
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED,
 					  .read_deadline_ns = 50000000 };
-	struct avm_actor_spec s = { .ops = &slow_ops, .name = "slow",
+	struct avm_actor_spec s = { .ops = &slow_ops,
+				    .name = "slow",
 				    .cpu = -1 };
 	avm_runtime *rt;
 	avm_accessor *acc;
@@ -322,8 +323,11 @@ static void outbox_absorbs_full_mailbox(void **unused)
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED };
 	struct avm_actor_spec s[2] = {
 		{ .ops = &testdev_ops, .name = "src", .cpu = -1 },
-		{ .ops = &testdev_ops, .name = "dst", .cpu = -1,
-		  .mailbox_depth = 4, .spin_ns = 1 },
+		{ .ops = &testdev_ops,
+		  .name = "dst",
+		  .cpu = -1,
+		  .mailbox_depth = 4,
+		  .spin_ns = 1 },
 	};
 	struct fixture f = { .n_dev = 2 };
 	struct avm_actor_stats st;
@@ -368,8 +372,9 @@ static void fd_watch_delivers(void **unused)
 {
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED };
 	int fds[2];
-	struct avm_actor_spec s = { .ops = &slow_ops, .name = "fd",
-				    .config = &fds[0], .cpu = -1 };
+	struct avm_actor_spec s = {
+		.ops = &slow_ops, .name = "fd", .config = &fds[0], .cpu = -1
+	};
 	avm_runtime *rt;
 	avm_accessor *acc;
 	avm_actor_id id;
@@ -400,8 +405,9 @@ static void continuation_lets_reads_in(void **unused)
 {
 	struct testdev_config cfg = { .chunk_spin = 2000 };
 	struct avm_runtime_config rc = { .exec = AVM_EXEC_THREADED };
-	struct avm_actor_spec s = { .ops = &testdev_ops, .name = "dev0",
-				    .config = &cfg, .cpu = -1 };
+	struct avm_actor_spec s = {
+		.ops = &testdev_ops, .name = "dev0", .config = &cfg, .cpu = -1
+	};
 	struct fixture f = { .n_dev = 1 };
 	const uint64_t total = 200000;
 	uint64_t mid;
@@ -436,9 +442,11 @@ static void init_failure_unwinds(void **unused)
 {
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED,
 					  .log_level = -1 };
-	struct avm_actor_spec ok = { .ops = &testdev_ops, .name = "ok",
+	struct avm_actor_spec ok = { .ops = &testdev_ops,
+				     .name = "ok",
 				     .cpu = -1 };
-	struct avm_actor_spec bad = { .ops = &failing_ops, .name = "bad",
+	struct avm_actor_spec bad = { .ops = &failing_ops,
+				      .name = "bad",
 				      .cpu = -1 };
 	avm_runtime *rt;
 	avm_actor_id a;
@@ -478,8 +486,9 @@ static void placement_warns_not_fails(void **unused)
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED,
 					  .log = capture_log,
 					  .log_arg = &c };
-	struct avm_actor_spec s = { .ops = &testdev_ops, .name = "rt",
-				    .rt_priority = 10, .cpu = 0 };
+	struct avm_actor_spec s = {
+		.ops = &testdev_ops, .name = "rt", .rt_priority = 10, .cpu = 0
+	};
 	struct fixture f = { .n_dev = 1 };
 
 	(void)unused;
@@ -497,10 +506,12 @@ static void placement_warns_not_fails(void **unused)
 static void bad_set_up_rejected(void **unused)
 {
 	struct fixture f;
-	struct avm_actor_spec dup = { .ops = &testdev_ops, .name = "dev0",
+	struct avm_actor_spec dup = { .ops = &testdev_ops,
+				      .name = "dev0",
 				      .cpu = -1 };
-	struct avm_actor_spec prio = { .ops = &testdev_ops, .name = "x",
-				       .rt_priority = 100, .cpu = -1 };
+	struct avm_actor_spec prio = {
+		.ops = &testdev_ops, .name = "x", .rt_priority = 100, .cpu = -1
+	};
 	avm_actor_id id;
 
 	(void)unused;

@@ -41,7 +41,8 @@ typedef uint32_t avm_actor_id;
 #define AVM_MAX_DIRECT 16
 /** AVM_MSG_INLINE - payload bytes carried inside the envelope. */
 #define AVM_MSG_INLINE 32
-/** AVM_MSG_MAX_PAYLOAD - largest payload a message may carry (a jumbo frame). */
+/** AVM_MSG_MAX_PAYLOAD - largest payload a message may carry (a jumbo frame).
+ */
 #define AVM_MSG_MAX_PAYLOAD 16384
 
 /**
@@ -101,7 +102,7 @@ enum avm_lane {
 };
 
 /** AVM_FD_READ, AVM_FD_WRITE - readiness bits for avm_fd_watch(). */
-#define AVM_FD_READ 0x1
+#define AVM_FD_READ  0x1
 #define AVM_FD_WRITE 0x2
 
 struct avm_reply_slot;
@@ -314,7 +315,8 @@ void avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value);
  */
 int avm_continue(avm_ctx *ctx, uint64_t token);
 
-/** avm_now() - the executor's clock in ns (virtual in the deterministic one). */
+/** avm_now() - the executor's clock in ns (virtual in the deterministic one).
+ */
 uint64_t avm_now(avm_ctx *ctx);
 
 /** avm_self() - the id of the actor being run. */
@@ -325,7 +327,12 @@ void avm_log(avm_ctx *ctx, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /** Log levels for avm_log() and the runtime's log callback. */
-enum avm_log_level { AVM_LOG_ERROR = 0, AVM_LOG_WARN, AVM_LOG_INFO, AVM_LOG_DEBUG };
+enum avm_log_level {
+	AVM_LOG_ERROR = 0,
+	AVM_LOG_WARN,
+	AVM_LOG_INFO,
+	AVM_LOG_DEBUG
+};
 
 #ifdef __cplusplus
 }

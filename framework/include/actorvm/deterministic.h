@@ -32,7 +32,7 @@ enum avm_det_event_kind {
 	AVM_DET_DMA,	     /* @src did DMA at @gpa (@len bytes, @data) */
 	AVM_DET_TIMER_ARM,   /* @src armed timer @timer: @delay, @period */
 	AVM_DET_TIMER_CANCEL,
-	AVM_DET_FD_WATCH,    /* @src watches descriptor @timer (id) */
+	AVM_DET_FD_WATCH, /* @src watches descriptor @timer (id) */
 };
 
 /**

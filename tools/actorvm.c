@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* The actorvm command: dispatches to its subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct avm_cli_command commands[] = {
+	{ "demo", "show actor isolation against a global lock (no guest)",
+	  avm_cli_demo },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: actorvm COMMAND [OPTIONS]\n"
+		     "       actorvm --help | --version\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out, "\n`actorvm COMMAND --help` describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("actorvm %s\n", ACTORVM_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "actorvm: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
