@@ -3,11 +3,13 @@
 #ifndef TEST_FIXTURE_H
 #define TEST_FIXTURE_H
 
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka.h needs the four headers above included first. */
+#include <cmocka.h>
 
 #include <errno.h>
 #include <sched.h>

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The lock-free ring and mailbox: FIFO per producer, no loss, lane order. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka.h needs the four headers above included first. */
+#include <cmocka.h>
 
 #include <errno.h>
 #include <pthread.h>
