@@ -51,10 +51,10 @@ int avm__post(struct avm_actor *dst, struct avm_msg *m, struct avm_actor *from)
 }
 
 static void observe_send(struct avm_actor *a, int port, avm_actor_id dst,
-			 const struct avm_msg *m)
+			 const struct avm_msg *m, int result)
 {
 	if (a->rt->exec->on_send)
-		a->rt->exec->on_send(a, port, dst, m);
+		a->rt->exec->on_send(a, port, dst, m, result);
 }
 
 static int send_common(struct avm_actor *a, int port, avm_actor_id dst,
@@ -66,11 +66,13 @@ static int send_common(struct avm_actor *a, int port, avm_actor_id dst,
 	m->src = a->id;
 	if (!m->corr)
 		m->corr = ((uint64_t)(a->id + 1) << 48) | ++a->next_corr;
-	observe_send(a, port, dst, m);
 	avm_read_lock();
 	d = avm__actor(a->rt, dst);
 	err = d ? avm__post(d, m, a) : -ENOENT;
 	avm_read_unlock();
+	/* After the post, so the observer learns its result; the payload is
+	 * still ours to show until released below. */
+	observe_send(a, port, dst, m, err);
 	if (err) {
 		avm_msg_release(m);
 		atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
@@ -163,7 +165,7 @@ int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
 	b = atomic_load_explicit(&a->ports[port], memory_order_acquire);
 	if (b == AVM_PORT_UNBOUND) {
 		msg->src = a->id;
-		observe_send(a, (int)port, AVM_ACTOR_NONE, msg);
+		observe_send(a, (int)port, AVM_ACTOR_NONE, msg, -ENOTCONN);
 		avm_msg_release(msg);
 		atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
 		return -ENOTCONN;

@@ -39,6 +39,7 @@ struct det_rt {
 	uint64_t rng;
 	uint64_t arm_seq;
 	struct det_entry *q;
+	uint64_t *scratch; /* one word per queued message, for pick() */
 	unsigned n, cap;
 	avm_det_observer_fn observe;
 	void *observe_arg;
@@ -85,6 +86,7 @@ static void det_fini(avm_runtime *rt)
 	for (unsigned i = 0; i < d->n; i++)
 		avm_msg_release(&d->q[i].msg);
 	free(d->q);
+	free(d->scratch);
 	free(d);
 }
 
@@ -114,10 +116,15 @@ static int enqueue(struct det_rt *d, struct avm_actor *dst,
 	if (d->n == d->cap) {
 		unsigned cap = d->cap ? d->cap * 2 : 64;
 		struct det_entry *q = realloc(d->q, cap * sizeof(*q));
+		uint64_t *sc;
 
 		if (!q)
 			return -ENOMEM;
 		d->q = q;
+		sc = realloc(d->scratch, cap * sizeof(*sc));
+		if (!sc)
+			return -ENOMEM;
+		d->scratch = sc;
 		d->cap = cap;
 	}
 	d->q[d->n++] = (struct det_entry){ dst, sender, *m };
@@ -130,47 +137,46 @@ static int det_post(struct avm_actor *dst, struct avm_msg *m,
 	return enqueue(det(dst->rt), dst, m, sender_key(m, from));
 }
 
-/* Index of the entry to deliver next among those for @only (or any). */
+/* Append @key to @set (of *@n) unless present: first appearance order. */
+static void add_distinct(uint64_t *set, unsigned *n, uint64_t key)
+{
+	for (unsigned j = 0; j < *n; j++)
+		if (set[j] == key)
+			return;
+	set[(*n)++] = key;
+}
+
+/* Draw a receiver among those with pending messages. */
+static struct avm_actor *pick_receiver(struct det_rt *d)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < d->n; i++)
+		add_distinct(d->scratch, &n, (uint64_t)(uintptr_t)d->q[i].dst);
+	if (!n)
+		return NULL;
+	return (struct avm_actor *)(uintptr_t)d->scratch[rng_next(d) % n];
+}
+
+/* Index of the entry to deliver next among those for @only (or any):
+ * the most urgent lane, then a drawn sender's oldest message. */
 static int pick(struct det_rt *d, struct avm_actor *only)
 {
-	struct avm_actor *dst = only;
-	uint64_t senders[64];
-	unsigned ns = 0, lane = AVM_LANE_COUNT, i;
+	struct avm_actor *dst = only ? only : pick_receiver(d);
+	unsigned n = 0, lane = AVM_LANE_COUNT, i;
+	uint64_t who;
 
-	if (!dst) {
-		/* Receivers in order of first appearance, then draw one. */
-		struct avm_actor *seen[64];
-		unsigned nseen = 0;
-
-		for (i = 0; i < d->n && nseen < 64; i++) {
-			unsigned j = 0;
-
-			while (j < nseen && seen[j] != d->q[i].dst)
-				j++;
-			if (j == nseen)
-				seen[nseen++] = d->q[i].dst;
-		}
-		if (!nseen)
-			return -1;
-		dst = seen[rng_next(d) % nseen];
-	}
+	if (!dst)
+		return -1;
 	for (i = 0; i < d->n; i++)
 		if (d->q[i].dst == dst && d->q[i].msg.lane < lane)
 			lane = d->q[i].msg.lane;
-	for (i = 0; i < d->n && ns < 64; i++) {
-		unsigned j = 0;
-
-		if (d->q[i].dst != dst || d->q[i].msg.lane != lane)
-			continue;
-		while (j < ns && senders[j] != d->q[i].sender)
-			j++;
-		if (j == ns)
-			senders[ns++] = d->q[i].sender;
-	}
-	if (!ns)
+	for (i = 0; i < d->n; i++)
+		if (d->q[i].dst == dst && d->q[i].msg.lane == lane)
+			add_distinct(d->scratch, &n, d->q[i].sender);
+	if (!n)
 		return -1;
-	uint64_t who = senders[rng_next(d) % ns];
-
+	who = d->scratch[rng_next(d) % n];
 	for (i = 0; i < d->n; i++)
 		if (d->q[i].dst == dst && d->q[i].msg.lane == lane &&
 		    d->q[i].sender == who)
@@ -258,8 +264,10 @@ static void fire(struct det_rt *d, struct avm_actor *a, unsigned id)
 		tm->armed = false;
 	m.src = a->id;
 	m.lane = AVM_LANE_BACKGROUND;
-	if (atomic_load(&a->run_state) == AVM_ACTOR_RUNNING)
-		enqueue(d, a, &m, a->id);
+	if (atomic_load(&a->run_state) == AVM_ACTOR_RUNNING &&
+	    enqueue(d, a, &m, a->id))
+		avm__log(a->rt, AVM_LOG_ERROR, a->name,
+			 "out of memory: timer %u expiry lost", id);
 }
 
 int avm_det_advance(avm_runtime *rt, uint64_t ns)
@@ -455,7 +463,7 @@ static void det_stop_actor(struct avm_actor *a)
 }
 
 static void det_on_send(struct avm_actor *a, int port, avm_actor_id dst,
-			const struct avm_msg *m)
+			const struct avm_msg *m, int result)
 {
 	observe(det(a->rt),
 		&(struct avm_det_event){
@@ -464,7 +472,8 @@ static void det_on_send(struct avm_actor *a, int port, avm_actor_id dst,
 			.dst = dst,
 			.port = port,
 			.port_name = port >= 0 ? a->ops->ports[port] : NULL,
-			.msg = m });
+			.msg = m,
+			.result = result });
 }
 
 static void det_on_dma(struct avm_actor *a, bool write, uint64_t gpa,

@@ -86,7 +86,7 @@ struct avm_exec_ops {
 	void (*on_dma)(struct avm_actor *a, bool write, uint64_t gpa,
 		       const void *buf, size_t len, int status);
 	void (*on_send)(struct avm_actor *a, int port, avm_actor_id dst,
-			const struct avm_msg *m);
+			const struct avm_msg *m, int result);
 };
 
 struct avm_ram_block {

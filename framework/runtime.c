@@ -13,7 +13,7 @@
 #define AVM_DEFAULT_DEADLINE_NS 1000000000ull
 #define AVM_DEFAULT_SPIN_NS	20000
 
-static const char *const level_names[] = { "error", "warning", "info",
+static const char *const level_names[] = { "?", "error", "warning", "info",
 					   "debug" };
 
 static void log_stderr(void *arg, int level, const char *actor,
@@ -21,7 +21,8 @@ static void log_stderr(void *arg, int level, const char *actor,
 {
 	(void)arg;
 	fprintf(stderr, "actorvm: %s%s%s: %s\n", actor ? actor : "",
-		actor ? ": " : "", level_names[level & 3], line);
+		actor ? ": " : "",
+		level_names[level >= 1 && level <= 4 ? level : 0], line);
 }
 
 void avm__log(avm_runtime *rt, int level, const char *actor, const char *fmt,

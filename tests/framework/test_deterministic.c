@@ -163,6 +163,46 @@ static void endless_ping_pong_is_caught(void **unused)
 	fix_down(&f); /* frees what is still queued */
 }
 
+struct send_seen {
+	unsigned sends;
+	int result;
+	const char *port;
+};
+
+static void note_send(void *arg, const struct avm_det_event *ev)
+{
+	struct send_seen *s = arg;
+
+	if (ev->kind != AVM_DET_SEND)
+		return;
+	s->sends++;
+	s->result = ev->result;
+	s->port = ev->port_name;
+}
+
+/* The observer learns what each send returned. */
+static void observer_sees_send_results(void **unused)
+{
+	struct fixture f;
+	struct send_seen s = { 0 };
+
+	(void)unused;
+	fix_up(&f, AVM_EXEC_DETERMINISTIC, 2, NULL);
+	fix_start(&f);
+	avm_det_set_observer(f.rt, note_send, &s);
+	post_ping(&f, 0, 5); /* "out" is not bound */
+	avm_det_run(f.rt, 0);
+	assert_int_equal(s.sends, 1);
+	assert_int_equal(s.result, -ENOTCONN);
+	assert_string_equal(s.port, "out");
+	assert_int_equal(avm_bind(f.rt, f.dev[0], "out", f.dev[1], 0), 0);
+	post_ping(&f, 0, 2);
+	avm_det_run(f.rt, 0);
+	assert_int_equal(s.sends, 2);
+	assert_int_equal(s.result, 0);
+	fix_down(&f);
+}
+
 static void misuse_is_rejected(void **unused)
 {
 	struct fixture f;
@@ -193,6 +233,7 @@ int main(void)
 		cmocka_unit_test(access_lane_first),
 		cmocka_unit_test(virtual_time_fires_timers_exactly),
 		cmocka_unit_test(endless_ping_pong_is_caught),
+		cmocka_unit_test(observer_sees_send_results),
 		cmocka_unit_test(misuse_is_rejected),
 	};
 

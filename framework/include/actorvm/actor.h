@@ -275,7 +275,9 @@ int avm_dma_read(avm_ctx *ctx, uint64_t gpa, void *buf, size_t len,
  * RAM is written at once. A range inside one device's MMIO region becomes
  * posted WRITE messages (8 bytes at most each) to its owner, including this
  * actor itself, which handles them later like any other message. Anything
- * else (unmapped, straddling) is -EFAULT with nothing written.
+ * else (unmapped, straddling) is -EFAULT with nothing written. If the owner
+ * stops in the middle of such a burst, the pieces already posted stay posted
+ * and the rest is refused (-ESHUTDOWN).
  */
 int avm_dma_write(avm_ctx *ctx, uint64_t gpa, const void *buf, size_t len);
 
@@ -328,7 +330,7 @@ void avm_log(avm_ctx *ctx, int level, const char *fmt, ...)
 
 /** Log levels for avm_log() and the runtime's log callback. */
 enum avm_log_level {
-	AVM_LOG_ERROR = 0,
+	AVM_LOG_ERROR = 1,
 	AVM_LOG_WARN,
 	AVM_LOG_INFO,
 	AVM_LOG_DEBUG

@@ -49,6 +49,8 @@ enum avm_det_event_kind {
  * @gpa: DMA address; @len its length; @data the bytes (NULL for a read
  *   turned into a message); @status its result.
  * @timer: timer or watch id; @delay, @period for TIMER_ARM.
+ * @result: SEND: what the send returned (0, -ENOTCONN for an unbound port,
+ *   -ESHUTDOWN for a stopped receiver...).
  */
 struct avm_det_event {
 	enum avm_det_event_kind kind;
@@ -66,6 +68,7 @@ struct avm_det_event {
 	unsigned timer;
 	uint64_t delay;
 	uint64_t period;
+	int result;
 };
 
 typedef void (*avm_det_observer_fn)(void *arg, const struct avm_det_event *ev);

@@ -308,6 +308,8 @@ avm_actor_id avm_harness_peer(avm_harness *h);
  *   became a message, or when @len is 0).
  * @status: SEND: the message's status; DMA: its result (0, -EFAULT,
  *   %AVM_DMA_PENDING).
+ * @result: SEND: what the send returned: 0, or -ENOTCONN (unbound port),
+ *   -ESHUTDOWN (receiver stopped), -ENOENT (no such actor).
  * @timer: TIMER_*: timer id; FD_WATCH: watch id.
  * @delay: TIMER_ARM: delay in ns.
  * @period: TIMER_ARM: period in ns (0: one-shot).
@@ -331,6 +333,7 @@ struct avm_harness_event {
 	size_t len;
 	void *data;
 	int status;
+	int result;
 	unsigned timer;
 	uint64_t delay;
 	uint64_t period;

@@ -55,7 +55,8 @@ typedef void (*avm_log_fn)(void *arg, int level, const char *actor,
  *   (default 20 us; negative: never sleep).
  * @max_actors: capacity of the actor table (default 64).
  * @log: log sink (default: stderr); @log_arg is passed to it.
- * @log_level: lines above this level are dropped (default AVM_LOG_INFO).
+ * @log_level: lines above this level are dropped (0: AVM_LOG_INFO; a
+ *   negative value drops everything).
  */
 struct avm_runtime_config {
 	enum avm_exec_kind exec;
