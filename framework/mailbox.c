@@ -14,7 +14,8 @@ int avm_ring_init(struct avm_ring *r, unsigned depth)
 		return -EINVAL;
 	while (n < depth)
 		n <<= 1;
-	r->slots = aligned_alloc(64, n * sizeof(*r->slots));
+	r->slots = aligned_alloc(_Alignof(struct avm_ring_slot),
+				 n * sizeof(*r->slots));
 	if (!r->slots)
 		return -ENOMEM;
 	for (uint64_t i = 0; i < n; i++)

@@ -16,8 +16,14 @@
 
 #include <actorvm/actor.h>
 
+/*
+ * 128-byte aligned: an envelope plus its sequence word is 112 bytes, and a
+ * slot sharing a line with its neighbour makes the producer of message i+1
+ * and the consumer of message i fight over that line (measured: ~20 ns off
+ * the p50 of a spinning read, ~60 ns off its p99).
+ */
 struct avm_ring_slot {
-	_Atomic uint64_t seq;
+	_Alignas(128) _Atomic uint64_t seq;
 	struct avm_msg msg;
 };
 

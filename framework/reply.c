@@ -96,20 +96,24 @@ bool avm_slot_abandon(struct avm_reply_slot *slot, uint64_t corr)
 	return false;
 }
 
-static bool spin_for(struct avm_reply_slot *slot, int64_t spin_ns)
+/* Poll until done, @spin_ns passed (negative: no limit) or @deadline. */
+static bool spin_for(struct avm_reply_slot *slot, int64_t spin_ns,
+		     uint64_t deadline)
 {
 	uint64_t until;
 	unsigned i = 0;
 
 	if (spin_ns == 0)
 		return avm_slot_done(slot);
-	until = avm_mono_ns() + (uint64_t)spin_ns;
+	until = spin_ns > 0 ? avm_mono_ns() + (uint64_t)spin_ns : deadline;
+	if (until > deadline)
+		until = deadline;
 	for (;;) {
 		if (avm_slot_done(slot))
 			return true;
 		avm_cpu_relax();
 		/* Read the clock only every 64 polls: it costs ~20 ns. */
-		if (spin_ns > 0 && (++i & 63) == 0 && avm_mono_ns() > until)
+		if ((++i & 63) == 0 && avm_mono_ns() > until)
 			return false;
 	}
 }
@@ -119,7 +123,7 @@ int avm_slot_wait(struct avm_reply_slot *slot, uint64_t corr, int64_t spin_ns,
 {
 	uint32_t expect;
 
-	if (spin_for(slot, spin_ns))
+	if (spin_for(slot, spin_ns, deadline_ns))
 		return avm_slot_take(slot, val);
 	for (;;) {
 		expect = AVM_SLOT_PENDING;

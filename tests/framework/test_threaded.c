@@ -136,10 +136,11 @@ static void many_producers_keep_order(void **unused)
 	fix_down(&f);
 }
 
-static void deadline_then_slot_reuse(void **unused)
+static void check_deadline(int64_t reply_spin_ns)
 {
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED,
-					  .read_deadline_ns = 50000000 };
+					  .read_deadline_ns = 50000000,
+					  .reply_spin_ns = reply_spin_ns };
 	struct avm_actor_spec s = { .ops = &slow_ops,
 				    .name = "slow",
 				    .cpu = -1 };
@@ -148,7 +149,6 @@ static void deadline_then_slot_reuse(void **unused)
 	avm_actor_id id;
 	uint64_t v = 42;
 
-	(void)unused;
 	assert_int_equal(avm_runtime_new(&cfg, &rt), 0);
 	assert_int_equal(avm_actor_create(rt, &s, &id), 0);
 	assert_int_equal(avm_map(rt, id, 0, 0x1000), 0);
@@ -163,6 +163,19 @@ static void deadline_then_slot_reuse(void **unused)
 	assert_int_equal(v, 0);
 	avm_accessor_free(acc);
 	avm_runtime_free(rt);
+}
+
+static void deadline_then_slot_reuse(void **unused)
+{
+	(void)unused;
+	check_deadline(0); /* default: poll, then sleep on the futex */
+}
+
+/* A caller that never sleeps still gives up at its deadline. */
+static void deadline_while_spinning(void **unused)
+{
+	(void)unused;
+	check_deadline(-1);
 }
 
 static void stopped_receiver_errors(void **unused)
@@ -539,6 +552,7 @@ int main(void)
 		cmocka_unit_test(read_sees_earlier_writes),
 		cmocka_unit_test(many_producers_keep_order),
 		cmocka_unit_test(deadline_then_slot_reuse),
+		cmocka_unit_test(deadline_while_spinning),
 		cmocka_unit_test(stopped_receiver_errors),
 		cmocka_unit_test(stop_races_reads),
 		cmocka_unit_test(direct_register_consistent),
