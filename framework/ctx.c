@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <actorvm/trace.h>
+
 #include "internal.h"
 
 enum avm_lane avm__lane_of(uint16_t kind)
@@ -37,6 +39,12 @@ static void count(_Atomic uint64_t *c)
 			      memory_order_relaxed);
 }
 
+uint64_t avm__corr(struct avm_actor *a)
+{
+	/* Actor-made ids: actor id + 1 in the top 16 bits, a sequence below. */
+	return ((uint64_t)(a->id + 1) << 48) | ++a->next_corr;
+}
+
 int avm__post(struct avm_actor *dst, struct avm_msg *m, struct avm_actor *from)
 {
 	/* Acquire: a stopper sets STOPPING, then waits a grace period. */
@@ -47,6 +55,7 @@ int avm__post(struct avm_actor *dst, struct avm_msg *m, struct avm_actor *from)
 		return -ESHUTDOWN;
 	}
 	m->lane = (uint8_t)avm__lane_of(m->kind);
+	AVM_TRACE_MSG(dst->rt, AVM_TRACE_POSTED, dst->id, m);
 	return dst->rt->exec->post(dst, m, from);
 }
 
@@ -65,7 +74,8 @@ static int send_common(struct avm_actor *a, int port, avm_actor_id dst,
 
 	m->src = a->id;
 	if (!m->corr)
-		m->corr = ((uint64_t)(a->id + 1) << 48) | ++a->next_corr;
+		m->corr = avm__corr(a);
+	m->cause = a->cur_corr;
 	avm_read_lock();
 	d = avm__actor(a->rt, dst);
 	err = d ? avm__post(d, m, a) : -ENOENT;
@@ -85,6 +95,8 @@ void avm__complete(struct avm_actor *a, struct avm_msg *m, uint64_t val,
 {
 	struct avm_msg done = { .kind = AVM_MSG_DMA_DONE };
 
+	if (atomic_load_explicit(&a->rt->trace_on, memory_order_relaxed))
+		avm__trace_reply(a->rt, a->id, m, val, err);
 	if (m->flags & AVM_MF_REPLY_TO_SRC) {
 		done.corr = m->corr;
 		done.value = val;
@@ -100,12 +112,18 @@ void avm__deliver(struct avm_actor *a, struct avm_msg *m)
 {
 	struct avm_ctx ctx = { .self = a, .cur = m };
 
+	if (!m->corr)
+		m->corr = avm__corr(a); /* timers, fds: traceable too */
+	a->cur_corr = m->corr;
+	AVM_TRACE_MSG(a->rt, AVM_TRACE_HANDLE_START, a->id, m);
 	if (m->kind == AVM_MSG_RESET) {
 		if (a->ops->reset)
 			a->ops->reset(a->state, &ctx);
 	} else {
 		a->ops->handle(a->state, m, &ctx);
 	}
+	AVM_TRACE_MSG(a->rt, AVM_TRACE_HANDLE_END, a->id, m);
+	a->cur_corr = 0;
 	if (is_request(m) && !ctx.replied)
 		avm__complete(a, m, 0, -EIO);
 	/* Release: a direct read ordered after this write sees its effect. */

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <actorvm/trace.h>
+
 #include "internal.h"
 
 static void note(struct avm_actor *a, bool write, uint64_t gpa, const void *buf,
@@ -53,7 +55,8 @@ static int post_writes(struct avm_actor *a, const struct avm_map_entry *e,
 		m.addr = off;
 		m.size = (uint8_t)n;
 		m.src = a->id;
-		m.corr = ((uint64_t)(a->id + 1) << 48) | ++a->next_corr;
+		m.corr = avm__corr(a);
+		m.cause = a->cur_corr;
 		err = avm__post(e->actor, &m, a);
 		off += n;
 		p += n;
@@ -98,7 +101,8 @@ static int post_read(struct avm_actor *a, uint64_t gpa, size_t len,
 		return -EFAULT;
 	m.flags = AVM_MF_REPLY_TO_SRC;
 	m.src = a->id;
-	m.corr = ((uint64_t)(a->id + 1) << 48) | ++a->next_corr;
+	m.corr = avm__corr(a);
+	m.cause = a->cur_corr;
 	avm_read_lock();
 	e = mmio_owner(a->rt, gpa, len);
 	if (e) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <actorvm/deterministic.h>
+#include <actorvm/trace.h>
 
 #include "internal.h"
 
@@ -200,6 +201,7 @@ static int step_for(avm_runtime *rt, struct avm_actor *only)
 					    .dst = e.dst->id,
 					    .port = -1,
 					    .msg = &e.msg });
+	AVM_TRACE_MSG(rt, AVM_TRACE_DEQUEUED, e.dst->id, &e.msg);
 	avm__deliver(e.dst, &e.msg);
 	return 1;
 }

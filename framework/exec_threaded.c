@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <actorvm/trace.h>
+
 #include "internal.h"
 #include "mailbox.h"
 
@@ -226,10 +228,12 @@ static bool serve_one(struct thr_actor *t)
 
 	if (!avm_mailbox_pop(&t->mb, &m))
 		return false;
-	if (m.kind == AVM_MSG_STOP)
+	if (m.kind == AVM_MSG_STOP) {
 		t->stopping = true;
-	else
+	} else {
+		AVM_TRACE_MSG(t->a->rt, AVM_TRACE_DEQUEUED, t->a->id, &m);
 		avm__deliver(t->a, &m);
+	}
 	return true;
 }
 

@@ -38,6 +38,7 @@ struct avm_actor {
 	_Atomic int run_state;
 	bool inited;
 	uint64_t next_corr;	 /* actor thread only */
+	uint64_t cur_corr;	 /* corr of the message being handled */
 	_Atomic uint64_t *ports; /* packed binding: dst << 32 | arg */
 	void *exec;		 /* executor-private per-actor data */
 	_Atomic uint64_t handled;
@@ -106,6 +107,9 @@ struct avm_runtime {
 	unsigned n_ram;
 	struct avm_addrmaps maps;
 	_Atomic uint32_t next_accessor;
+	/* Tracing: one relaxed load of trace_on per event site while off. */
+	_Atomic bool trace_on;
+	struct avm_tracer *tracer;
 };
 
 struct avm_accessor {
@@ -134,6 +138,22 @@ int avm__post(struct avm_actor *dst, struct avm_msg *m, struct avm_actor *from);
 void avm__complete(struct avm_actor *a, struct avm_msg *m, uint64_t val,
 		   int err);
 enum avm_lane avm__lane_of(uint16_t kind);
+uint64_t avm__corr(struct avm_actor *a);
+
+/* trace.c: record one event (call only when rt->trace_on is set). */
+void avm__trace_msg(avm_runtime *rt, unsigned type, avm_actor_id actor,
+		    const struct avm_msg *m);
+void avm__trace_reply(avm_runtime *rt, avm_actor_id actor,
+		      const struct avm_msg *req, uint64_t value, int err);
+int avm__tracer_new(avm_runtime *rt);
+void avm__tracer_free(avm_runtime *rt);
+
+#define AVM_TRACE_MSG(rt, type, actor, m)                                      \
+	do {                                                                   \
+		if (atomic_load_explicit(&(rt)->trace_on,                      \
+					 memory_order_relaxed))                \
+			avm__trace_msg((rt), (type), (actor), (m));            \
+	} while (0)
 
 static inline uint64_t avm__pack_binding(avm_actor_id dst, uint32_t arg)
 {

@@ -87,12 +87,17 @@ int avm_runtime_new(const struct avm_runtime_config *cfg, avm_runtime **out)
 	err = avm_addrmaps_init(&rt->maps);
 	if (err)
 		goto undo_actors;
-	err = rt->exec->init(rt);
+	err = avm__tracer_new(rt);
 	if (err)
 		goto undo_maps;
+	err = rt->exec->init(rt);
+	if (err)
+		goto undo_tracer;
 	*out = rt;
 	return 0;
 
+undo_tracer:
+	avm__tracer_free(rt);
 undo_maps:
 	avm_addrmaps_fini(&rt->maps);
 undo_actors:
@@ -116,6 +121,7 @@ void avm_runtime_free(avm_runtime *rt)
 	if (!rt)
 		return;
 	avm_runtime_stop(rt);
+	avm__tracer_free(rt); /* stops a running trace, flushes its file */
 	for (unsigned i = rt->n_actors; i-- > 0;)
 		actor_free(rt->actors[i]);
 	rt->exec->fini(rt);

@@ -8,6 +8,8 @@
 static const struct avm_cli_command commands[] = {
 	{ "demo", "show actor isolation against a global lock (no guest)",
 	  avm_cli_demo },
+	{ "trace", "inspect trace files: show, stats, export, follow",
+	  avm_cli_trace },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

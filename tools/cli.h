@@ -10,5 +10,6 @@ struct avm_cli_command {
 };
 
 int avm_cli_demo(int argc, char **argv);
+int avm_cli_trace(int argc, char **argv);
 
 #endif /* ACTORVM_CLI_H */

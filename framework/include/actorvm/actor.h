@@ -69,6 +69,9 @@ enum avm_space { AVM_SPACE_MMIO = 0, AVM_SPACE_PIO = 1, AVM_SPACE_COUNT };
  *   token given to avm_continue().
  * @AVM_MSG_RESET: control: the framework calls ops->reset, not ops->handle.
  * @AVM_MSG_STOP: control: handled by the framework, never seen by a device.
+ * @AVM_MSG_REPLY: the answer to request @corr (@value, @status), only where
+ *   messages cross a boundary (wire format, traces); in-process replies go
+ *   straight to the requester and handlers never see this kind.
  * @AVM_MSG_USER: first kind free for device-specific messages.
  */
 enum avm_msg_kind {
@@ -84,6 +87,7 @@ enum avm_msg_kind {
 	AVM_MSG_CONTINUE,
 	AVM_MSG_RESET,
 	AVM_MSG_STOP,
+	AVM_MSG_REPLY,
 	AVM_MSG_USER = 0x100,
 };
 
@@ -116,10 +120,12 @@ struct avm_reply_slot;
  * @arg: region index (READ/WRITE), line (IRQ), timer or watch id, or, for a
  *   message sent through a port, the binding's argument.
  * @src: sending actor, or %AVM_ACTOR_NONE for a VCPU/accessor or the harness.
- * @corr: correlation id linking a request to its reply.
+ * @corr: correlation id linking a request to its reply (set by the
+ *   framework when 0).
+ * @cause: correlation id of the message whose handling sent this one (0 for
+ *   a VCPU access): links an IRQ or a DMA to the access that caused it.
  * @addr: offset inside the region (READ/WRITE), or free for devices.
  * @value: written value, IRQ level, token.
- * @t_post: executor clock (ns) when the message was posted.
  * @len: payload length in bytes.
  * @ext: payload storage when @len > %AVM_MSG_INLINE (owned by the message).
  * @data: inline payload, or device-defined bytes.
@@ -136,9 +142,9 @@ struct avm_msg {
 	uint32_t arg;
 	avm_actor_id src;
 	uint64_t corr;
+	uint64_t cause;
 	uint64_t addr;
 	uint64_t value;
-	uint64_t t_post;
 	uint32_t len;
 	uint32_t flags;
 	void *ext;

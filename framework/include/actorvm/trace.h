@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: tracing
+ *
+ * Every message can be traced: when it was posted, dequeued, handled and
+ * answered, with actor ids, kind, address, value and correlation ids. The
+ * recording threads (VCPUs, actors) append compact records to per-thread
+ * lock-free rings; a writer thread drains them into a trace file of
+ * length-delimited protobuf records (proto/trace.proto). A full ring never
+ * blocks a recording thread: the event is dropped and counted, and the file
+ * says how many were lost.
+ *
+ * File format: the 8 bytes "AVMTRACE", then TraceRecord messages each
+ * preceded by its length as a base-128 varint: first a TraceHeader, then
+ * events and loss records in the order the writer drained them (sorted by
+ * time within one recording thread, not across threads), and a TraceFooter
+ * when the trace was stopped cleanly.
+ *
+ * Tracing costs one relaxed load per event site while off.
+ */
+#ifndef ACTORVM_TRACE_H
+#define ACTORVM_TRACE_H
+
+#include <stdio.h>
+
+#include <actorvm/runtime.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** AVM_TRACE_VERSION - format version written in the header. */
+#define AVM_TRACE_VERSION 1
+/** AVM_TRACE_MAGIC - the first 8 bytes of a trace file. */
+#define AVM_TRACE_MAGIC "AVMTRACE"
+/** AVM_TRACE_SNAPLEN - payload bytes kept per frame or character event. */
+#define AVM_TRACE_SNAPLEN 2048
+
+/** enum avm_trace_type - what happened to a message (proto EventType). */
+enum avm_trace_type {
+	AVM_TRACE_POSTED = 1,	    /* queued for @actor, on the sender */
+	AVM_TRACE_DEQUEUED = 2,	    /* taken from @actor's mailbox */
+	AVM_TRACE_HANDLE_START = 3, /* @actor's handler starts */
+	AVM_TRACE_HANDLE_END = 4,   /* and returns */
+	AVM_TRACE_REPLY = 5,	    /* @actor answered request @corr */
+};
+
+/**
+ * struct avm_trace_event - one event, as recorded and as read back.
+ * @type: an &enum avm_trace_type.
+ * @t_ns: nanoseconds since the trace started (virtual ns in the
+ *   deterministic executor).
+ * @actor: where it happened: the receiver (POSTED, DEQUEUED, HANDLE_*) or
+ *   the replier (REPLY).
+ * @src: the message's sender (%AVM_ACTOR_NONE for a VCPU or outside).
+ * @thread: recording thread, numbered from 0 in order of first event.
+ * @kind: &enum avm_msg_kind or a device kind.
+ * @lane: mailbox lane.
+ * @corr: the message's correlation id (for REPLY: the request's).
+ * @cause: correlation id of the message whose handling sent this one
+ *   (links an IRQ or a DMA to the access that caused it), or 0.
+ * @arg, @addr, @value, @size, @status: as in &struct avm_msg (for REPLY:
+ *   @value is the answer and @status its error).
+ * @payload_len: full payload length; @payload: its first bytes (at most
+ *   %AVM_TRACE_SNAPLEN), for FRAME and CHAR messages at POSTED.
+ */
+struct avm_trace_event {
+	uint8_t type;
+	uint8_t lane;
+	uint8_t size;
+	uint16_t kind;
+	uint32_t actor;
+	uint32_t src;
+	uint32_t thread;
+	uint32_t arg;
+	int32_t status;
+	uint64_t t_ns;
+	uint64_t corr;
+	uint64_t cause;
+	uint64_t addr;
+	uint64_t value;
+	uint32_t payload_len;
+	const uint8_t *payload;
+};
+
+/** AVM_TRACE_ALL_KINDS - a kind mask that keeps every kind. */
+#define AVM_TRACE_ALL_KINDS UINT64_MAX
+
+/**
+ * AVM_TRACE_KIND_BIT() - the bit of message kind @k in a kind mask. Device
+ * kinds (>= %AVM_MSG_USER) share bit 63.
+ */
+#define AVM_TRACE_KIND_BIT(k) ((k) < 63 ? (1ull << (k)) : (1ull << 63))
+
+/**
+ * struct avm_trace_options - what to record and where.
+ * @path: trace file to create (truncated if it exists).
+ * @kinds: kind mask (%AVM_TRACE_KIND_BIT); 0 means all kinds.
+ * @actors: names of the actors to record (NULL-terminated); NULL for all.
+ *   An event is recorded when its @actor is selected.
+ * @ring_bytes: per-thread ring size, rounded up to a power of two of at
+ *   least 4 KiB (0: 1 MiB). Applies to rings made after the call: a thread
+ *   keeps its ring for the runtime's lifetime.
+ * @flush_ms: how often the writer drains the rings (default 10 ms).
+ * @follow_url: if set, the writer also publishes every record on an nng
+ *   PUB socket listening there (e.g. "ipc:///tmp/vm.trace"), for
+ *   `actorvm trace follow`. Slow subscribers lose records, never the VM.
+ */
+struct avm_trace_options {
+	const char *path;
+	uint64_t kinds;
+	const char *const *actors;
+	size_t ring_bytes;
+	unsigned flush_ms;
+	const char *follow_url;
+};
+
+/**
+ * struct avm_trace_stats - counters of the current (or last) trace.
+ * @recorded: events put in rings.
+ * @dropped: events lost to full rings.
+ * @written: events written to the file.
+ */
+struct avm_trace_stats {
+	uint64_t recorded;
+	uint64_t dropped;
+	uint64_t written;
+};
+
+/**
+ * avm_trace_start() - start recording @rt's messages into @opts->path.
+ * Call after all actors are created (the header lists them). -EALREADY if a
+ * trace runs, -ENOENT for an unknown actor name, -errno from the file.
+ */
+int avm_trace_start(avm_runtime *rt, const struct avm_trace_options *opts);
+
+/**
+ * avm_trace_stop() - stop recording, drain every ring, write the footer and
+ * close the file. Safe to call when no trace runs.
+ */
+int avm_trace_stop(avm_runtime *rt);
+
+/** avm_trace_pause() - stop/restart recording without closing the file. */
+void avm_trace_pause(avm_runtime *rt, bool paused);
+
+/**
+ * avm_trace_filter() - change the record-time filter while tracing:
+ * @kinds as in &struct avm_trace_options, @actors NULL for all.
+ */
+int avm_trace_filter(avm_runtime *rt, uint64_t kinds,
+		     const char *const *actors);
+
+/** avm_trace_stats() - counters of the current or last trace. */
+void avm_trace_get_stats(avm_runtime *rt, struct avm_trace_stats *out);
+
+/* --- Reading trace files -------------------------------------------------- */
+
+typedef struct avm_trace_reader avm_trace_reader;
+
+/**
+ * struct avm_trace_actor - an entry of the header's actor table.
+ */
+struct avm_trace_actor {
+	uint32_t id;
+	const char *name;
+	const char *type;
+};
+
+/**
+ * struct avm_trace_info - what the header and footer say.
+ * @version: format version.
+ * @clock: "tsc", "monotonic" or "virtual".
+ * @executor: which executor recorded it.
+ * @start_ns: CLOCK_MONOTONIC at start (0 for virtual time).
+ * @actors, @n_actors: the actor table.
+ * @complete: a footer was found (the trace was stopped cleanly).
+ * @footer_events, @footer_dropped: the footer's counts.
+ * @lost: events lost, summed from loss records.
+ */
+struct avm_trace_info {
+	uint32_t version;
+	const char *clock;
+	const char *executor;
+	uint64_t start_ns;
+	const struct avm_trace_actor *actors;
+	unsigned n_actors;
+	bool complete;
+	uint64_t footer_events;
+	uint64_t footer_dropped;
+	uint64_t lost;
+};
+
+/**
+ * avm_trace_open() - open a trace file and read its header.
+ * On error returns -errno (-EINVAL: not a trace file or bad header,
+ * -EPROTONOSUPPORT: another format version) and, if @err is not NULL,
+ * writes a message naming the file and the byte offset into @err.
+ */
+int avm_trace_open(const char *path, avm_trace_reader **out, char *err,
+		   size_t err_len);
+
+/**
+ * avm_trace_next() - the next event, in file order. Returns 1 with *@ev
+ * filled (pointers valid until the next call), 0 at the end of the file,
+ * or -EINVAL for a truncated or corrupted record (message in @err, with
+ * the file name and offset). Loss and footer records are accounted in
+ * avm_trace_info() and skipped.
+ */
+int avm_trace_next(avm_trace_reader *r, struct avm_trace_event *ev, char *err,
+		   size_t err_len);
+
+/** avm_trace_info() - header (and, once read, footer) information. */
+const struct avm_trace_info *avm_trace_info(avm_trace_reader *r);
+
+/** avm_trace_actor_name() - name of actor @id, or NULL. */
+const char *avm_trace_actor_name(avm_trace_reader *r, uint32_t id);
+
+/** avm_trace_close() - close the reader. */
+void avm_trace_close(avm_trace_reader *r);
+
+/** avm_trace_type_name() - "posted", "dequeued", ... ("?" if unknown). */
+const char *avm_trace_type_name(unsigned type);
+
+/** avm_msg_kind_name() - "read", "write", "irq", ... or "user+N". */
+const char *avm_msg_kind_name(unsigned kind, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ACTORVM_TRACE_H */
