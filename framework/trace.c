@@ -156,6 +156,8 @@ static struct trace_ring *ring_new(struct avm_tracer *t)
 		free(r);
 		return NULL;
 	}
+	/* Fault the pages in now, once, not one per 40 events later. */
+	memset(r->buf, 0, r->size);
 	pthread_mutex_lock(&t->lock);
 	r->thread = t->n_rings++;
 	r->next = t->rings;

@@ -99,8 +99,10 @@ struct avm_trace_event {
  * @actors: names of the actors to record (NULL-terminated); NULL for all.
  *   An event is recorded when its @actor is selected.
  * @ring_bytes: per-thread ring size, rounded up to a power of two of at
- *   least 4 KiB (0: 1 MiB). Applies to rings made after the call: a thread
- *   keeps its ring for the runtime's lifetime.
+ *   least 4 KiB (0: 1 MiB). A thread's first traced event allocates and
+ *   pre-faults its ring (a one-time cost, ~0.1 ms per MiB); the thread keeps
+ *   it for the runtime's lifetime, so the size applies to threads that had
+ *   not traced yet.
  * @flush_ms: how often the writer drains the rings (default 10 ms).
  * @follow_url: if set, the writer also publishes every record on an nng
  *   PUB socket listening there (e.g. "ipc:///tmp/vm.trace"), for
