@@ -73,6 +73,8 @@ struct avm_tracer {
 	pthread_cond_t wake;
 	bool quit; /* under lock */
 	unsigned flush_ms;
+	bool pin_writer;
+	int writer_cpu;
 	FILE *file;
 	char *path;
 	nng_socket pub;
@@ -426,11 +428,27 @@ static void drain_all(struct avm_tracer *t)
 	fflush(t->file);
 }
 
+static void pin_self(struct avm_tracer *t, int cpu)
+{
+	cpu_set_t set;
+	int err;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (err)
+		avm__log(t->rt, AVM_LOG_WARN, NULL,
+			 "trace: cannot pin the writer to CPU %d (%s)", cpu,
+			 strerror(err));
+}
+
 static void *writer_main(void *arg)
 {
 	struct avm_tracer *t = arg;
 	struct timespec until;
 
+	if (t->pin_writer)
+		pin_self(t, t->writer_cpu);
 	pthread_mutex_lock(&t->lock);
 	while (!t->quit) {
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -626,6 +644,8 @@ static int begin(struct avm_tracer *t, const struct avm_trace_options *o)
 	while (t->ring_bytes < o->ring_bytes)
 		t->ring_bytes <<= 1;
 	t->flush_ms = o->flush_ms ? o->flush_ms : DEFAULT_FLUSH_MS;
+	t->pin_writer = o->pin_writer;
+	t->writer_cpu = o->writer_cpu;
 	err = open_outputs(t, o);
 	if (err)
 		return err;

@@ -50,9 +50,10 @@ static void copy_err(const avm_trace_reader *r, char *err, size_t err_len)
 }
 
 /* Record error @code at @off, with a message naming the file. */
-__attribute__((format(printf, 6, 7))) static int
-fail(avm_trace_reader *r, char *err, size_t err_len, uint64_t off, int code,
-     const char *fmt, ...)
+__attribute__((format(printf, 6, 7))) static int fail(avm_trace_reader *r,
+						      char *err, size_t err_len,
+						      uint64_t off, int code,
+						      const char *fmt, ...)
 {
 	char what[200];
 	va_list ap;
@@ -313,8 +314,7 @@ static int check_event(avm_trace_reader *r, const Actorvm__TraceEvent *e,
 	if (type < AVM_TRACE_POSTED || type > AVM_TRACE_REPLY)
 		return fail(r, err, err_len, at, -EINVAL,
 			    "unknown event type %d", type);
-	if (e->kind > UINT16_MAX || e->lane > UINT8_MAX ||
-	    e->size > UINT8_MAX)
+	if (e->kind > UINT16_MAX || e->lane > UINT8_MAX || e->size > UINT8_MAX)
 		return fail(r, err, err_len, at, -EINVAL,
 			    "event field out of range (kind %u lane %u "
 			    "size %u)",
@@ -323,6 +323,12 @@ static int check_event(avm_trace_reader *r, const Actorvm__TraceEvent *e,
 		return fail(r, err, err_len, at, -EINVAL,
 			    "payload of %zu bytes exceeds the snap length %d",
 			    e->payload.len, AVM_TRACE_SNAPLEN);
+	/* Readers may use min(payload_len, snaplen) bytes: they must exist. */
+	if (e->payload.len && e->payload.len < e->payload_len &&
+	    e->payload.len < AVM_TRACE_SNAPLEN)
+		return fail(r, err, err_len, at, -EINVAL,
+			    "payload of %zu bytes, short of its length %u",
+			    e->payload.len, e->payload_len);
 	return 0;
 }
 
@@ -345,9 +351,9 @@ static void fill_event(struct avm_trace_event *ev, const Actorvm__TraceEvent *e)
 	ev->value = e->value;
 	ev->payload = e->payload.len ? e->payload.data : NULL;
 	/* A recorder that left the full length out still kept the bytes. */
-	ev->payload_len = e->payload_len > e->payload.len ?
-				  e->payload_len :
-				  (uint32_t)e->payload.len;
+	ev->payload_len = e->payload_len > e->payload.len
+				  ? e->payload_len
+				  : (uint32_t)e->payload.len;
 }
 
 /* Account a loss or footer record; 1 if @rec was an event to return. */
@@ -396,8 +402,8 @@ int avm_trace_next(avm_trace_reader *r, struct avm_trace_event *ev, char *err,
 		ret = account(r, rec, at, err, err_len);
 		if (ret == 1)
 			ret = check_event(r, rec->event, at, err, err_len);
-		if (ret == 0 && rec->rec_case ==
-					ACTORVM__TRACE_RECORD__REC_EVENT) {
+		if (ret == 0 &&
+		    rec->rec_case == ACTORVM__TRACE_RECORD__REC_EVENT) {
 			fill_event(ev, rec->event);
 			r->rec = rec;
 			return 1;
@@ -461,8 +467,8 @@ const char *avm_msg_kind_name(unsigned kind, char *buf, size_t len)
 {
 	/* Index = enum avm_msg_kind; 12 is AVM_MSG_REPLY (boundary only). */
 	static const char *const names[N_KIND_NAMES] = {
-		"none",	 "read", "write", "irq",      "dma-done",
-		"frame", "char", "timer", "fd",	      "continue",
+		"none",	 "read", "write", "irq", "dma-done",
+		"frame", "char", "timer", "fd",	 "continue",
 		"reset", "stop", "reply",
 	};
 

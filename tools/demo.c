@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <actorvm/runtime.h>
+#include <actorvm/trace.h>
 
 #include "cli.h"
 #include "testdev.h"
@@ -25,6 +26,7 @@
 #define DISK_BASE 0xfebd0000ull
 
 struct demo_opts {
+	const char *trace;
 	int rt_priority;
 	double seconds;
 	unsigned interval_us;
@@ -168,6 +170,27 @@ static int measure(avm_runtime *rt, const struct demo_opts *o, uint64_t *lat,
 	return err;
 }
 
+/* --trace FILE: the threaded run goes to FILE, the biglock run to
+ * FILE.biglock, so one demo gives both traces to compare. */
+static int start_trace(avm_runtime *rt, const char *file,
+		       enum avm_exec_kind exec)
+{
+	char path[4096];
+	/* The writer shares CPU 0 with the VCPUs, off the real-time core. */
+	struct avm_trace_options o = { .path = path, .pin_writer = true };
+	int err;
+
+	snprintf(path, sizeof(path), "%s%s", file,
+		 exec == AVM_EXEC_BIGLOCK ? ".biglock" : "");
+	err = avm_trace_start(rt, &o);
+	if (err)
+		fprintf(stderr, "actorvm demo: cannot trace to %s: %s\n", path,
+			strerror(-err));
+	else
+		printf("  (tracing to %s)\n", path);
+	return err;
+}
+
 static int run_one(enum avm_exec_kind exec, const char *name,
 		   const struct demo_opts *o, uint64_t *lat, unsigned cap)
 {
@@ -181,6 +204,8 @@ static int run_one(enum avm_exec_kind exec, const char *name,
 	if (err)
 		return err;
 	err = build(b.rt, &disk_cfg, o->rt_priority);
+	if (!err && o->trace)
+		err = start_trace(b.rt, o->trace, exec);
 	if (err)
 		goto out_free;
 	pthread_create(&th, NULL, keep_disk_busy, &b);
@@ -198,6 +223,7 @@ static const char demo_help[] =
 	"usage: actorvm demo [--executor threaded|biglock|both]\n"
 	"                    [--seconds S] [--interval-us N]\n"
 	"                    [--job-chunks N] [--chunk-spin N] [--rt PRIO]\n"
+	"                    [--trace FILE]\n"
 	"\n"
 	"For S seconds per executor, VCPU0 times one synchronous read of a\n"
 	"quiet device every N microseconds while VCPU1 keeps another device\n"
@@ -211,6 +237,9 @@ static const char demo_help[] =
 	"at PRIO (a warning, not a failure, where that is not permitted).\n"
 	"Linux RT throttling (kernel.sched_rt_runtime_us) then stalls the\n"
 	"polling thread for tens of ms each second unless it is set to -1.\n"
+	"\n"
+	"With --trace, every message is recorded: the threaded run into\n"
+	"FILE, the biglock run into FILE.biglock (see `actorvm trace`).\n"
 	"\n"
 	"Defaults: --executor both --seconds 2 --interval-us 50\n"
 	"          --job-chunks 2000 --chunk-spin 2000\n";
@@ -229,12 +258,18 @@ static int parse(int argc, char **argv, struct demo_opts *o)
 		{ "job-chunks", required_argument, NULL, 'j' },
 		{ "chunk-spin", required_argument, NULL, 's' },
 		{ "rt", required_argument, NULL, 'p' },
+		{ "trace", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
 
-	*o = (struct demo_opts){ 0, 2.0, 50, 2000, 2000, true, true };
+	*o = (struct demo_opts){ .seconds = 2.0,
+				 .interval_us = 50,
+				 .job_chunks = 2000,
+				 .chunk_spin = 2000,
+				 .threaded = true,
+				 .biglock = true };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'e':
@@ -259,6 +294,9 @@ static int parse(int argc, char **argv, struct demo_opts *o)
 			break;
 		case 'p':
 			o->rt_priority = atoi(optarg);
+			break;
+		case 'T':
+			o->trace = optarg;
 			break;
 		case 'h':
 			demo_usage(stdout);

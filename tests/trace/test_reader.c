@@ -85,13 +85,13 @@ static struct avm_trace_event sample_event(void)
 		.cause = 77,
 		.addr = 0xfebc0008ull,
 		.value = UINT64_MAX,
-		.payload_len = 1514,
+		.payload_len = sizeof(bytes),
 		.payload = bytes,
 	};
 	return ev;
 }
 
-/* A payload shorter than payload_len: the writer keeps at most 1514. */
+/* Every field, a frame-sized payload, loss records and a footer. */
 static void roundtrip(void **state)
 {
 	struct tmp *t = *state;
@@ -104,6 +104,7 @@ static void roundtrip(void **state)
 	for (size_t i = 0; i < sizeof(frame); i++)
 		frame[i] = (uint8_t)i;
 	in.payload = frame;
+	in.payload_len = sizeof(frame);
 	start(t);
 	assert_int_equal(tw_event(t->f, &in), 0);
 	assert_int_equal(tw_loss(t->f, 1, 5), 0);
@@ -285,8 +286,7 @@ static void length_truncated(void **state)
 	long at = start(t);
 
 	assert_int_equal(tw_raw(t->f, "\x80\x80", 2), 0);
-	snprintf(what, sizeof(what), "offset %ld: truncated record length",
-		 at);
+	snprintf(what, sizeof(what), "offset %ld: truncated record length", at);
 	expect_next_fail(t, 0, what);
 }
 
@@ -296,12 +296,12 @@ static void length_corrupt(void **state)
 	char what[64];
 	long at = start(t);
 
-	assert_int_equal(tw_raw(t->f, "\xff\xff\xff\xff\xff\xff\xff\xff"
-				      "\xff\xff\xff\x01",
+	assert_int_equal(tw_raw(t->f,
+				"\xff\xff\xff\xff\xff\xff\xff\xff"
+				"\xff\xff\xff\x01",
 				12),
 			 0);
-	snprintf(what, sizeof(what), "offset %ld: corrupted record length",
-		 at);
+	snprintf(what, sizeof(what), "offset %ld: corrupted record length", at);
 	expect_next_fail(t, 0, what);
 }
 
@@ -333,8 +333,8 @@ static void event_truncated(void **state)
 	at = ftell(t->f);
 	assert_int_equal(tw_varint(t->f, n), 0);
 	assert_int_equal(tw_raw(t->f, buf, n / 2), 0);
-	snprintf(what, sizeof(what), "offset %ld: record of %zu bytes runs past",
-		 at, n);
+	snprintf(what, sizeof(what),
+		 "offset %ld: record of %zu bytes runs past", at, n);
 	expect_next_fail(t, 1, what);
 }
 
@@ -419,12 +419,23 @@ static void name_tables(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(roundtrip),	   T(many_events),    T(missing_file),
-		T(empty_file),	   T(bad_magic),      T(magic_only),
-		T(event_first),	   T(wrong_version),  T(header_truncated),
-		T(length_truncated), T(length_corrupt), T(length_absurd),
-		T(event_truncated), T(garbage_record), T(second_header),
-		T(bad_event_type), T(unknown_record_skipped),
+		T(roundtrip),
+		T(many_events),
+		T(missing_file),
+		T(empty_file),
+		T(bad_magic),
+		T(magic_only),
+		T(event_first),
+		T(wrong_version),
+		T(header_truncated),
+		T(length_truncated),
+		T(length_corrupt),
+		T(length_absurd),
+		T(event_truncated),
+		T(garbage_record),
+		T(second_header),
+		T(bad_event_type),
+		T(unknown_record_skipped),
 		cmocka_unit_test(name_tables),
 	};
 

@@ -119,9 +119,9 @@ static void event_msg(const struct avm_trace_event *ev, Actorvm__TraceEvent *e)
 	e->payload_len = ev->payload_len;
 	if (ev->payload) {
 		e->payload.data = (uint8_t *)ev->payload;
-		e->payload.len = ev->payload_len < AVM_TRACE_SNAPLEN ?
-					 ev->payload_len :
-					 AVM_TRACE_SNAPLEN;
+		e->payload.len = ev->payload_len < AVM_TRACE_SNAPLEN
+					 ? ev->payload_len
+					 : AVM_TRACE_SNAPLEN;
 	}
 }
 

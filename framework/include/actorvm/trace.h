@@ -104,6 +104,9 @@ struct avm_trace_event {
  *   it for the runtime's lifetime, so the size applies to threads that had
  *   not traced yet.
  * @flush_ms: how often the writer drains the rings (default 10 ms).
+ * @pin_writer: run the writer thread on CPU @writer_cpu (a warning if that
+ *   is refused). On a machine with no spare core, keep the writer off the
+ *   cores of spinning real-time actors and VCPUs.
  * @follow_url: if set, the writer also publishes every record on an nng
  *   PUB socket listening there (e.g. "ipc:///tmp/vm.trace"), for
  *   `actorvm trace follow`. Slow subscribers lose records, never the VM.
@@ -114,6 +117,8 @@ struct avm_trace_options {
 	const char *const *actors;
 	size_t ring_bytes;
 	unsigned flush_ms;
+	bool pin_writer;
+	int writer_cpu;
 	const char *follow_url;
 };
 
