@@ -65,7 +65,7 @@ struct avm_tracer {
 	_Atomic uint64_t *actor_bits;
 	unsigned n_words;
 	enum trace_clock clock;
-	uint64_t tsc0, mono0;
+	uint64_t tsc0, mono0, real0;
 	double ns_per_tick;
 	/* Writer. */
 	bool running;
@@ -489,7 +489,11 @@ static void calibrate(struct avm_tracer *t)
 {
 	uint64_t m1, c1;
 
+	struct timespec rt;
+
 	t->clock = pick_clock(t->rt);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	t->real0 = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
 	t->mono0 = mono_ns();
 	t->tsc0 = __rdtsc();
 	if (t->clock != CLOCK_TSC)
@@ -530,6 +534,7 @@ static int put_header(struct avm_tracer *t)
 	h.version = AVM_TRACE_VERSION;
 	h.clock = (char *)clock_name(t->clock);
 	h.start_ns = t->clock == CLOCK_VIRTUAL ? 0 : t->mono0;
+	h.start_realtime_ns = t->clock == CLOCK_VIRTUAL ? 0 : t->real0;
 	h.executor = (char *)rt->exec->name;
 	h.n_actors = rt->n_actors;
 	h.actors = ptrs;

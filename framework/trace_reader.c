@@ -232,6 +232,7 @@ static int take_header(avm_trace_reader *r, const Actorvm__TraceHeader *h,
 	r->info.clock = r->clock;
 	r->info.executor = r->executor;
 	r->info.start_ns = h->start_ns;
+	r->info.start_realtime_ns = h->start_realtime_ns;
 	return 0;
 }
 

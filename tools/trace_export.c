@@ -359,6 +359,7 @@ static int export_pcap(FILE *f, const struct tcli_trace *t,
 	put32(f, 1); /* LINKTYPE_ETHERNET */
 	for (size_t i = 0; i < t->n; i++) {
 		const struct avm_trace_event *e = &t->ev[i];
+		uint64_t ts;
 		uint32_t cap;
 
 		if (e->type != AVM_TRACE_POSTED || e->kind != AVM_MSG_FRAME ||
@@ -366,8 +367,11 @@ static int export_pcap(FILE *f, const struct tcli_trace *t,
 			continue;
 		cap = e->payload_len < AVM_TRACE_SNAPLEN ? e->payload_len
 							 : AVM_TRACE_SNAPLEN;
-		put32(f, (uint32_t)(e->t_ns / 1000000000));
-		put32(f, (uint32_t)(e->t_ns % 1000000000));
+		/* Wall-clock stamps where the trace has them (tcpdump shows
+		 * dates), else time since the trace started. */
+		ts = t->info->start_realtime_ns + e->t_ns;
+		put32(f, (uint32_t)(ts / 1000000000));
+		put32(f, (uint32_t)(ts % 1000000000));
 		put32(f, cap);
 		put32(f, e->payload_len);
 		fwrite(e->payload, 1, cap, f);
@@ -392,8 +396,10 @@ static void export_help(FILE *out)
 		     "the reply.\n");
 	fprintf(out, "  pcap     the network frames (kind frame, when "
 		     "posted) as a pcap file\n");
-	fprintf(out, "           (nanosecond timestamps since the trace "
-		     "start, Ethernet), for\n");
+	fprintf(out, "           (Ethernet, nanosecond wall-clock stamps, "
+		     "or time since the\n");
+	fprintf(out, "           trace start for virtual-time traces), "
+		     "for\n");
 	fprintf(out, "           tcpdump -r or Wireshark.\n\n");
 	fprintf(out, "Options:\n");
 	fprintf(out, "  -f, --format FORMAT  chrome or pcap\n");

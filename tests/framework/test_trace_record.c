@@ -8,6 +8,10 @@
 #include <unistd.h>
 
 #include <actorvm/trace.h>
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
+
+#include "trace.pb-c.h"
 
 #define MAX_EV 4096
 
@@ -103,6 +107,7 @@ static void events_of_a_read_and_an_irq(void **unused)
 	load(path, &d);
 
 	assert_true(d.info.complete);
+	assert_int_equal(d.info.start_realtime_ns, 0); /* virtual time */
 	assert_int_equal(d.info.lost, 0);
 	assert_int_equal(d.info.footer_events, d.n);
 	/* the read */
@@ -315,6 +320,8 @@ static void threaded_trace_is_complete(void **unused)
 	load(path, &d);
 	assert_int_equal(st.dropped, 0);
 	assert_int_equal(d.n, st.written);
+	/* Real time: a wall-clock start (after 2020) for pcap dates. */
+	assert_true(d.info.start_realtime_ns > 1577836800ull * 1000000000ull);
 	for (unsigned i = 0; i < d.n; i++) {
 		reads += d.ev[i].type == AVM_TRACE_POSTED &&
 			 d.ev[i].kind == AVM_MSG_READ;
@@ -336,6 +343,49 @@ static void threaded_trace_is_complete(void **unused)
 	unlink(path);
 }
 
+/* A subscriber to follow_url receives the records as they are written. */
+static void follow_receives_records(void **unused)
+{
+	struct fixture f;
+	char path[64], url[96];
+	nng_socket sub;
+	unsigned events = 0;
+
+	(void)unused;
+	tmp_path(path, sizeof(path));
+	snprintf(url, sizeof(url), "ipc://%s.sock", path);
+	fix_up(&f, AVM_EXEC_DETERMINISTIC, 1, NULL);
+	fix_start(&f);
+	start(&f, path,
+	      &(struct avm_trace_options){ .follow_url = url, .flush_ms = 1 });
+	assert_int_equal(nng_sub0_open(&sub), 0);
+	assert_int_equal(nng_socket_set(sub, NNG_OPT_SUB_SUBSCRIBE, "", 0), 0);
+	assert_int_equal(nng_socket_set_ms(sub, NNG_OPT_RECVTIMEO, 50), 0);
+	assert_int_equal(nng_dial(sub, url, NULL, 0), 0);
+	/* PUB drops what it sends before we are connected: keep sending. */
+	for (int i = 0; i < 200 && !events; i++) {
+		void *buf;
+		size_t len;
+		Actorvm__TraceRecord *rec;
+
+		fix_wr(&f, 0, TESTDEV_SCRATCH, (uint64_t)i);
+		avm_det_run(f.rt, 0);
+		if (nng_recv(sub, &buf, &len, NNG_FLAG_ALLOC))
+			continue;
+		rec = actorvm__trace_record__unpack(NULL, len, buf);
+		assert_non_null(rec);
+		events += rec->rec_case == ACTORVM__TRACE_RECORD__REC_EVENT &&
+			  rec->event->actor == f.dev[0];
+		actorvm__trace_record__free_unpacked(rec, NULL);
+		nng_free(buf, len);
+	}
+	assert_true(events > 0);
+	nng_close(sub);
+	assert_int_equal(avm_trace_stop(f.rt), 0);
+	fix_down(&f);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +395,7 @@ int main(void)
 		cmocka_unit_test(filters_and_pause),
 		cmocka_unit_test(full_ring_drops_and_counts),
 		cmocka_unit_test(threaded_trace_is_complete),
+		cmocka_unit_test(follow_receives_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

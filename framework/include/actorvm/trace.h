@@ -179,6 +179,8 @@ struct avm_trace_actor {
  * @clock: "tsc", "monotonic" or "virtual".
  * @executor: which executor recorded it.
  * @start_ns: CLOCK_MONOTONIC at start (0 for virtual time).
+ * @start_realtime_ns: wall-clock time (CLOCK_REALTIME) at start, 0 if
+ *   unknown (virtual time, or a trace written without it).
  * @actors, @n_actors: the actor table.
  * @complete: a footer was found (the trace was stopped cleanly).
  * @footer_events, @footer_dropped: the footer's counts.
@@ -189,6 +191,7 @@ struct avm_trace_info {
 	const char *clock;
 	const char *executor;
 	uint64_t start_ns;
+	uint64_t start_realtime_ns;
 	const struct avm_trace_actor *actors;
 	unsigned n_actors;
 	bool complete;
