@@ -122,6 +122,8 @@ void avm__deliver(struct avm_actor *a, struct avm_msg *m)
 	} else {
 		a->ops->handle(a->state, m, &ctx);
 	}
+	if (a->rt->exec->after_handle)
+		a->rt->exec->after_handle(a);
 	AVM_TRACE_MSG(a->rt, AVM_TRACE_HANDLE_END, a->id, m);
 	a->cur_corr = 0;
 	if (is_request(m) && !ctx.replied)

@@ -37,6 +37,7 @@ struct det_actor {
 
 struct det_rt {
 	uint64_t now;
+	uint64_t handler_cost;
 	uint64_t rng;
 	uint64_t arm_seq;
 	struct det_entry *q;
@@ -259,7 +260,9 @@ static void fire(struct det_rt *d, struct avm_actor *a, unsigned id)
 	struct det_timer *tm = &((struct det_actor *)a->exec)->timers[id];
 	struct avm_msg m = { .kind = AVM_MSG_TIMER, .arg = id };
 
-	d->now = tm->due;
+	/* Late if a handler ran past the deadline; time never goes back. */
+	if (tm->due > d->now)
+		d->now = tm->due;
 	if (tm->period)
 		tm->due += tm->period;
 	else
@@ -291,7 +294,8 @@ int avm_det_advance(avm_runtime *rt, uint64_t ns)
 			break;
 		fire(d, a, id);
 	}
-	d->now = target;
+	if (d->now < target)
+		d->now = target;
 	return 0;
 }
 
@@ -424,6 +428,23 @@ static void det_fd_unwatch(struct avm_actor *a, unsigned id)
 	((struct det_actor *)a->exec)->watched[id] = false;
 }
 
+static void det_after_handle(struct avm_actor *a)
+{
+	struct det_rt *d = det(a->rt);
+
+	d->now += d->handler_cost;
+}
+
+int avm_det_set_handler_cost(avm_runtime *rt, uint64_t ns)
+{
+	struct det_rt *d = det(rt);
+
+	if (!d)
+		return -EINVAL;
+	d->handler_cost = ns;
+	return 0;
+}
+
 static void det_settle(avm_runtime *rt)
 {
 	step_for(rt, NULL);
@@ -508,6 +529,7 @@ const struct avm_exec_ops avm_exec_deterministic = {
 	.fd_unwatch = det_fd_unwatch,
 	.now = det_now,
 	.settle = det_settle,
+	.after_handle = det_after_handle,
 	.on_dma = det_on_dma,
 	.on_send = det_on_send,
 };

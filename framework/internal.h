@@ -83,6 +83,8 @@ struct avm_exec_ops {
 	/* Optional: make progress on queued work (single-threaded executors).
 	 */
 	void (*settle)(avm_runtime *rt);
+	/* Optional: called after each handler, before its trace event. */
+	void (*after_handle)(struct avm_actor *a);
 	/* Optional observer hooks (the deterministic executor captures). */
 	void (*on_dma)(struct avm_actor *a, bool write, uint64_t gpa,
 		       const void *buf, size_t len, int status);

@@ -322,6 +322,33 @@ class Recorded(unittest.TestCase):
         self.assertEqual(len([e for e in ev if e['ph'] == 's']), 21)
 
 
+class RecordedCosts(unittest.TestCase):
+    """The recorder with a virtual handler cost: known waits and services."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.path = os.path.join(TMP, 'cost.avmtrace')
+        subprocess.run([RECORD_DET, cls.path, '250'], check=True)
+
+    def test_stats_match_virtual_delays(self):
+        rc, out, err = run('stats', '--no-histogram', self.path)
+        self.assertEqual(rc, 0, err)
+        r = Stats.rows(None, out)
+        w = r[('dev0', 'write')]
+        self.assertEqual(w['count'], 3)
+        # waits 0, 250, 500 ns: p50 250, max 500 (in us)
+        self.assertEqual(w['wait'], [3, '0.250', '0.500', '0.500', '0.500'])
+        self.assertEqual(w['service'],
+                         [3, '0.250', '0.250', '0.250', '0.250'])
+        rd = r[('dev0', 'read')]
+        self.assertEqual(rd['wait'], [1, '0.750', '0.750', '0.750', '0.750'])
+        self.assertEqual(rd['service'],
+                         [1, '0.250', '0.250', '0.250', '0.250'])
+        # the reply comes from inside the handler: after the wait only
+        self.assertEqual(rd['round-trip'],
+                         [1, '0.750', '0.750', '0.750', '0.750'])
+
+
 class Follow(unittest.TestCase):
     def setUp(self):
         self.url = 'ipc://' + os.path.join(TMP, 'pub.sock')

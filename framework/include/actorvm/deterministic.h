@@ -93,6 +93,16 @@ int avm_det_run(avm_runtime *rt, unsigned max_steps);
  */
 int avm_det_advance(avm_runtime *rt, uint64_t ns);
 
+/**
+ * avm_det_set_handler_cost() - make every handler take @ns of virtual time
+ * (default 0: handlers are instantaneous). The clock advances by @ns after
+ * each handler, so queued messages wait for the ones before them and traces
+ * show service times and mailbox waits in exact virtual nanoseconds. A
+ * timer whose deadline passes while a handler runs fires late, as it would
+ * on a busy machine.
+ */
+int avm_det_set_handler_cost(avm_runtime *rt, uint64_t ns);
+
 /** avm_det_now() - the virtual clock in ns. */
 uint64_t avm_det_now(avm_runtime *rt);
 
