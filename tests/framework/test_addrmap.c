@@ -128,8 +128,9 @@ static void *look_up(void *arg)
 	uint64_t v;
 
 	avm_accessor_new(r->rt, "reader", &acc);
-	/* A minimum of rounds, so a late-starting reader still checks. */
-	for (long n = 0; n < 1000 || !atomic_load(r->stop); n++) {
+	/* A minimum of rounds, so a late-starting reader still checks; and a
+	 * hit, which comes at once after the stop (the mapping then stays). */
+	for (long n = 0; n < 1000 || !atomic_load(r->stop) || !r->hits; n++) {
 		for (int i = 0; i < 2; i++) {
 			int err = avm_read(acc, AVM_SPACE_MMIO,
 					   FIX_MMIO(i) + TESTDEV_ID, 8, &v);

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The e1000 actor: ops table, power-on, and message dispatch: guest
+ * accesses to BAR0 and the I/O BAR, frames, link changes, timers and the
+ * TX continuation.
+ */
+#include <string.h>
+
+#include "e1000_priv.h"
+
+static const uint8_t e1000_default_mac[6] = {
+	0x52, 0x54, 0x00, 0x12, 0x34, 0x56
+};
+
+/* STATUS has no read side effect: VCPUs read the published copy. */
+static const struct avm_direct_reg e1000_direct[] = {
+	{ .offset = E1000_STATUS, .size = 4, .slot = E1000_DIRECT_STATUS },
+};
+
+static const struct avm_region_desc e1000_regions[] = {
+	{ .name = "bar0",
+	  .space = AVM_SPACE_MMIO,
+	  .size = E1000_MMIO_SIZE,
+	  .direct = e1000_direct,
+	  .n_direct = 1 },
+	{ .name = "io", .space = AVM_SPACE_PIO, .size = E1000_IO_SIZE },
+};
+
+static const char *const e1000_ports[] = { "irq", "net" };
+
+/* Keep the direct STATUS in step with the state (after every message). */
+static void e1000_publish(struct e1000 *s, avm_ctx *ctx, bool force)
+{
+	uint32_t st = e1000_status(s);
+
+	if (st == s->status_pub && !force)
+		return;
+	s->status_pub = st;
+	avm_direct_set(ctx, E1000_DIRECT_STATUS, st);
+}
+
+static void e1000_power_on(struct e1000 *s, avm_ctx *ctx)
+{
+	e1000_regs_reset(s);
+	e1000_eeprom_reset(s);
+	e1000_load_mac(s);
+	e1000_phy_reset(s, NULL);
+	e1000_tx_reset(s);
+	s->carrier = !s->cfg.link_down;
+	s->itr_next = 0;
+	s->itr_wait = false;
+	s->rdtr_armed = s->radv_armed = false;
+	s->tidv_armed = s->tadv_armed = false;
+	s->epoch++;
+	e1000_publish(s, ctx, true);
+}
+
+static int e1000_init(void *state, const void *config, avm_ctx *ctx)
+{
+	struct e1000 *s = state;
+	static const uint8_t zero[6];
+
+	if (config)
+		s->cfg = *(const struct e1000_config *)config;
+	if (!memcmp(s->cfg.mac, zero, 6))
+		memcpy(s->cfg.mac, e1000_default_mac, 6);
+	e1000_eeprom_init(s);
+	s->cfg.eeprom = NULL; /* copied: the caller's array may go away */
+	e1000_power_on(s, ctx);
+	return 0;
+}
+
+static void e1000_reset(void *state, avm_ctx *ctx)
+{
+	struct e1000 *s = state;
+	bool level = s->irq_level;
+
+	e1000_irq_cancel_all(s, ctx);
+	avm_timer_cancel(ctx, E1000_TIMER_AUTONEG);
+	e1000_power_on(s, ctx);
+	s->irq_level = level; /* so that the update lowers a raised line */
+	e1000_irq_update(s, ctx);
+}
+
+/* 32-bit registers; an 8-byte access is two of them, low first, as a
+ * 32-bit bus splits it. Sub-word reads see the register's bytes. */
+static uint64_t e1000_mmio_read(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+				unsigned size)
+{
+	uint32_t v;
+
+	if (size == 8)
+		return e1000_regs_read(s, ctx, off) |
+		       (uint64_t)e1000_regs_read(s, ctx, off + 4) << 32;
+	v = e1000_regs_read(s, ctx, off & ~3u) >> (8 * (off & 3));
+	return size == 4 ? v : v & ((1u << (8 * size)) - 1);
+}
+
+/* A sub-word write updates its bytes; the others keep the stored value,
+ * or are 0 for action registers (ICR, ICS, IMS, IMC). */
+static void e1000_mmio_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+			     unsigned size, uint64_t v)
+{
+	uint32_t base = off & ~3u, shift = 8 * (off & 3), mask, old = 0;
+
+	if (size == 8) {
+		e1000_regs_write(s, ctx, off, (uint32_t)v);
+		e1000_regs_write(s, ctx, off + 4, (uint32_t)(v >> 32));
+		return;
+	}
+	if (size == 4) {
+		e1000_regs_write(s, ctx, off, (uint32_t)v);
+		return;
+	}
+	mask = ((1u << (8 * size)) - 1) << shift;
+	if (base < E1000_REG_SPACE && !e1000_regs_merge_zero(base))
+		old = base == E1000_EECD ? e1000_eecd_read(s)
+					 : e1000_get(s, base);
+	e1000_regs_write(s, ctx, base,
+			 (old & ~mask) | (((uint32_t)v << shift) & mask));
+}
+
+/* The I/O BAR: IOADDR selects a register, IODATA accesses it (dwords). */
+static void e1000_io_access(struct e1000 *s, const struct avm_msg *m,
+			    avm_ctx *ctx)
+{
+	bool ok = m->size == 4 &&
+		  (m->addr == E1000_IOADDR || m->addr == E1000_IODATA);
+	uint32_t reg = s->ioaddr & 0x1fffc;
+
+	if (m->kind == AVM_MSG_READ) {
+		uint32_t v = 0;
+
+		if (ok && m->addr == E1000_IOADDR)
+			v = s->ioaddr;
+		else if (ok)
+			v = e1000_regs_read(s, ctx, reg);
+		avm_reply(ctx, v);
+	} else if (ok && m->addr == E1000_IOADDR) {
+		s->ioaddr = (uint32_t)m->value & 0x1ffff;
+	} else if (ok) {
+		e1000_regs_write(s, ctx, reg, (uint32_t)m->value);
+	}
+}
+
+static void e1000_access(struct e1000 *s, const struct avm_msg *m, avm_ctx *ctx)
+{
+	uint32_t off = (uint32_t)(m->addr & (E1000_MMIO_SIZE - 1));
+	unsigned size = m->size;
+	/* Misaligned or odd-sized accesses: reads give 0, writes vanish. */
+	bool ok = (size == 1 || size == 2 || size == 4 || size == 8) &&
+		  !(off & (size - 1)) && off + size <= E1000_MMIO_SIZE;
+
+	if (m->arg == E1000_REGION_IO) {
+		e1000_io_access(s, m, ctx);
+	} else if (m->kind == AVM_MSG_READ) {
+		avm_reply(ctx, ok ? e1000_mmio_read(s, ctx, off, size) : 0);
+	} else if (ok) {
+		e1000_mmio_write(s, ctx, off, size, m->value);
+	}
+}
+
+static void e1000_timer(struct e1000 *s, avm_ctx *ctx, unsigned id)
+{
+	if (id == E1000_TIMER_AUTONEG)
+		e1000_phy_autoneg_done(s, ctx);
+	else
+		e1000_irq_timer(s, ctx, id);
+}
+
+static void e1000_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
+{
+	struct e1000 *s = state;
+
+	switch (m->kind) {
+	case AVM_MSG_READ:
+	case AVM_MSG_WRITE:
+		e1000_access(s, m, ctx);
+		break;
+	case AVM_MSG_FRAME:
+		e1000_rx_frame(s, ctx, m);
+		break;
+	case AVM_MSG_TIMER:
+		e1000_timer(s, ctx, m->arg);
+		break;
+	case AVM_MSG_CONTINUE:
+		/* A continuation from before a reset is stale. */
+		if (m->value == ((uint64_t)s->epoch << 8 | E1000_CONT_TX))
+			e1000_tx_chunk(s, ctx);
+		break;
+	case E1000_MSG_LINK:
+		e1000_set_carrier(s, ctx, m->value != 0);
+		break;
+	default:
+		break; /* DMA_DONE: deferred reads are never waited for */
+	}
+	e1000_publish(s, ctx, false);
+}
+
+const struct avm_device_ops e1000_ops = {
+	.type = "e1000",
+	.doc = "Intel 82540EM gigabit Ethernet (8086:100e)",
+	.state_size = sizeof(struct e1000),
+	.regions = e1000_regions,
+	.n_regions = 2,
+	.ports = e1000_ports,
+	.n_ports = 2,
+	.init = e1000_init,
+	.handle = e1000_handle,
+	.reset = e1000_reset,
+};

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Interrupt causes (ICR/ICS/IMS/IMC), the INTA# level, and moderation:
+ * ITR throttles assertions; RDTR/RADV delay RXT0, TIDV/TADV delay TXDW.
+ */
+#include "e1000_priv.h"
+
+static uint32_t e1000_delay_ns(const struct e1000 *s, uint32_t off)
+{
+	return (e1000_get(s, off) & 0xffff) * E1000_DELAY_UNIT;
+}
+
+/*
+ * The one place that decides INTA#: asserted while ICR & IMS != 0, sent only
+ * when it changes. ITR holds off a new assertion until ITR x 256 ns after
+ * the previous one; the causes stay latched meanwhile.
+ */
+void e1000_irq_update(struct e1000 *s, avm_ctx *ctx)
+{
+	bool want = (e1000_get(s, E1000_ICR) & e1000_get(s, E1000_IMS)) != 0;
+	uint64_t itr = e1000_get(s, E1000_ITR) & 0xffff;
+	uint64_t now = avm_now(ctx);
+
+	if (want && !s->irq_level) {
+		if (itr && now < s->itr_next) {
+			if (!s->itr_wait) {
+				s->itr_wait = true;
+				avm_timer_arm(ctx, E1000_TIMER_ITR,
+					      s->itr_next - now, 0);
+			}
+			return;
+		}
+		s->itr_next = now + itr * E1000_ITR_UNIT;
+	}
+	if (want == s->irq_level)
+		return;
+	s->irq_level = want;
+	avm_irq_set(ctx, E1000_PORT_IRQ, want);
+}
+
+void e1000_irq_raise(struct e1000 *s, avm_ctx *ctx, uint32_t causes)
+{
+	*e1000_reg(s, E1000_ICR) |= causes;
+	e1000_irq_update(s, ctx);
+}
+
+/* Reading ICR returns the causes and clears them all (the ISR's ack). */
+uint32_t e1000_icr_read(struct e1000 *s, avm_ctx *ctx)
+{
+	uint32_t v = e1000_get(s, E1000_ICR);
+
+	*e1000_reg(s, E1000_ICR) = 0;
+	e1000_irq_update(s, ctx);
+	return v;
+}
+
+void e1000_irq_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+{
+	switch (off) {
+	case E1000_ICR:
+		*e1000_reg(s, E1000_ICR) &= ~v; /* write 1 to clear */
+		break;
+	case E1000_ICS:
+		*e1000_reg(s, E1000_ICR) |= v & E1000_ICR_MASK;
+		break;
+	case E1000_IMS:
+		*e1000_reg(s, E1000_IMS) |= v & E1000_ICR_MASK;
+		break;
+	case E1000_IMC:
+		*e1000_reg(s, E1000_IMS) &= ~v;
+		break;
+	case E1000_ITR:
+		*e1000_reg(s, E1000_ITR) = v & 0xffff;
+		break;
+	default:
+		return;
+	}
+	e1000_irq_update(s, ctx);
+}
+
+static void e1000_cancel(avm_ctx *ctx, bool *armed, unsigned id)
+{
+	if (*armed)
+		avm_timer_cancel(ctx, id);
+	*armed = false;
+}
+
+static void e1000_rx_fire(struct e1000 *s, avm_ctx *ctx)
+{
+	e1000_cancel(ctx, &s->rdtr_armed, E1000_TIMER_RDTR);
+	e1000_cancel(ctx, &s->radv_armed, E1000_TIMER_RADV);
+	e1000_irq_raise(s, ctx, E1000_ICR_RXT0);
+}
+
+static void e1000_tx_fire(struct e1000 *s, avm_ctx *ctx)
+{
+	e1000_cancel(ctx, &s->tidv_armed, E1000_TIMER_TIDV);
+	e1000_cancel(ctx, &s->tadv_armed, E1000_TIMER_TADV);
+	e1000_irq_raise(s, ctx, E1000_ICR_TXDW);
+}
+
+/*
+ * A frame was received. RDTR is a packet timer restarted by every frame;
+ * RADV (only with RDTR != 0) bounds the delay from the first frame.
+ */
+void e1000_rx_irq(struct e1000 *s, avm_ctx *ctx)
+{
+	uint32_t rdtr = e1000_delay_ns(s, E1000_RDTR);
+	uint32_t radv = e1000_delay_ns(s, E1000_RADV);
+
+	if (!rdtr) {
+		e1000_rx_fire(s, ctx);
+		return;
+	}
+	s->rdtr_armed = true;
+	avm_timer_arm(ctx, E1000_TIMER_RDTR, rdtr, 0);
+	if (radv && !s->radv_armed) {
+		s->radv_armed = true;
+		avm_timer_arm(ctx, E1000_TIMER_RADV, radv, 0);
+	}
+}
+
+/* A descriptor with RS was written back; IDE asks for TIDV/TADV delay. */
+void e1000_tx_irq(struct e1000 *s, avm_ctx *ctx, bool delayed)
+{
+	uint32_t tidv = e1000_delay_ns(s, E1000_TIDV);
+	uint32_t tadv = e1000_delay_ns(s, E1000_TADV);
+
+	if (!delayed || !tidv) {
+		e1000_tx_fire(s, ctx);
+		return;
+	}
+	s->tidv_armed = true;
+	avm_timer_arm(ctx, E1000_TIMER_TIDV, tidv, 0);
+	if (tadv && !s->tadv_armed) {
+		s->tadv_armed = true;
+		avm_timer_arm(ctx, E1000_TIMER_TADV, tadv, 0);
+	}
+}
+
+/* RDTR.FPD / TIDV.FPD: deliver a pending delayed interrupt now. */
+void e1000_delay_flush(struct e1000 *s, avm_ctx *ctx, uint32_t off)
+{
+	if (off == E1000_RDTR && (s->rdtr_armed || s->radv_armed))
+		e1000_rx_fire(s, ctx);
+	else if (off == E1000_TIDV && (s->tidv_armed || s->tadv_armed))
+		e1000_tx_fire(s, ctx);
+}
+
+/* A timer expiry; a flag cleared meanwhile marks it stale (a cancel does
+ * not recall an expiry already queued). */
+void e1000_irq_timer(struct e1000 *s, avm_ctx *ctx, unsigned id)
+{
+	switch (id) {
+	case E1000_TIMER_ITR:
+		if (!s->itr_wait)
+			return;
+		s->itr_wait = false;
+		e1000_irq_update(s, ctx);
+		break;
+	case E1000_TIMER_RDTR:
+	case E1000_TIMER_RADV:
+		if (s->rdtr_armed || s->radv_armed)
+			e1000_rx_fire(s, ctx);
+		break;
+	case E1000_TIMER_TIDV:
+	case E1000_TIMER_TADV:
+		if (s->tidv_armed || s->tadv_armed)
+			e1000_tx_fire(s, ctx);
+		break;
+	default:
+		break;
+	}
+}
+
+void e1000_irq_cancel_all(struct e1000 *s, avm_ctx *ctx)
+{
+	e1000_cancel(ctx, &s->itr_wait, E1000_TIMER_ITR);
+	e1000_cancel(ctx, &s->rdtr_armed, E1000_TIMER_RDTR);
+	e1000_cancel(ctx, &s->radv_armed, E1000_TIMER_RADV);
+	e1000_cancel(ctx, &s->tidv_armed, E1000_TIMER_TIDV);
+	e1000_cancel(ctx, &s->tadv_armed, E1000_TIMER_TADV);
+	s->itr_next = 0;
+}
