@@ -251,6 +251,30 @@ void avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value)
 			      memory_order_release);
 }
 
+int avm_poll(avm_ctx *ctx)
+{
+	const struct avm_exec_ops *x = ctx->self->rt->exec;
+
+	return ctx->self->ops->run && x->poll ? x->poll(ctx->self) : -ENOTSUP;
+}
+
+int avm_wait(avm_ctx *ctx, int64_t timeout_ns)
+{
+	const struct avm_exec_ops *x = ctx->self->rt->exec;
+
+	return ctx->self->ops->run && x->wait ? x->wait(ctx->self, timeout_ns)
+					      : -ENOTSUP;
+}
+
+int avm_set_kick(avm_ctx *ctx, avm_kick_fn fn, void *arg)
+{
+	const struct avm_exec_ops *x = ctx->self->rt->exec;
+
+	return ctx->self->ops->run && x->set_kick
+		       ? x->set_kick(ctx->self, fn, arg)
+		       : -ENOTSUP;
+}
+
 uint64_t avm_now(avm_ctx *ctx)
 {
 	return ctx->self->rt->exec->now(ctx->self->rt);

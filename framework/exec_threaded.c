@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,13 @@ struct thr_actor {
 	struct outbox_node *ob_head, *ob_tail;
 	uint64_t ob_len;
 	int64_t spin_ns;
+	/* Self-driven actors: the kick, installed once (read by producers),
+	 * and the state of avm_poll()/avm_wait(). */
+	_Atomic(avm_kick_fn) kick;
+	void *_Atomic kick_arg;
+	uint64_t last_poll;
+	ev_timer wait_timer;
+	bool wait_expired;
 	/* Written by the server, read by producers: its own cache line. */
 	_Alignas(AVM_CACHELINE) _Atomic int sleeping;
 };
@@ -123,6 +131,16 @@ static void thr_actor_fini(struct avm_actor *a)
 	a->exec = NULL;
 }
 
+/* A self-driven actor may be busy in guest code: ask it to look. */
+static void kick(struct thr_actor *t)
+{
+	/* Acquire pairs with set_kick's release: the arg is published. */
+	avm_kick_fn fn = atomic_load_explicit(&t->kick, memory_order_acquire);
+
+	if (fn)
+		fn(atomic_load_explicit(&t->kick_arg, memory_order_relaxed));
+}
+
 static void wake(struct thr_actor *t)
 {
 	/* Pairs with the fence in sleep_once(): either we see it asleep, or
@@ -130,6 +148,7 @@ static void wake(struct thr_actor *t)
 	avm_full_fence();
 	if (atomic_load_explicit(&t->sleeping, memory_order_relaxed))
 		ev_async_send(t->loop, &t->wake);
+	kick(t);
 }
 
 static int outbox_add(struct thr_actor *from, avm_actor_id dst,
@@ -380,6 +399,16 @@ static void apply_placement(struct thr_actor *t)
 	}
 }
 
+static void wait_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct thr_actor *t =
+		(void *)((char *)w - offsetof(struct thr_actor, wait_timer));
+
+	(void)loop;
+	(void)revents;
+	t->wait_expired = true;
+}
+
 static int loop_init(struct thr_actor *t)
 {
 	t->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
@@ -388,6 +417,8 @@ static int loop_init(struct thr_actor *t)
 	ev_async_init(&t->wake, nop_cb);
 	ev_async_start(t->loop, &t->wake);
 	ev_timer_init(&t->retry, retry_cb, OUTBOX_RETRY_S, 0.);
+	ev_timer_init(&t->wait_timer, wait_timer_cb, 0., 0.);
+	t->last_poll = avm_mono_ns();
 	for (unsigned i = 0; i < AVM_MAX_TIMERS; i++) {
 		ev_timer_init(&t->timers[i].w, timer_cb, 0., 0.);
 		t->timers[i].t = t;
@@ -451,6 +482,72 @@ static void serve(struct thr_actor *t)
 	}
 }
 
+static int thr_poll(struct avm_actor *a)
+{
+	struct thr_actor *t = thr(a);
+	unsigned n = 0;
+
+	while (n < BATCH && serve_one(t))
+		n++;
+	if (t->ob_len)
+		outbox_flush(t);
+	poll_loop(t, avm_mono_ns(), &t->last_poll);
+	return t->stopping ? -ESHUTDOWN : 0;
+}
+
+static int thr_wait(struct avm_actor *a, int64_t timeout_ns)
+{
+	struct thr_actor *t = thr(a);
+
+	if (t->stopping)
+		return -ESHUTDOWN;
+	if (!avm_mailbox_empty(&t->mb))
+		return 0;
+	if (timeout_ns == 0)
+		return -ETIMEDOUT;
+	t->wait_expired = false;
+	if (timeout_ns > 0) {
+		ev_now_update(t->loop);
+		ev_timer_set(&t->wait_timer, (double)timeout_ns / 1e9, 0.);
+		ev_timer_start(t->loop, &t->wait_timer);
+	}
+	sleep_once(t);
+	ev_timer_stop(t->loop, &t->wait_timer);
+	t->last_poll = avm_mono_ns();
+	if (!avm_mailbox_empty(&t->mb))
+		return 0;
+	return t->wait_expired ? -ETIMEDOUT : 0;
+}
+
+static int thr_set_kick(struct avm_actor *a, avm_kick_fn fn, void *arg)
+{
+	struct thr_actor *t = thr(a);
+	avm_kick_fn old = atomic_load(&t->kick);
+
+	/* Once: a producer may be calling the old pair right now. */
+	if (old && fn && (old != fn || atomic_load(&t->kick_arg) != arg))
+		return -EBUSY;
+	atomic_store_explicit(&t->kick_arg, arg, memory_order_relaxed);
+	/* Release: a producer that sees fn sees its arg. */
+	atomic_store_explicit(&t->kick, fn, memory_order_release);
+	return 0;
+}
+
+/* Self-driven: the actor's own loop; if it returns before a stop, keep
+ * serving its mailbox so that nobody waits on it forever. */
+static void run_self(struct thr_actor *t)
+{
+	struct avm_ctx ctx = { .self = t->a };
+	int err = t->a->ops->run(t->a->state, &ctx);
+
+	if (err && err != -ESHUTDOWN)
+		avm__log(t->a->rt, AVM_LOG_ERROR, t->a->name, "run() ended: %s",
+			 strerror(-err));
+	atomic_store(&t->kick, NULL);
+	if (!t->stopping)
+		serve(t);
+}
+
 /* After STOP: handle what was queued before, deliver parked sends. */
 static void drain(struct thr_actor *t)
 {
@@ -501,7 +598,10 @@ static void *actor_main(void *arg)
 	}
 	sem_post(&t->ready);
 	if (!t->init_err) {
-		serve(t);
+		if (t->a->ops->run)
+			run_self(t);
+		else
+			serve(t);
 		drain(t);
 		avm__actor_fini(t->a);
 	}
@@ -552,6 +652,7 @@ static void thr_stop_actor(struct avm_actor *a)
 		sched_yield();
 	/* Unconditional: the server may be asleep with no fence to see. */
 	ev_async_send(t->loop, &t->wake);
+	kick(t);
 	pthread_join(t->thread, NULL);
 	t->joinable = false;
 	destroy_loop(t);
@@ -572,4 +673,7 @@ const struct avm_exec_ops avm_exec_threaded = {
 	.fd_watch = thr_fd_watch,
 	.fd_unwatch = thr_fd_unwatch,
 	.now = thr_now,
+	.poll = thr_poll,
+	.wait = thr_wait,
+	.set_kick = thr_set_kick,
 };

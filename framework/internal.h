@@ -83,6 +83,10 @@ struct avm_exec_ops {
 	/* Optional: make progress on queued work (single-threaded executors).
 	 */
 	void (*settle)(avm_runtime *rt);
+	/* Self-driven actors (ops->run); NULL where unsupported. */
+	int (*poll)(struct avm_actor *a);
+	int (*wait)(struct avm_actor *a, int64_t timeout_ns);
+	int (*set_kick)(struct avm_actor *a, avm_kick_fn fn, void *arg);
 	/* Optional: called after each handler, before its trace event. */
 	void (*after_handle)(struct avm_actor *a);
 	/* Optional observer hooks (the deterministic executor captures). */

@@ -152,6 +152,8 @@ static int check_spec(avm_runtime *rt, const struct avm_actor_spec *spec)
 		return -EINVAL;
 	if (spec->rt_priority < 0 || spec->rt_priority > 99)
 		return -EINVAL;
+	if (spec->ops->run && !rt->exec->poll)
+		return -ENOTSUP; /* self-driven actors need a thread of their own */
 	if (rt->started)
 		return -EBUSY;
 	if (rt->n_actors == rt->cfg.max_actors)

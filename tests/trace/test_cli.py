@@ -379,7 +379,7 @@ class Follow(unittest.TestCase):
             self.assertTrue(line, 'follow exited before any event')
             seen = event_lines(line)
         p.send_signal(signal.SIGINT)
-        p.communicate(timeout=20)
+        p.communicate(timeout=90)
         self.assertEqual(p.returncode, 0)
 
     def test_seconds(self):

@@ -197,6 +197,12 @@ typedef struct avm_ctx avm_ctx;
  * @reset: return to power-on state (may be NULL: then fini+init semantics
  *   are not emulated and RESET is ignored).
  * @fini: release what init acquired (may be NULL). No ctx: nothing may be sent.
+ * @run: optional; makes a *self-driven* actor (a VCPU). Its server thread
+ *   calls run() after init instead of serving the mailbox itself; run()
+ *   loops over its own work (guest code), calls avm_poll() often to handle
+ *   its messages and avm_wait() to sleep (HLT), and returns when avm_poll()
+ *   or avm_wait() report -ESHUTDOWN. Supported by the threaded executor
+ *   (others refuse such actors with -ENOTSUP at creation).
  */
 struct avm_device_ops {
 	const char *type;
@@ -210,6 +216,7 @@ struct avm_device_ops {
 	void (*handle)(void *state, const struct avm_msg *msg, avm_ctx *ctx);
 	void (*reset)(void *state, avm_ctx *ctx);
 	void (*fini)(void *state);
+	int (*run)(void *state, avm_ctx *ctx);
 };
 
 /* --- Messages ------------------------------------------------------------ */
@@ -322,6 +329,32 @@ void avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value);
  * into continuations never makes a VCPU wait for more than one chunk.
  */
 int avm_continue(avm_ctx *ctx, uint64_t token);
+
+/**
+ * avm_poll() - self-driven actors: handle the messages waiting in the
+ * mailbox (at most a bounded batch), due timers and ready fds. Returns 0,
+ * or -ESHUTDOWN once the actor must stop: run() then returns.
+ */
+int avm_poll(avm_ctx *ctx);
+
+/**
+ * avm_wait() - self-driven actors: sleep until a message arrives or
+ * @timeout_ns passes (negative: no timeout). Returns 0 when woken by a
+ * message (call avm_poll()), -ETIMEDOUT, or -ESHUTDOWN.
+ */
+int avm_wait(avm_ctx *ctx, int64_t timeout_ns);
+
+/**
+ * typedef avm_kick_fn - make a self-driven actor's run() look at its
+ * mailbox soon (e.g. stop guest execution: uc_emu_stop, a signal to a KVM
+ * VCPU thread). Called on the POSTING thread, after every message posted to
+ * the actor: it must be thread-safe, cheap and must not touch the actor's
+ * state except through what @arg points to.
+ */
+typedef void (*avm_kick_fn)(void *arg);
+
+/** avm_set_kick() - install the kick of this self-driven actor (or NULL). */
+int avm_set_kick(avm_ctx *ctx, avm_kick_fn fn, void *arg);
 
 /** avm_now() - the executor's clock in ns (virtual in the deterministic one).
  */

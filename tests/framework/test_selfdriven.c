@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/* Self-driven actors (ops->run): a fake VCPU that runs long "guest slices",
+ * is kicked out of them by messages, halts until a message comes, and stops
+ * promptly. A broken kick shows as a read that times out, not as a timing
+ * threshold. */
+#include "fixture.h"
+
+#include <stdatomic.h>
+
+#include "reply.h" /* avm_mono_ns */
+
+#define SLICE_NS 10000000000ll /* 10 s: only a kick ends a slice early */
+
+struct fake_cfg {
+	bool return_at_once;
+	int64_t wait_ns; /* halt timeout, -1 for none */
+	atomic_int *finished;
+};
+
+struct fake_vcpu {
+	struct fake_cfg cfg;
+	atomic_int kicked; /* the kick's only link to the state */
+	bool halted;
+	uint64_t slices, kicks, irqs, timeouts;
+};
+
+enum { R_KICKS = 0, R_IRQS = 8, R_HALT = 16, R_TIMEOUTS = 24 };
+
+static void fake_kick(void *arg)
+{
+	atomic_store((atomic_int *)arg, 1);
+}
+
+static int fake_init(void *state, const void *config, avm_ctx *ctx)
+{
+	struct fake_vcpu *s = state;
+
+	s->cfg = *(const struct fake_cfg *)config;
+	return avm_set_kick(ctx, fake_kick, &s->kicked);
+}
+
+static void fake_fini(void *state)
+{
+	struct fake_vcpu *s = state;
+
+	atomic_store(s->cfg.finished, 1);
+}
+
+static uint64_t reg(struct fake_vcpu *s, uint64_t off)
+{
+	switch (off) {
+	case R_KICKS:
+		return s->kicks;
+	case R_IRQS:
+		return s->irqs;
+	case R_HALT:
+		return s->halted;
+	default:
+		return s->timeouts;
+	}
+}
+
+static void fake_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
+{
+	struct fake_vcpu *s = state;
+
+	if (m->kind == AVM_MSG_READ)
+		avm_reply(ctx, reg(s, m->addr));
+	else if (m->kind == AVM_MSG_WRITE && m->addr == R_HALT)
+		s->halted = m->value;
+	else if (m->kind == AVM_MSG_IRQ)
+		s->irqs++, s->halted = false; /* an interrupt ends HLT */
+}
+
+/* A guest slice: busy until kicked or SLICE_NS passed. */
+static void slice(struct fake_vcpu *s)
+{
+	uint64_t t0 = avm_mono_ns();
+
+	while (!atomic_exchange(&s->kicked, 0)) {
+		if (avm_mono_ns() - t0 > (uint64_t)SLICE_NS) {
+			s->slices++;
+			return;
+		}
+	}
+	s->kicks++;
+}
+
+static int fake_run(void *state, avm_ctx *ctx)
+{
+	struct fake_vcpu *s = state;
+	int err;
+
+	if (s->cfg.return_at_once)
+		return 0;
+	while (!(err = avm_poll(ctx))) {
+		if (!s->halted) {
+			slice(s);
+			continue;
+		}
+		err = avm_wait(ctx, s->cfg.wait_ns);
+		if (err == -ETIMEDOUT)
+			s->timeouts++;
+		else if (err)
+			break;
+	}
+	return err;
+}
+
+static const struct avm_region_desc fake_regions[] = {
+	{ .name = "regs", .space = AVM_SPACE_MMIO, .size = 32 },
+};
+
+static const struct avm_device_ops fake_ops = {
+	.type = "fake-vcpu",
+	.state_size = sizeof(struct fake_vcpu),
+	.regions = fake_regions,
+	.n_regions = 1,
+	.init = fake_init,
+	.handle = fake_handle,
+	.fini = fake_fini,
+	.run = fake_run,
+};
+
+struct vm {
+	avm_runtime *rt;
+	avm_accessor *acc;
+	avm_actor_id id;
+	atomic_int finished;
+};
+
+static void vm_up(struct vm *vm, struct fake_cfg cfg)
+{
+	struct avm_actor_spec s = {
+		.ops = &fake_ops, .name = "vcpu0", .config = &cfg, .cpu = -1
+	};
+
+	atomic_init(&vm->finished, 0);
+	cfg.finished = &vm->finished;
+	assert_int_equal(avm_runtime_new(NULL, &vm->rt), 0);
+	assert_int_equal(avm_actor_create(vm->rt, &s, &vm->id), 0);
+	assert_int_equal(avm_map(vm->rt, vm->id, 0, 0x1000), 0);
+	assert_int_equal(avm_runtime_start(vm->rt), 0);
+	assert_int_equal(avm_accessor_new(vm->rt, "t", &vm->acc), 0);
+}
+
+static uint64_t rd(struct vm *vm, uint64_t off)
+{
+	uint64_t v = 0;
+
+	/* Default 1 s deadline, far below a 10 s slice: needs the kick. */
+	assert_int_equal(avm_read(vm->acc, AVM_SPACE_MMIO, 0x1000 + off, 8, &v),
+			 0);
+	return v;
+}
+
+static void vm_down(struct vm *vm)
+{
+	avm_accessor_free(vm->acc);
+	avm_runtime_free(vm->rt); /* must not wait for a 10 s slice */
+	assert_int_equal(atomic_load(&vm->finished), 1);
+}
+
+static void busy_actor_is_kicked_for_reads(void **unused)
+{
+	struct vm vm;
+
+	(void)unused;
+	vm_up(&vm, (struct fake_cfg){ .wait_ns = -1 });
+	/* Each read must be served within its 1 s deadline although the
+	 * actor is in a 10 s slice: only kicks make that possible. Kicks
+	 * coalesce (one slice may end for several messages), so count >= 1. */
+	for (int i = 0; i < 20; i++)
+		rd(&vm, R_IRQS);
+	assert_true(rd(&vm, R_KICKS) >= 1);
+	vm_down(&vm);
+}
+
+static void halted_actor_wakes_on_irq(void **unused)
+{
+	struct avm_msg irq = { .kind = AVM_MSG_IRQ, .value = 1 };
+	struct vm vm;
+
+	(void)unused;
+	vm_up(&vm, (struct fake_cfg){ .wait_ns = -1 });
+	assert_int_equal(
+		avm_write(vm.acc, AVM_SPACE_MMIO, 0x1000 + R_HALT, 8, 1), 0);
+	assert_int_equal(rd(&vm, R_HALT), 1);
+	assert_int_equal(avm_post(vm.acc, vm.id, &irq), 0);
+	/* The IRQ travels on the background lane: a read (access lane) may
+	 * overtake it, so poll until it was handled. */
+	for (int i = 0; i < 5000 && rd(&vm, R_IRQS) != 1; i++)
+		fix_sleep_ms(1);
+	assert_int_equal(rd(&vm, R_IRQS), 1);
+	assert_int_equal(rd(&vm, R_HALT), 0);
+	vm_down(&vm);
+}
+
+static void halt_wait_times_out(void **unused)
+{
+	struct vm vm;
+	uint64_t t = 0;
+
+	(void)unused;
+	vm_up(&vm, (struct fake_cfg){ .wait_ns = 1000000 });
+	assert_int_equal(
+		avm_write(vm.acc, AVM_SPACE_MMIO, 0x1000 + R_HALT, 8, 1), 0);
+	for (int i = 0; i < 5000 && t < 3; i++) {
+		fix_sleep_ms(2);
+		t = rd(&vm, R_TIMEOUTS);
+	}
+	assert_true(t >= 3);
+	vm_down(&vm);
+}
+
+/* run() returned at once: the mailbox is still served until the stop. */
+static void early_return_keeps_serving(void **unused)
+{
+	struct vm vm;
+
+	(void)unused;
+	vm_up(&vm, (struct fake_cfg){ .return_at_once = true });
+	assert_int_equal(rd(&vm, R_KICKS), 0);
+	vm_down(&vm);
+}
+
+static void other_executors_refuse(void **unused)
+{
+	const enum avm_exec_kind kinds[] = { AVM_EXEC_BIGLOCK,
+					     AVM_EXEC_DETERMINISTIC };
+	struct fake_cfg cfg = { 0 };
+	struct avm_actor_spec s = {
+		.ops = &fake_ops, .name = "v", .config = &cfg, .cpu = -1
+	};
+
+	(void)unused;
+	for (int i = 0; i < 2; i++) {
+		struct avm_runtime_config c = { .exec = kinds[i] };
+		avm_runtime *rt;
+		avm_actor_id id;
+
+		assert_int_equal(avm_runtime_new(&c, &rt), 0);
+		assert_int_equal(avm_actor_create(rt, &s, &id), -ENOTSUP);
+		avm_runtime_free(rt);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(busy_actor_is_kicked_for_reads),
+		cmocka_unit_test(halted_actor_wakes_on_irq),
+		cmocka_unit_test(halt_wait_times_out),
+		cmocka_unit_test(early_return_keeps_serving),
+		cmocka_unit_test(other_executors_refuse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
