@@ -131,7 +131,8 @@ static void thr_actor_fini(struct avm_actor *a)
 	a->exec = NULL;
 }
 
-/* A self-driven actor may be busy in guest code: ask it to look. */
+/* A self-driven actor may be busy in guest code: ask it to look. Callers
+ * are inside an RCU read section (see run_self). */
 static void kick(struct thr_actor *t)
 {
 	/* Acquire pairs with set_kick's release: the arg is published. */
@@ -544,6 +545,8 @@ static void run_self(struct thr_actor *t)
 		avm__log(t->a->rt, AVM_LOG_ERROR, t->a->name, "run() ended: %s",
 			 strerror(-err));
 	atomic_store(&t->kick, NULL);
+	/* Kicks run in read sections: after this none is still running. */
+	avm_grace_period();
 	if (!t->stopping)
 		serve(t);
 }
@@ -652,7 +655,13 @@ static void thr_stop_actor(struct avm_actor *a)
 		sched_yield();
 	/* Unconditional: the server may be asleep with no fence to see. */
 	ev_async_send(t->loop, &t->wake);
+	/* Inside a read section, like every producer's kick: the actor waits
+	 * a grace period before fini, so what the kick uses stays alive. */
+	avm_reader_register();
+	avm_read_lock();
 	kick(t);
+	avm_read_unlock();
+	avm_reader_unregister();
 	pthread_join(t->thread, NULL);
 	t->joinable = false;
 	destroy_loop(t);

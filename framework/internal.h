@@ -113,6 +113,11 @@ struct avm_runtime {
 	unsigned n_ram;
 	struct avm_addrmaps maps;
 	_Atomic uint32_t next_accessor;
+	/* VM exit requested by the guest (avm_vm_exit). */
+	pthread_mutex_t exit_lock;
+	pthread_cond_t exit_cond;
+	bool exited;
+	int exit_code;
 	/* Tracing: one relaxed load of trace_on per event site while off. */
 	_Atomic bool trace_on;
 	struct avm_tracer *tracer;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -54,6 +55,63 @@ void avm_runtime_stop(avm_runtime *rt)
 		atomic_store(&a->run_state, AVM_ACTOR_STOPPED);
 	}
 	rt->started = false;
+}
+
+void avm_vm_exit(avm_ctx *ctx, int code)
+{
+	avm_runtime *rt = ctx->self->rt;
+
+	pthread_mutex_lock(&rt->exit_lock);
+	if (!rt->exited) {
+		rt->exited = true;
+		rt->exit_code = code;
+		pthread_cond_broadcast(&rt->exit_cond);
+	}
+	pthread_mutex_unlock(&rt->exit_lock);
+}
+
+int avm_runtime_wait_exit(avm_runtime *rt, int64_t timeout_ns, int *code)
+{
+	struct timespec until;
+	int err = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	if (timeout_ns >= 0) {
+		until.tv_sec += timeout_ns / 1000000000;
+		until.tv_nsec += timeout_ns % 1000000000;
+		until.tv_sec += until.tv_nsec / 1000000000;
+		until.tv_nsec %= 1000000000;
+	}
+	pthread_mutex_lock(&rt->exit_lock);
+	while (!rt->exited && !err)
+		err = timeout_ns < 0
+			      ? pthread_cond_wait(&rt->exit_cond,
+						  &rt->exit_lock)
+			      : pthread_cond_timedwait(&rt->exit_cond,
+						       &rt->exit_lock, &until);
+	if (rt->exited && code)
+		*code = rt->exit_code;
+	err = rt->exited ? 0 : -ETIMEDOUT;
+	pthread_mutex_unlock(&rt->exit_lock);
+	return err;
+}
+
+struct avm_runtime *avm_runtime_of(avm_ctx *ctx)
+{
+	return ctx->self->rt;
+}
+
+int avm_ram_block(avm_ctx *ctx, unsigned i, uint64_t *gpa, uint64_t *size,
+		  void **host)
+{
+	avm_runtime *rt = ctx->self->rt;
+
+	if (i >= rt->n_ram)
+		return -ENOENT;
+	*gpa = rt->ram[i].gpa;
+	*size = rt->ram[i].size;
+	*host = rt->ram[i].host;
+	return 0;
 }
 
 int avm_actor_reset(avm_runtime *rt, avm_actor_id id)

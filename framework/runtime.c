@@ -87,6 +87,8 @@ int avm_runtime_new(const struct avm_runtime_config *cfg, avm_runtime **out)
 	err = avm_addrmaps_init(&rt->maps);
 	if (err)
 		goto undo_actors;
+	pthread_mutex_init(&rt->exit_lock, NULL);
+	pthread_cond_init(&rt->exit_cond, NULL);
 	err = avm__tracer_new(rt);
 	if (err)
 		goto undo_maps;
@@ -130,6 +132,8 @@ void avm_runtime_free(avm_runtime *rt)
 		munmap(rt->ram[i].host, rt->ram[i].size);
 	free(rt->ram);
 	free(rt->actors);
+	pthread_cond_destroy(&rt->exit_cond);
+	pthread_mutex_destroy(&rt->exit_lock);
 	free(rt);
 }
 

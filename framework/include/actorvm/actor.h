@@ -356,6 +356,29 @@ typedef void (*avm_kick_fn)(void *arg);
 /** avm_set_kick() - install the kick of this self-driven actor (or NULL). */
 int avm_set_kick(avm_ctx *ctx, avm_kick_fn fn, void *arg);
 
+/**
+ * avm_ram_block() - guest RAM block @i: its guest-physical base, size and
+ * host address. For CPU backends, which map guest RAM into the CPU; devices
+ * use avm_dma_read()/avm_dma_write(). -ENOENT past the last block.
+ */
+int avm_ram_block(avm_ctx *ctx, unsigned i, uint64_t *gpa, uint64_t *size,
+		  void **host);
+
+/**
+ * avm_vm_exit() - the guest asked the VM to exit with @code (e.g. through
+ * the isa-debug-exit port). The first call wins; avm_runtime_wait_exit()
+ * returns it.
+ */
+void avm_vm_exit(avm_ctx *ctx, int code);
+
+struct avm_runtime;
+/**
+ * avm_runtime_of() - the runtime an actor runs in. For VCPU actors, which
+ * create their accessor on their own thread; devices must not use it to
+ * reach other actors (they send messages).
+ */
+struct avm_runtime *avm_runtime_of(avm_ctx *ctx);
+
 /** avm_now() - the executor's clock in ns (virtual in the deterministic one).
  */
 uint64_t avm_now(avm_ctx *ctx);

@@ -195,6 +195,13 @@ int avm_runtime_start(avm_runtime *rt);
  */
 void avm_runtime_stop(avm_runtime *rt);
 
+/**
+ * avm_runtime_wait_exit() - wait until an actor calls avm_vm_exit() (the
+ * guest asked to exit) or @timeout_ns passes (negative: forever). Returns 0
+ * with *@code set, or -ETIMEDOUT.
+ */
+int avm_runtime_wait_exit(avm_runtime *rt, int64_t timeout_ns, int *code);
+
 /** avm_actor_reset() - post a RESET on the control lane of actor @id. */
 int avm_actor_reset(avm_runtime *rt, avm_actor_id id);
 

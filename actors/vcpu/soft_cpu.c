@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The software CPU backend: unicorn in 32-bit x86 mode. Guest RAM is mapped
+ * straight from the runtime's RAM blocks (shared with device DMA); the rest
+ * of the 4 GiB space is one MMIO window whose accesses, like port I/O, go
+ * through the VCPU's accessor to whichever actor owns the address.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+#include "vcpu_priv.h"
+
+#define PAGE 4096ull
+
+struct soft_cpu {
+	uc_engine *uc;
+	avm_accessor *acc;
+	uint64_t mmio_base;
+	_Atomic int kicked;
+	_Atomic uint64_t *exits;
+	uc_hook in_hook, out_hook;
+};
+
+static uint64_t ones(unsigned size)
+{
+	return size >= 8 ? UINT64_MAX : (1ull << (size * 8)) - 1;
+}
+
+static void count_exit(struct soft_cpu *c)
+{
+	/* Single writer (this VCPU's thread); read by others for stats. */
+	atomic_store_explicit(
+		c->exits,
+		atomic_load_explicit(c->exits, memory_order_relaxed) + 1,
+		memory_order_relaxed);
+}
+
+/* Nothing decodes the address: the bus floats, reads see all ones. */
+static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *u)
+{
+	struct soft_cpu *c = u;
+	uint64_t v;
+
+	(void)uc;
+	count_exit(c);
+	if (avm_read(c->acc, AVM_SPACE_MMIO, c->mmio_base + off, size, &v))
+		v = ones(size);
+	return v;
+}
+
+static void mmio_write(uc_engine *uc, uint64_t off, unsigned size,
+		       uint64_t value, void *u)
+{
+	struct soft_cpu *c = u;
+
+	(void)uc;
+	count_exit(c);
+	avm_write(c->acc, AVM_SPACE_MMIO, c->mmio_base + off, size, value);
+}
+
+static uint32_t pio_in(uc_engine *uc, uint32_t port, int size, void *u)
+{
+	struct soft_cpu *c = u;
+	uint64_t v;
+
+	(void)uc;
+	count_exit(c);
+	if (avm_read(c->acc, AVM_SPACE_PIO, port & 0xffff, (unsigned)size, &v))
+		v = ones((unsigned)size);
+	return (uint32_t)v;
+}
+
+static void pio_out(uc_engine *uc, uint32_t port, int size, uint32_t value,
+		    void *u)
+{
+	struct soft_cpu *c = u;
+
+	(void)uc;
+	count_exit(c);
+	avm_write(c->acc, AVM_SPACE_PIO, port & 0xffff, (unsigned)size, value);
+}
+
+static int map_memory(struct soft_cpu *c, avm_ctx *ctx)
+{
+	uint64_t gpa, size, top = 0;
+	void *host;
+
+	for (unsigned i = 0; !avm_ram_block(ctx, i, &gpa, &size, &host); i++) {
+		if (gpa + size > (1ull << 32))
+			return -ERANGE; /* a 32-bit CPU cannot reach it */
+		if (uc_mem_map_ptr(c->uc, gpa, size, UC_PROT_ALL, host))
+			return -ENOMEM;
+		if (gpa + size > top)
+			top = gpa + size;
+	}
+	c->mmio_base = (top + PAGE - 1) & ~(PAGE - 1);
+	if (c->mmio_base >= (1ull << 32))
+		return 0;
+	return uc_mmio_map(c->uc, c->mmio_base, (1ull << 32) - c->mmio_base,
+			   mmio_read, c, mmio_write, c)
+		       ? -ENOMEM
+		       : 0;
+}
+
+static int add_hooks(struct soft_cpu *c)
+{
+	if (uc_hook_add(c->uc, &c->in_hook, UC_HOOK_INSN, pio_in, c, 1, 0,
+			UC_X86_INS_IN) ||
+	    uc_hook_add(c->uc, &c->out_hook, UC_HOOK_INSN, pio_out, c, 1, 0,
+			UC_X86_INS_OUT))
+		return -ENOMEM;
+	return 0;
+}
+
+static int set_entry(struct soft_cpu *c, const struct vcpu_config *cfg)
+{
+	uint32_t eip = cfg->entry, eax = cfg->eax, ebx = cfg->ebx;
+	uint32_t eflags = 0x2; /* bit 1 is always set; IF clear */
+
+	if (uc_reg_write(c->uc, UC_X86_REG_EIP, &eip) ||
+	    uc_reg_write(c->uc, UC_X86_REG_EAX, &eax) ||
+	    uc_reg_write(c->uc, UC_X86_REG_EBX, &ebx) ||
+	    uc_reg_write(c->uc, UC_X86_REG_EFLAGS, &eflags))
+		return -EINVAL;
+	return 0;
+}
+
+int soft_init(struct soft_cpu **out, avm_ctx *ctx, avm_accessor *acc,
+	      const struct vcpu_config *cfg, _Atomic uint64_t *exits)
+{
+	struct soft_cpu *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->acc = acc;
+	c->exits = exits;
+	if (uc_open(UC_ARCH_X86, UC_MODE_32, &c->uc)) {
+		free(c);
+		return -ENODEV;
+	}
+	err = map_memory(c, ctx);
+	if (!err)
+		err = add_hooks(c);
+	if (!err)
+		err = set_entry(c, cfg);
+	if (err) {
+		soft_fini(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+void soft_fini(struct soft_cpu *c)
+{
+	if (!c)
+		return;
+	uc_close(c->uc);
+	free(c);
+}
+
+void soft_kick(void *arg)
+{
+	struct soft_cpu *c = arg;
+
+	/* The flag covers a kick that lands between two slices. */
+	atomic_store(&c->kicked, 1);
+	uc_emu_stop(c->uc);
+}
+
+static uint32_t reg32(struct soft_cpu *c, int id)
+{
+	uint32_t v = 0;
+
+	uc_reg_read(c->uc, id, &v);
+	return v;
+}
+
+enum vcpu_exit soft_run(struct soft_cpu *c, uint64_t insns)
+{
+	uint32_t eip = reg32(c, UC_X86_REG_EIP);
+	uint8_t op = 0;
+
+	if (atomic_exchange(&c->kicked, 0))
+		return VCPU_EXIT_KICK;
+	/* A kick racing the start of a slice ends it at its count at worst. */
+	if (uc_emu_start(c->uc, eip, 0xffffffffull, 0, insns))
+		return VCPU_EXIT_ERROR;
+	if (atomic_exchange(&c->kicked, 0))
+		return VCPU_EXIT_KICK;
+	/* Unicorn returns from hlt with EIP past it. */
+	eip = reg32(c, UC_X86_REG_EIP);
+	if (!uc_mem_read(c->uc, eip - 1, &op, 1) && op == 0xf4)
+		return VCPU_EXIT_HLT;
+	return VCPU_EXIT_SLICE;
+}
+
+bool soft_if(struct soft_cpu *c)
+{
+	return reg32(c, UC_X86_REG_EFLAGS) & (1u << 9);
+}
+
+/* Deliver @vector through the IDT as the CPU would for an external
+ * interrupt in ring 0: push EFLAGS, CS, EIP; clear IF; jump to the gate. */
+int soft_inject(struct soft_cpu *c, unsigned vector)
+{
+	uc_x86_mmr idtr = { 0 };
+	uint8_t gate[8];
+	uint32_t frame[3], esp, eip, cs, eflags;
+	uint16_t sel;
+
+	if (uc_reg_read(c->uc, UC_X86_REG_IDTR, &idtr) ||
+	    vector * 8 + 7 > idtr.limit ||
+	    uc_mem_read(c->uc, idtr.base + vector * 8, gate, sizeof(gate)))
+		return -EFAULT;
+	if (!(gate[5] & 0x80))
+		return -EFAULT; /* gate not present: the CPU would fault */
+	eflags = reg32(c, UC_X86_REG_EFLAGS);
+	cs = reg32(c, UC_X86_REG_CS);
+	frame[0] = reg32(c, UC_X86_REG_EIP);
+	frame[1] = cs;
+	frame[2] = eflags;
+	esp = reg32(c, UC_X86_REG_ESP) - sizeof(frame);
+	if (uc_mem_write(c->uc, esp, frame, sizeof(frame)))
+		return -EFAULT;
+	eip = gate[0] | gate[1] << 8 | (uint32_t)gate[6] << 16 |
+	      (uint32_t)gate[7] << 24;
+	sel = (uint16_t)(gate[2] | gate[3] << 8);
+	eflags &= ~(1u << 9);
+	uc_reg_write(c->uc, UC_X86_REG_ESP, &esp);
+	uc_reg_write(c->uc, UC_X86_REG_EFLAGS, &eflags);
+	uc_reg_write(c->uc, UC_X86_REG_EIP, &eip);
+	/* Reloading CS is only needed if the gate names another selector. */
+	if (sel != (uint16_t)cs) {
+		cs = sel;
+		if (uc_reg_write(c->uc, UC_X86_REG_CS, &cs))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+uint64_t soft_reg(struct soft_cpu *c, enum vcpu_reg r)
+{
+	switch (r) {
+	case VCPU_REG_EIP:
+		return reg32(c, UC_X86_REG_EIP);
+	case VCPU_REG_EFLAGS:
+		return reg32(c, UC_X86_REG_EFLAGS);
+	case VCPU_REG_EAX:
+		return reg32(c, UC_X86_REG_EAX);
+	default:
+		return 0;
+	}
+}

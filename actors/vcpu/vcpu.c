@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* The VCPU actor: a self-driven loop of guest slices, interrupt delivery,
+ * HLT and pause, around a host backend. */
+#include "vcpu.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "vcpu_priv.h"
+
+#define DEFAULT_SLICE 100000
+
+enum { ST_RUNNING, ST_HALTED, ST_PAUSED, ST_FAILED };
+
+struct vcpu {
+	struct vcpu_config cfg;
+	struct soft_cpu *cpu;
+	avm_accessor *acc;
+	uint64_t pending[4]; /* one bit per vector */
+	bool halted, paused, failed;
+	uint64_t irqs;
+	_Atomic uint64_t exits;
+};
+
+static const struct avm_region_desc vcpu_regions[] = {
+	{ .name = "state", .space = AVM_SPACE_MMIO, .size = 0x30 },
+};
+
+static int vcpu_init(void *state, const void *config, avm_ctx *ctx)
+{
+	struct vcpu *v = state;
+	int err;
+
+	if (!config)
+		return -EINVAL;
+	v->cfg = *(const struct vcpu_config *)config;
+	if (!v->cfg.slice_insns)
+		v->cfg.slice_insns = DEFAULT_SLICE;
+	/* Our thread's accessor: guest accesses are this thread's sends. */
+	err = avm_accessor_new(avm_runtime_of(ctx), "vcpu", &v->acc);
+	if (err)
+		return err;
+	err = soft_init(&v->cpu, ctx, v->acc, &v->cfg, &v->exits);
+	if (!err)
+		err = avm_set_kick(ctx, soft_kick, v->cpu);
+	if (err) {
+		soft_fini(v->cpu);
+		avm_accessor_free(v->acc);
+	}
+	return err;
+}
+
+static void vcpu_fini(void *state)
+{
+	struct vcpu *v = state;
+
+	soft_fini(v->cpu);
+	avm_accessor_free(v->acc);
+}
+
+static uint64_t state_of(const struct vcpu *v)
+{
+	return v->failed   ? ST_FAILED
+	       : v->paused ? ST_PAUSED
+	       : v->halted ? ST_HALTED
+			   : ST_RUNNING;
+}
+
+static void answer(struct vcpu *v, const struct avm_msg *m, avm_ctx *ctx)
+{
+	switch (m->addr) {
+	case VCPU_REG_STATE:
+		avm_reply(ctx, state_of(v));
+		return;
+	case VCPU_REG_EXITS:
+		avm_reply(ctx, atomic_load(&v->exits));
+		return;
+	case VCPU_REG_IRQS:
+		avm_reply(ctx, v->irqs);
+		return;
+	default:
+		break;
+	}
+	/* CPU registers are only stable while the CPU does not run. */
+	if (!v->paused && !v->failed)
+		avm_reply_error(ctx, -EBUSY);
+	else
+		avm_reply(ctx, soft_reg(v->cpu, (enum vcpu_reg)m->addr));
+}
+
+static void vcpu_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
+{
+	struct vcpu *v = state;
+
+	switch (m->kind) {
+	case VCPU_MSG_INTERRUPT:
+		v->pending[(m->value & 255) / 64] |= 1ull << (m->value % 64);
+		break;
+	case VCPU_MSG_PAUSE:
+		v->paused = true;
+		break;
+	case VCPU_MSG_RESUME:
+		v->paused = false;
+		break;
+	case AVM_MSG_READ:
+		answer(v, m, ctx);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The highest pending vector, as the local APIC would prioritise. */
+static int next_vector(const struct vcpu *v)
+{
+	for (int w = 3; w >= 0; w--)
+		if (v->pending[w])
+			return w * 64 + 63 - __builtin_clzll(v->pending[w]);
+	return -1;
+}
+
+static void deliver(struct vcpu *v, avm_ctx *ctx)
+{
+	int vec = next_vector(v);
+
+	if (vec < 0 || !soft_if(v->cpu))
+		return;
+	v->pending[vec / 64] &= ~(1ull << (vec % 64));
+	if (soft_inject(v->cpu, (unsigned)vec)) {
+		/* No usable gate: a real CPU would triple-fault. */
+		avm_log(ctx, AVM_LOG_ERROR, "vector %d has no usable IDT gate",
+			vec);
+		v->failed = true;
+		return;
+	}
+	v->irqs++;
+	v->halted = false;
+}
+
+static void step(struct vcpu *v, avm_ctx *ctx)
+{
+	switch (soft_run(v->cpu, v->cfg.slice_insns)) {
+	case VCPU_EXIT_HLT:
+		v->halted = true;
+		break;
+	case VCPU_EXIT_ERROR:
+		avm_log(ctx, AVM_LOG_ERROR, "guest stopped at EIP 0x%llx",
+			(unsigned long long)soft_reg(v->cpu, VCPU_REG_EIP));
+		v->failed = true;
+		break;
+	default:
+		break;
+	}
+}
+
+static int vcpu_run(void *state, avm_ctx *ctx)
+{
+	struct vcpu *v = state;
+	int err;
+
+	while (!(err = avm_poll(ctx))) {
+		if (!v->paused && !v->failed)
+			deliver(v, ctx);
+		if (v->paused || v->failed || v->halted) {
+			err = avm_wait(ctx, -1);
+			if (err == -ESHUTDOWN)
+				break;
+			continue;
+		}
+		step(v, ctx);
+	}
+	return err;
+}
+
+const struct avm_device_ops vcpu_ops = {
+	.type = "vcpu",
+	.doc = "x86 VCPU on the software CPU (unicorn)",
+	.state_size = sizeof(struct vcpu),
+	.regions = vcpu_regions,
+	.n_regions = 1,
+	.init = vcpu_init,
+	.handle = vcpu_handle,
+	.fini = vcpu_fini,
+	.run = vcpu_run,
+};

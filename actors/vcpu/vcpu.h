@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * DOC: vcpu - a virtual CPU as a self-driven actor
+ *
+ * The VCPU's server thread owns its CPU state and runs guest code on a host
+ * backend (the software CPU here; KVM in host-kvm/ later). MMIO and port I/O
+ * exits go through the address map like any VCPU access (direct register,
+ * synchronous read, posted write); interrupts arrive as messages and are
+ * delivered through the guest's IDT when it has interrupts enabled; HLT
+ * sleeps until a message comes. A message posted to the VCPU kicks it out
+ * of guest code.
+ *
+ * Messages it takes: %VCPU_MSG_INTERRUPT (@value: vector), %VCPU_MSG_PAUSE,
+ * %VCPU_MSG_RESUME, and READ requests on region 0 (8-byte registers, see
+ * &enum vcpu_reg; only while paused, else -EBUSY).
+ */
+#ifndef VCPU_H
+#define VCPU_H
+
+#include <actorvm/actor.h>
+
+#define VCPU_MSG_INTERRUPT (AVM_MSG_USER + 0x10)
+#define VCPU_MSG_PAUSE	   (AVM_MSG_USER + 0x11)
+#define VCPU_MSG_RESUME	   (AVM_MSG_USER + 0x12)
+
+/** enum vcpu_reg - offsets of the state registers readable while paused. */
+enum vcpu_reg {
+	VCPU_REG_EIP = 0x00,
+	VCPU_REG_EFLAGS = 0x08,
+	VCPU_REG_EAX = 0x10,
+	VCPU_REG_STATE = 0x18, /* 0 running, 1 halted, 2 paused, 3 failed */
+	VCPU_REG_EXITS = 0x20, /* MMIO and PIO accesses made */
+	VCPU_REG_IRQS = 0x28,  /* interrupts delivered */
+};
+
+/**
+ * struct vcpu_config - how to start.
+ * @entry: EIP at start; @eax, @ebx: EAX and EBX (Multiboot: magic, info).
+ * @slice_insns: instructions per guest slice between mailbox polls
+ *   (0: 100000). A kick ends a slice early.
+ */
+struct vcpu_config {
+	uint32_t entry;
+	uint32_t eax;
+	uint32_t ebx;
+	uint64_t slice_insns;
+};
+
+extern const struct avm_device_ops vcpu_ops;
+
+#endif /* VCPU_H */

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/* The VCPU on the software CPU, with tiny hand-assembled Multiboot guests:
+ * MMIO to a device, the exit port, an interrupt that ends HLT, and a kick
+ * that gets a spinning guest out of a very long slice. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* cmocka.h needs the four headers above included first. */
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "debugexit.h"
+#include "elf_builder.h"
+#include "multiboot.h"
+#include "testdev.h"
+#include "vcpu.h"
+
+#define DEV_BASE 0xf0000000u
+
+struct vm {
+	avm_runtime *rt;
+	avm_accessor *acc;
+	avm_actor_id dev, vcpu;
+};
+
+static void vm_up(struct vm *vm, const struct image *im, uint64_t slice)
+{
+	struct avm_actor_spec dev = { .ops = &testdev_ops,
+				      .name = "dev",
+				      .cpu = -1 };
+	struct avm_actor_spec ex = { .ops = &debugexit_ops,
+				     .name = "exit",
+				     .cpu = -1 };
+	struct vcpu_config vc = { .slice_insns = slice };
+	struct avm_actor_spec cpu = {
+		.ops = &vcpu_ops, .name = "vcpu0", .config = &vc, .cpu = -1
+	};
+	struct mb_boot b;
+	avm_actor_id id;
+	char err[128];
+
+	assert_int_equal(avm_runtime_new(NULL, &vm->rt), 0);
+	assert_int_equal(avm_ram_add(vm->rt, 0, 8 << 20, NULL), 0);
+	assert_int_equal(avm_actor_create(vm->rt, &dev, &vm->dev), 0);
+	assert_int_equal(avm_map(vm->rt, vm->dev, 0, DEV_BASE), 0);
+	assert_int_equal(avm_actor_create(vm->rt, &ex, &id), 0);
+	assert_int_equal(avm_map(vm->rt, id, 0, DEBUGEXIT_PORT), 0);
+	assert_int_equal(
+		mb_load(vm->rt, im->b, im->len, NULL, &b, err, sizeof(err)), 0);
+	vc.entry = b.entry;
+	vc.eax = b.magic;
+	vc.ebx = b.info_gpa;
+	assert_int_equal(avm_actor_create(vm->rt, &cpu, &vm->vcpu), 0);
+	assert_int_equal(avm_runtime_start(vm->rt), 0);
+	assert_int_equal(avm_accessor_new(vm->rt, "test", &vm->acc), 0);
+}
+
+static void vm_down(struct vm *vm)
+{
+	avm_accessor_free(vm->acc);
+	avm_runtime_free(vm->rt);
+}
+
+static int wait_exit(struct vm *vm)
+{
+	int code = -1;
+
+	/* Generous: a missing kick or interrupt shows as a timeout here. */
+	assert_int_equal(avm_runtime_wait_exit(vm->rt, 10000000000ll, &code),
+			 0);
+	return code;
+}
+
+static uint64_t vcpu_reg(struct vm *vm, unsigned reg)
+{
+	struct avm_msg m = { .kind = AVM_MSG_READ, .addr = reg, .size = 8 };
+	uint64_t v = 0;
+
+	assert_int_equal(avm_request(vm->acc, vm->vcpu, &m, &v), 0);
+	return v;
+}
+
+static void guest_touches_device_and_exits(void **unused)
+{
+	const uint8_t code[] = {
+		0xbc, 0x00, 0x00, 0x08, 0x00, /* mov esp, 0x80000 */
+		0xa1, 0x00, 0x00, 0x00, 0xf0, /* mov eax, [dev+ID] */
+		0xa3, 0x08, 0x00, 0x00, 0xf0, /* mov [dev+SCRATCH], eax */
+		0xb8, 0x10, 0x00, 0x00, 0x00, /* mov eax, 0x10 */
+		0xe7, 0xf4,		      /* out 0xf4, eax */
+		0xf4, 0xeb, 0xfd,	      /* hlt; jmp hlt */
+	};
+	struct image im;
+	struct vm vm;
+	uint64_t v = 0;
+
+	(void)unused;
+	image_build(&im, code, sizeof(code));
+	vm_up(&vm, &im, 0);
+	assert_int_equal(wait_exit(&vm), (0x10 << 1) | 1);
+	assert_int_equal(avm_read(vm.acc, AVM_SPACE_MMIO,
+				  DEV_BASE + TESTDEV_SCRATCH, 8, &v),
+			 0);
+	assert_int_equal(v, 0x7e57de7); /* the ID the guest read */
+	assert_true(vcpu_reg(&vm, VCPU_REG_EXITS) >= 3);
+	vm_down(&vm);
+}
+
+/* Guest: lidt, patch its gate's selector with CS, sti, then @wait forever
+ * (hlt loop or spin loop); the handler for vector 0x30 exits with 0x12. */
+static void irq_guest(struct image *im, bool spin)
+{
+	uint8_t c[48 + 0x31 * 8] = { 0 };
+	uint32_t idtr = image_addr(40), idt = image_addr(48);
+	uint32_t gate = idt + 0x30 * 8, handler = image_addr(25);
+	size_t g = 48 + 0x30 * 8;
+
+	const uint8_t head[] = { 0xbc, 0x00, 0x00, 0x08, 0x00, /* mov esp */
+				 0x0f, 0x01, 0x1d };	       /* lidt [m] */
+	memcpy(c, head, sizeof(head));
+	memcpy(c + 8, &idtr, 4);
+	c[12] = 0x66, c[13] = 0x8c, c[14] = 0xc8; /* mov ax, cs */
+	c[15] = 0x66, c[16] = 0xa3;		  /* mov [gate+2], ax */
+	gate += 2;
+	memcpy(c + 17, &gate, 4);
+	c[21] = 0xfb; /* sti */
+	if (spin)
+		c[22] = 0x90, c[23] = 0xeb, c[24] = 0xfe; /* nop; jmp $ */
+	else
+		c[22] = 0xf4, c[23] = 0xeb, c[24] = 0xfd;     /* hlt; jmp hlt */
+	const uint8_t hnd[] = { 0xb8, 0x12, 0x00, 0x00, 0x00, /* mov eax */
+				0xe7, 0xf4, 0xf4, 0xeb, 0xfd };
+	memcpy(c + 25, hnd, sizeof(hnd));
+	c[40] = (0x31 * 8 - 1) & 0xff, c[41] = (0x31 * 8 - 1) >> 8;
+	memcpy(c + 42, &idt, 4);
+	c[g] = handler & 0xff, c[g + 1] = (handler >> 8) & 0xff;
+	c[g + 5] = 0x8e; /* present, ring 0, 32-bit interrupt gate */
+	c[g + 6] = (handler >> 16) & 0xff, c[g + 7] = handler >> 24;
+	image_build(im, c, sizeof(c));
+}
+
+static void inject(struct vm *vm, unsigned vector)
+{
+	struct avm_msg m = { .kind = VCPU_MSG_INTERRUPT, .value = vector };
+
+	assert_int_equal(avm_post(vm->acc, vm->vcpu, &m), 0);
+}
+
+static void interrupt_ends_hlt(void **unused)
+{
+	struct image im;
+	struct vm vm;
+
+	(void)unused;
+	irq_guest(&im, false);
+	vm_up(&vm, &im, 0);
+	/* Pending until the guest has done sti; then delivered. */
+	inject(&vm, 0x30);
+	assert_int_equal(wait_exit(&vm), (0x12 << 1) | 1);
+	assert_int_equal(vcpu_reg(&vm, VCPU_REG_IRQS), 1);
+	vm_down(&vm);
+}
+
+/* A slice of 4e9 instructions takes minutes: only the kick ends it. */
+static void kick_interrupts_a_spinning_guest(void **unused)
+{
+	struct image im;
+	struct vm vm;
+
+	(void)unused;
+	irq_guest(&im, true);
+	vm_up(&vm, &im, 4000000000ull);
+	inject(&vm, 0x30);
+	assert_int_equal(wait_exit(&vm), (0x12 << 1) | 1);
+	vm_down(&vm); /* the stop kicks too: no waiting for the slice */
+}
+
+static void missing_gate_fails_the_vcpu(void **unused)
+{
+	struct image im;
+	struct vm vm;
+
+	(void)unused;
+	irq_guest(&im, false);
+	vm_up(&vm, &im, 0);
+	inject(&vm, 0x40); /* beyond the IDT limit */
+	for (int i = 0; i < 10000 && vcpu_reg(&vm, VCPU_REG_STATE) != 3; i++)
+		;
+	assert_int_equal(vcpu_reg(&vm, VCPU_REG_STATE), 3); /* failed */
+	assert_int_equal(vcpu_reg(&vm, VCPU_REG_EIP) >= IMG_BASE, 1);
+	vm_down(&vm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(guest_touches_device_and_exits),
+		cmocka_unit_test(interrupt_ends_hlt),
+		cmocka_unit_test(kick_interrupts_a_spinning_guest),
+		cmocka_unit_test(missing_gate_fails_the_vcpu),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
