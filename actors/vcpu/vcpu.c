@@ -88,13 +88,27 @@ static void answer(struct vcpu *v, const struct avm_msg *m, avm_ctx *ctx)
 		avm_reply(ctx, soft_reg(v->cpu, (enum vcpu_reg)m->addr));
 }
 
+static void raise(struct vcpu *v, uint64_t vector)
+{
+	vector &= 255;
+	v->pending[vector / 64] |= 1ull << (vector % 64);
+}
+
 static void vcpu_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	struct vcpu *v = state;
 
 	switch (m->kind) {
 	case VCPU_MSG_INTERRUPT:
-		v->pending[(m->value & 255) / 64] |= 1ull << (m->value % 64);
+		raise(v, m->value);
+		break;
+	case AVM_MSG_IRQ:
+		/* The fast path: a device's line routed straight here, the
+		 * binding's argument being the vector. An assertion is an
+		 * edge; level semantics (re-delivery until EOI) belong to
+		 * the interrupt controller. */
+		if (m->value)
+			raise(v, m->arg);
 		break;
 	case VCPU_MSG_PAUSE:
 		v->paused = true;

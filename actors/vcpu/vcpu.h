@@ -10,9 +10,12 @@
  * sleeps until a message comes. A message posted to the VCPU kicks it out
  * of guest code.
  *
- * Messages it takes: %VCPU_MSG_INTERRUPT (@value: vector), %VCPU_MSG_PAUSE,
- * %VCPU_MSG_RESUME, and READ requests on region 0 (8-byte registers, see
- * &enum vcpu_reg; only while paused, else -EBUSY).
+ * Messages it takes: %VCPU_MSG_INTERRUPT (@value: vector); %AVM_MSG_IRQ
+ * from a device whose IRQ port is bound straight to the VCPU with the
+ * vector as the binding's argument (the IRQ fast path; level 1 raises the
+ * vector once); %VCPU_MSG_PAUSE, %VCPU_MSG_RESUME; and READ requests on
+ * region 0 (8-byte registers, see &enum vcpu_reg; the CPU registers only
+ * while paused or failed, else -EBUSY).
  */
 #ifndef VCPU_H
 #define VCPU_H

@@ -26,7 +26,8 @@ struct vm {
 	avm_actor_id dev, vcpu;
 };
 
-static void vm_up(struct vm *vm, const struct image *im, uint64_t slice)
+static void vm_up(struct vm *vm, const struct image *im, uint64_t slice,
+		  bool dev_irq)
 {
 	struct avm_actor_spec dev = { .ops = &testdev_ops,
 				      .name = "dev",
@@ -54,6 +55,10 @@ static void vm_up(struct vm *vm, const struct image *im, uint64_t slice)
 	vc.eax = b.magic;
 	vc.ebx = b.info_gpa;
 	assert_int_equal(avm_actor_create(vm->rt, &cpu, &vm->vcpu), 0);
+	/* The route an interrupt controller would publish: vector 0x30. */
+	if (dev_irq)
+		assert_int_equal(
+			avm_bind(vm->rt, vm->dev, "irq", vm->vcpu, 0x30), 0);
 	assert_int_equal(avm_runtime_start(vm->rt), 0);
 	assert_int_equal(avm_accessor_new(vm->rt, "test", &vm->acc), 0);
 }
@@ -99,7 +104,7 @@ static void guest_touches_device_and_exits(void **unused)
 
 	(void)unused;
 	image_build(&im, code, sizeof(code));
-	vm_up(&vm, &im, 0);
+	vm_up(&vm, &im, 0, false);
 	assert_int_equal(wait_exit(&vm), (0x10 << 1) | 1);
 	assert_int_equal(avm_read(vm.acc, AVM_SPACE_MMIO,
 				  DEV_BASE + TESTDEV_SCRATCH, 8, &v),
@@ -109,33 +114,47 @@ static void guest_touches_device_and_exits(void **unused)
 	vm_down(&vm);
 }
 
-/* Guest: lidt, patch its gate's selector with CS, sti, then @wait forever
- * (hlt loop or spin loop); the handler for vector 0x30 exits with 0x12. */
-static void irq_guest(struct image *im, bool spin)
-{
-	uint8_t c[48 + 0x31 * 8] = { 0 };
-	uint32_t idtr = image_addr(40), idt = image_addr(48);
-	uint32_t gate = idt + 0x30 * 8, handler = image_addr(25);
-	size_t g = 48 + 0x30 * 8;
+enum guest_wait { WAIT_HLT, WAIT_SPIN, WAIT_DEVICE };
 
+/* Layout of the interrupt guest (offsets from the entry point). */
+#define G_LOOP	  22 /* the wait: 13 bytes at most */
+#define G_HANDLER 36 /* vector 0x30: exit with 0x12 */
+#define G_IDTR	  48
+#define G_IDT	  56
+
+/* Guest: lidt, patch its gate's selector with CS, sti, then wait forever:
+ * hlt loop, spin loop, or (WAIT_DEVICE) make the test device raise its IRQ
+ * line and hlt. The handler for vector 0x30 exits with 0x12. */
+static void irq_guest(struct image *im, enum guest_wait wait)
+{
+	uint8_t c[G_IDT + 0x31 * 8] = { 0 };
+	uint32_t idtr = image_addr(G_IDTR), idt = image_addr(G_IDT);
+	uint32_t sel = idt + 0x30 * 8 + 2, handler = image_addr(G_HANDLER);
+	uint32_t irq_reg = DEV_BASE + TESTDEV_IRQ, one = 1;
+	size_t g = G_IDT + 0x30 * 8, l = G_LOOP;
 	const uint8_t head[] = { 0xbc, 0x00, 0x00, 0x08, 0x00, /* mov esp */
 				 0x0f, 0x01, 0x1d };	       /* lidt [m] */
+	const uint8_t hnd[] = { 0xb8, 0x12, 0x00, 0x00, 0x00,  /* mov eax */
+				0xe7, 0xf4, 0xf4, 0xeb, 0xfd };
+
 	memcpy(c, head, sizeof(head));
 	memcpy(c + 8, &idtr, 4);
 	c[12] = 0x66, c[13] = 0x8c, c[14] = 0xc8; /* mov ax, cs */
 	c[15] = 0x66, c[16] = 0xa3;		  /* mov [gate+2], ax */
-	gate += 2;
-	memcpy(c + 17, &gate, 4);
-	c[21] = 0xfb; /* sti */
-	if (spin)
-		c[22] = 0x90, c[23] = 0xeb, c[24] = 0xfe; /* nop; jmp $ */
+	memcpy(c + 17, &sel, 4);
+	c[21] = 0xfb;		   /* sti */
+	if (wait == WAIT_DEVICE) { /* mov dword [dev+IRQ], 1 */
+		c[l++] = 0xc7, c[l++] = 0x05;
+		memcpy(c + l, &irq_reg, 4), l += 4;
+		memcpy(c + l, &one, 4), l += 4;
+	}
+	if (wait == WAIT_SPIN)
+		c[l] = 0x90, c[l + 1] = 0xeb, c[l + 2] = 0xfe; /* nop; jmp $ */
 	else
-		c[22] = 0xf4, c[23] = 0xeb, c[24] = 0xfd;     /* hlt; jmp hlt */
-	const uint8_t hnd[] = { 0xb8, 0x12, 0x00, 0x00, 0x00, /* mov eax */
-				0xe7, 0xf4, 0xf4, 0xeb, 0xfd };
-	memcpy(c + 25, hnd, sizeof(hnd));
-	c[40] = (0x31 * 8 - 1) & 0xff, c[41] = (0x31 * 8 - 1) >> 8;
-	memcpy(c + 42, &idt, 4);
+		c[l] = 0xf4, c[l + 1] = 0xeb, c[l + 2] = 0xfd; /* hlt; jmp */
+	memcpy(c + G_HANDLER, hnd, sizeof(hnd));
+	c[G_IDTR] = (0x31 * 8 - 1) & 0xff, c[G_IDTR + 1] = (0x31 * 8 - 1) >> 8;
+	memcpy(c + G_IDTR + 2, &idt, 4);
 	c[g] = handler & 0xff, c[g + 1] = (handler >> 8) & 0xff;
 	c[g + 5] = 0x8e; /* present, ring 0, 32-bit interrupt gate */
 	c[g + 6] = (handler >> 16) & 0xff, c[g + 7] = handler >> 24;
@@ -155,8 +174,8 @@ static void interrupt_ends_hlt(void **unused)
 	struct vm vm;
 
 	(void)unused;
-	irq_guest(&im, false);
-	vm_up(&vm, &im, 0);
+	irq_guest(&im, WAIT_HLT);
+	vm_up(&vm, &im, 0, false);
 	/* Pending until the guest has done sti; then delivered. */
 	inject(&vm, 0x30);
 	assert_int_equal(wait_exit(&vm), (0x12 << 1) | 1);
@@ -171,11 +190,88 @@ static void kick_interrupts_a_spinning_guest(void **unused)
 	struct vm vm;
 
 	(void)unused;
-	irq_guest(&im, true);
-	vm_up(&vm, &im, 4000000000ull);
+	irq_guest(&im, WAIT_SPIN);
+	vm_up(&vm, &im, 4000000000ull, false);
 	inject(&vm, 0x30);
 	assert_int_equal(wait_exit(&vm), (0x12 << 1) | 1);
 	vm_down(&vm); /* the stop kicks too: no waiting for the slice */
+}
+
+/* A device's interrupt, routed straight to the VCPU (the fast path): the
+ * guest writes the test device's IRQ register; the device's IRQ message
+ * carries the vector its binding gives it; the guest's handler runs. */
+static void device_interrupt_runs_the_handler(void **unused)
+{
+	struct image im;
+	struct vm vm;
+
+	(void)unused;
+	irq_guest(&im, WAIT_DEVICE);
+	vm_up(&vm, &im, 0, true);
+	assert_int_equal(wait_exit(&vm), (0x12 << 1) | 1);
+	assert_int_equal(vcpu_reg(&vm, VCPU_REG_IRQS), 1);
+	vm_down(&vm);
+}
+
+static uint64_t pause_vcpu(struct vm *vm)
+{
+	struct avm_msg pause = { .kind = VCPU_MSG_PAUSE };
+
+	assert_int_equal(avm_post(vm->acc, vm->vcpu, &pause), 0);
+	for (int i = 0; i < 100000 && vcpu_reg(vm, VCPU_REG_STATE) != 2; i++)
+		;
+	assert_int_equal(vcpu_reg(vm, VCPU_REG_STATE), 2);
+	return vcpu_reg(vm, VCPU_REG_EIP);
+}
+
+static void resume_vcpu(struct vm *vm)
+{
+	struct avm_msg resume = { .kind = VCPU_MSG_RESUME };
+
+	assert_int_equal(avm_post(vm->acc, vm->vcpu, &resume), 0);
+}
+
+static void pause_resume_and_state(void **unused)
+{
+	uint64_t loop = image_addr(G_LOOP), eip = 0;
+	struct image im;
+	struct vm vm;
+
+	(void)unused;
+	irq_guest(&im, WAIT_SPIN); /* spins with interrupts enabled */
+	vm_up(&vm, &im, 0, false);
+	/* Paused early, it may still be booting: retry until it spins. */
+	for (int i = 0; i < 1000; i++) {
+		eip = pause_vcpu(&vm);
+		if (eip >= loop && eip <= loop + 3)
+			break;
+		resume_vcpu(&vm);
+	}
+	assert_true(eip >= loop && eip <= loop + 3);
+	assert_true(vcpu_reg(&vm, VCPU_REG_EFLAGS) & (1u << 9)); /* IF */
+	/* Paused: an interrupt waits; after the resume it is taken. */
+	inject(&vm, 0x30);
+	assert_int_equal(vcpu_reg(&vm, VCPU_REG_IRQS), 0);
+	assert_int_equal(vcpu_reg(&vm, VCPU_REG_EIP), eip); /* not running */
+	resume_vcpu(&vm);
+	assert_int_equal(wait_exit(&vm), (0x12 << 1) | 1);
+	vm_down(&vm);
+}
+
+static void registers_refused_while_running(void **unused)
+{
+	struct avm_msg m = { .kind = AVM_MSG_READ,
+			     .addr = VCPU_REG_EIP,
+			     .size = 8 };
+	struct image im;
+	struct vm vm;
+	uint64_t v;
+
+	(void)unused;
+	irq_guest(&im, WAIT_SPIN);
+	vm_up(&vm, &im, 0, false);
+	assert_int_equal(avm_request(vm.acc, vm.vcpu, &m, &v), -EBUSY);
+	vm_down(&vm);
 }
 
 static void missing_gate_fails_the_vcpu(void **unused)
@@ -184,8 +280,8 @@ static void missing_gate_fails_the_vcpu(void **unused)
 	struct vm vm;
 
 	(void)unused;
-	irq_guest(&im, false);
-	vm_up(&vm, &im, 0);
+	irq_guest(&im, WAIT_HLT);
+	vm_up(&vm, &im, 0, false);
 	inject(&vm, 0x40); /* beyond the IDT limit */
 	for (int i = 0; i < 10000 && vcpu_reg(&vm, VCPU_REG_STATE) != 3; i++)
 		;
@@ -200,6 +296,9 @@ int main(void)
 		cmocka_unit_test(guest_touches_device_and_exits),
 		cmocka_unit_test(interrupt_ends_hlt),
 		cmocka_unit_test(kick_interrupts_a_spinning_guest),
+		cmocka_unit_test(device_interrupt_runs_the_handler),
+		cmocka_unit_test(pause_resume_and_state),
+		cmocka_unit_test(registers_refused_while_running),
 		cmocka_unit_test(missing_gate_fails_the_vcpu),
 	};
 
