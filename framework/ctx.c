@@ -21,7 +21,9 @@ enum avm_lane avm__lane_of(uint16_t kind)
 	case AVM_MSG_WRITE:
 		return AVM_LANE_ACCESS;
 	default:
-		return AVM_LANE_BACKGROUND;
+		return kind >= AVM_MSG_CONTROL_USER && kind < AVM_MSG_USER
+			       ? AVM_LANE_CONTROL
+			       : AVM_LANE_BACKGROUND;
 	}
 }
 

@@ -479,6 +479,8 @@ const char *avm_msg_kind_name(unsigned kind, char *buf, size_t len)
 		return "?";
 	if (kind >= AVM_MSG_USER)
 		snprintf(buf, len, "user+%u", kind - AVM_MSG_USER);
+	else if (kind >= AVM_MSG_CONTROL_USER)
+		snprintf(buf, len, "control+%u", kind - AVM_MSG_CONTROL_USER);
 	else
 		snprintf(buf, len, "kind%u", kind);
 	return buf;

@@ -173,7 +173,7 @@ static int set_body(Actorvm__Envelope *e, struct wire_bodies *b,
 		set_event(e, b, m);
 		return 0;
 	default:
-		if (m->kind < AVM_MSG_USER)
+		if (m->kind < AVM_MSG_CONTROL_USER)
 			return -EINVAL;
 		set_device(e, b, m);
 		return 0;
@@ -229,7 +229,8 @@ static int get_access(const Actorvm__Envelope *e, struct avm_msg *m)
 
 static int get_device(const Actorvm__DeviceMessage *d, struct avm_msg *m)
 {
-	if (d->kind < AVM_MSG_USER || d->kind > 0xffff || d->size > 0xff)
+	if (d->kind < AVM_MSG_CONTROL_USER || d->kind > 0xffff ||
+	    d->size > 0xff)
 		return -EINVAL;
 	m->kind = (uint16_t)d->kind;
 	m->arg = d->arg;

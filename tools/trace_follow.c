@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,10 +201,17 @@ static int receive_loop(nng_socket s, struct follow *fw)
 static int follow_run(const char *url, struct follow *fw)
 {
 	struct sigaction sa = { .sa_handler = on_sigint };
+	sigset_t block, old;
 	nng_socket s;
 	int ret, rc = TCLI_ERR;
 
+	/* nng's worker threads inherit the mask of the thread that starts
+	 * them: keep SIGINT off them, so that only this thread takes it. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
 	ret = nng_sub0_open(&s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		fprintf(stderr, "actorvm trace follow: %s\n",
 			nng_strerror(ret));
@@ -223,7 +231,10 @@ static int follow_run(const char *url, struct follow *fw)
 		sigaction(SIGINT, &sa, NULL);
 		rc = receive_loop(s, fw);
 	}
-	nng_close(s);
+	/* No nng_close(): with nng 1.5.2 (Debian 12) it can deadlock while a
+	 * pipe is active (nanomsg/nng#1543, #1813; fixed in later releases),
+	 * and the command exits right after this anyway. */
+	(void)s;
 	drop_actors(fw);
 	return rc;
 }

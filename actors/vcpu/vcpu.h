@@ -23,8 +23,9 @@
 #include <actorvm/actor.h>
 
 #define VCPU_MSG_INTERRUPT (AVM_MSG_USER + 0x10)
-#define VCPU_MSG_PAUSE	   (AVM_MSG_USER + 0x11)
-#define VCPU_MSG_RESUME	   (AVM_MSG_USER + 0x12)
+/* Control kinds: served ahead of guest accesses and background work. */
+#define VCPU_MSG_PAUSE	(AVM_MSG_CONTROL_USER + 0x10)
+#define VCPU_MSG_RESUME (AVM_MSG_CONTROL_USER + 0x11)
 
 /** enum vcpu_reg - offsets of the state registers readable while paused. */
 enum vcpu_reg {

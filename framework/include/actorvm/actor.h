@@ -72,6 +72,9 @@ enum avm_space { AVM_SPACE_MMIO = 0, AVM_SPACE_PIO = 1, AVM_SPACE_COUNT };
  * @AVM_MSG_REPLY: the answer to request @corr (@value, @status), only where
  *   messages cross a boundary (wire format, traces); in-process replies go
  *   straight to the requester and handlers never see this kind.
+ * @AVM_MSG_CONTROL_USER: first kind for device-specific *control* messages
+ *   (up to 0xff; e.g. a VCPU's pause/resume): they travel on the control
+ *   lane, ahead of guest accesses and background work.
  * @AVM_MSG_USER: first kind free for device-specific messages.
  */
 enum avm_msg_kind {
@@ -88,6 +91,7 @@ enum avm_msg_kind {
 	AVM_MSG_RESET,
 	AVM_MSG_STOP,
 	AVM_MSG_REPLY,
+	AVM_MSG_CONTROL_USER = 0x80,
 	AVM_MSG_USER = 0x100,
 };
 

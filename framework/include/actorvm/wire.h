@@ -25,7 +25,7 @@ extern "C" {
  * @wants_reply: mark the envelope as a request expecting a reply.
  * @len: gets the encoded size. Returns 0, -ENOSPC if @cap is too small
  * (*@len then holds the size needed), -EINVAL for a kind the wire cannot
- * carry (a kind between %AVM_MSG_REPLY and %AVM_MSG_USER, or above 0xffff).
+ * carry (a kind between %AVM_MSG_REPLY and %AVM_MSG_CONTROL_USER).
  */
 int avm_wire_encode(const struct avm_msg *m, avm_actor_id dst, bool wants_reply,
 		    void *buf, size_t cap, size_t *len);
@@ -35,7 +35,7 @@ int avm_wire_encode(const struct avm_msg *m, avm_actor_id dst, bool wants_reply,
  * by @m: release with avm_msg_release()). *@dst and *@wants_reply receive
  * the addressing. -EINVAL for anything malformed: bad protobuf, no body, a
  * read or write size other than 1, 2, 4 or 8, a payload over
- * %AVM_MSG_MAX_PAYLOAD, a device kind outside 0x100..0xffff.
+ * %AVM_MSG_MAX_PAYLOAD, a device kind outside 0x80..0xffff.
  */
 int avm_wire_decode(const void *buf, size_t len, struct avm_msg *m,
 		    avm_actor_id *dst, bool *wants_reply);
