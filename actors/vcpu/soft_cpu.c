@@ -127,8 +127,10 @@ static int set_entry(struct soft_cpu *c, const struct vcpu_config *cfg)
 	return 0;
 }
 
-int soft_init(struct soft_cpu **out, avm_ctx *ctx, avm_accessor *acc,
-	      const struct vcpu_config *cfg, _Atomic uint64_t *exits)
+static void soft_fini(void *cpu);
+
+static int soft_init(void **out, avm_ctx *ctx, avm_accessor *acc,
+		     const struct vcpu_config *cfg, _Atomic uint64_t *exits)
 {
 	struct soft_cpu *c = calloc(1, sizeof(*c));
 	int err;
@@ -154,17 +156,19 @@ int soft_init(struct soft_cpu **out, avm_ctx *ctx, avm_accessor *acc,
 	return 0;
 }
 
-void soft_fini(struct soft_cpu *c)
+static void soft_fini(void *cpu)
 {
+	struct soft_cpu *c = cpu;
+
 	if (!c)
 		return;
 	uc_close(c->uc);
 	free(c);
 }
 
-void soft_kick(void *arg)
+static void soft_kick(void *cpu)
 {
-	struct soft_cpu *c = arg;
+	struct soft_cpu *c = cpu;
 
 	/* The flag covers a kick that lands between two slices. */
 	atomic_store(&c->kicked, 1);
@@ -179,8 +183,9 @@ static uint32_t reg32(struct soft_cpu *c, int id)
 	return v;
 }
 
-enum vcpu_exit soft_run(struct soft_cpu *c, uint64_t insns)
+static enum vcpu_exit soft_run(void *cpu, uint64_t insns)
 {
+	struct soft_cpu *c = cpu;
 	uint32_t eip = reg32(c, UC_X86_REG_EIP);
 	uint8_t op = 0;
 
@@ -198,15 +203,18 @@ enum vcpu_exit soft_run(struct soft_cpu *c, uint64_t insns)
 	return VCPU_EXIT_SLICE;
 }
 
-bool soft_if(struct soft_cpu *c)
+static bool soft_irq_ready(void *cpu)
 {
+	struct soft_cpu *c = cpu;
+
 	return reg32(c, UC_X86_REG_EFLAGS) & (1u << 9);
 }
 
 /* Deliver @vector through the IDT as the CPU would for an external
  * interrupt in ring 0: push EFLAGS, CS, EIP; clear IF; jump to the gate. */
-int soft_inject(struct soft_cpu *c, unsigned vector)
+static int soft_inject(void *cpu, unsigned vector)
 {
+	struct soft_cpu *c = cpu;
 	uc_x86_mmr idtr = { 0 };
 	uint8_t gate[8];
 	uint32_t frame[3], esp, eip, cs, eflags;
@@ -242,8 +250,10 @@ int soft_inject(struct soft_cpu *c, unsigned vector)
 	return 0;
 }
 
-uint64_t soft_reg(struct soft_cpu *c, enum vcpu_reg r)
+static uint64_t soft_reg(void *cpu, enum vcpu_reg r)
 {
+	struct soft_cpu *c = cpu;
+
 	switch (r) {
 	case VCPU_REG_EIP:
 		return reg32(c, UC_X86_REG_EIP);
@@ -255,3 +265,14 @@ uint64_t soft_reg(struct soft_cpu *c, enum vcpu_reg r)
 		return 0;
 	}
 }
+
+const struct vcpu_backend_ops vcpu_soft_backend = {
+	.name = "software CPU (unicorn)",
+	.init = soft_init,
+	.fini = soft_fini,
+	.run = soft_run,
+	.inject = soft_inject,
+	.irq_ready = soft_irq_ready,
+	.reg = soft_reg,
+	.kick = soft_kick,
+};

@@ -14,7 +14,8 @@ enum { ST_RUNNING, ST_HALTED, ST_PAUSED, ST_FAILED };
 
 struct vcpu {
 	struct vcpu_config cfg;
-	struct soft_cpu *cpu;
+	const struct vcpu_backend_ops *be;
+	void *cpu;
 	avm_accessor *acc;
 	uint64_t pending[4]; /* one bit per vector */
 	bool halted, paused, failed;
@@ -25,6 +26,26 @@ struct vcpu {
 static const struct avm_region_desc vcpu_regions[] = {
 	{ .name = "state", .space = AVM_SPACE_MMIO, .size = 0x30 },
 };
+
+static int pick_backend(struct vcpu *v, avm_ctx *ctx)
+{
+	char why[128] = "";
+	bool kvm = vcpu_kvm_usable(why, sizeof(why));
+
+	if (v->cfg.backend == VCPU_BACKEND_KVM && !kvm) {
+		avm_log(ctx, AVM_LOG_ERROR, "KVM requested but unusable: %s",
+			why);
+		return -ENODEV;
+	}
+	v->be = kvm && v->cfg.backend != VCPU_BACKEND_SOFT ? &vcpu_kvm_backend
+							   : &vcpu_soft_backend;
+	if (v->cfg.backend == VCPU_BACKEND_AUTO && !kvm)
+		avm_log(ctx, AVM_LOG_INFO, "running on the %s (%s)",
+			v->be->name, why);
+	else
+		avm_log(ctx, AVM_LOG_INFO, "running on %s", v->be->name);
+	return 0;
+}
 
 static int vcpu_init(void *state, const void *config, avm_ctx *ctx)
 {
@@ -40,11 +61,14 @@ static int vcpu_init(void *state, const void *config, avm_ctx *ctx)
 	err = avm_accessor_new(avm_runtime_of(ctx), "vcpu", &v->acc);
 	if (err)
 		return err;
-	err = soft_init(&v->cpu, ctx, v->acc, &v->cfg, &v->exits);
+	err = pick_backend(v, ctx);
 	if (!err)
-		err = avm_set_kick(ctx, soft_kick, v->cpu);
+		err = v->be->init(&v->cpu, ctx, v->acc, &v->cfg, &v->exits);
+	if (!err)
+		err = avm_set_kick(ctx, v->be->kick, v->cpu);
 	if (err) {
-		soft_fini(v->cpu);
+		if (v->be)
+			v->be->fini(v->cpu);
 		avm_accessor_free(v->acc);
 	}
 	return err;
@@ -54,7 +78,7 @@ static void vcpu_fini(void *state)
 {
 	struct vcpu *v = state;
 
-	soft_fini(v->cpu);
+	v->be->fini(v->cpu);
 	avm_accessor_free(v->acc);
 }
 
@@ -85,7 +109,7 @@ static void answer(struct vcpu *v, const struct avm_msg *m, avm_ctx *ctx)
 	if (!v->paused && !v->failed)
 		avm_reply_error(ctx, -EBUSY);
 	else
-		avm_reply(ctx, soft_reg(v->cpu, (enum vcpu_reg)m->addr));
+		avm_reply(ctx, v->be->reg(v->cpu, (enum vcpu_reg)m->addr));
 }
 
 static void raise(struct vcpu *v, uint64_t vector)
@@ -137,10 +161,10 @@ static void deliver(struct vcpu *v, avm_ctx *ctx)
 {
 	int vec = next_vector(v);
 
-	if (vec < 0 || !soft_if(v->cpu))
+	if (vec < 0 || !v->be->irq_ready(v->cpu))
 		return;
 	v->pending[vec / 64] &= ~(1ull << (vec % 64));
-	if (soft_inject(v->cpu, (unsigned)vec)) {
+	if (v->be->inject(v->cpu, (unsigned)vec)) {
 		/* No usable gate: a real CPU would triple-fault. */
 		avm_log(ctx, AVM_LOG_ERROR, "vector %d has no usable IDT gate",
 			vec);
@@ -153,13 +177,13 @@ static void deliver(struct vcpu *v, avm_ctx *ctx)
 
 static void step(struct vcpu *v, avm_ctx *ctx)
 {
-	switch (soft_run(v->cpu, v->cfg.slice_insns)) {
+	switch (v->be->run(v->cpu, v->cfg.slice_insns)) {
 	case VCPU_EXIT_HLT:
 		v->halted = true;
 		break;
 	case VCPU_EXIT_ERROR:
 		avm_log(ctx, AVM_LOG_ERROR, "guest stopped at EIP 0x%llx",
-			(unsigned long long)soft_reg(v->cpu, VCPU_REG_EIP));
+			(unsigned long long)v->be->reg(v->cpu, VCPU_REG_EIP));
 		v->failed = true;
 		break;
 	default:

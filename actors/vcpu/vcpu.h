@@ -38,12 +38,27 @@ enum vcpu_reg {
 };
 
 /**
+ * enum vcpu_backend_kind - which host runs the guest code.
+ * @VCPU_BACKEND_AUTO: KVM when /dev/kvm is usable, else the software CPU
+ *   (the choice is logged).
+ * @VCPU_BACKEND_SOFT: the software CPU (unicorn).
+ * @VCPU_BACKEND_KVM: Linux KVM; init fails with -ENODEV if unusable.
+ */
+enum vcpu_backend_kind {
+	VCPU_BACKEND_AUTO = 0,
+	VCPU_BACKEND_SOFT,
+	VCPU_BACKEND_KVM,
+};
+
+/**
  * struct vcpu_config - how to start.
+ * @backend: an &enum vcpu_backend_kind.
  * @entry: EIP at start; @eax, @ebx: EAX and EBX (Multiboot: magic, info).
  * @slice_insns: instructions per guest slice between mailbox polls
  *   (0: 100000). A kick ends a slice early.
  */
 struct vcpu_config {
+	enum vcpu_backend_kind backend;
 	uint32_t entry;
 	uint32_t eax;
 	uint32_t ebx;

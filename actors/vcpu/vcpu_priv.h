@@ -15,17 +15,28 @@ enum vcpu_exit {
 	VCPU_EXIT_ERROR
 };
 
-struct soft_cpu;
+/*
+ * A host backend. Every call runs on the VCPU thread, except kick(), which
+ * any thread may call (it must be async-safe against run()).
+ * irq_ready: whether an interrupt can be injected now (IF set and, for KVM,
+ * the injection window open; asking for the window if not).
+ */
+struct vcpu_backend_ops {
+	const char *name;
+	int (*init)(void **cpu, avm_ctx *ctx, avm_accessor *acc,
+		    const struct vcpu_config *cfg, _Atomic uint64_t *exits);
+	void (*fini)(void *cpu);
+	enum vcpu_exit (*run)(void *cpu, uint64_t insns);
+	int (*inject)(void *cpu, unsigned vector);
+	bool (*irq_ready)(void *cpu);
+	uint64_t (*reg)(void *cpu, enum vcpu_reg r);
+	void (*kick)(void *cpu);
+};
 
-/* The software CPU backend (unicorn). All calls on the VCPU thread, except
- * soft_kick(), which any thread may call. */
-int soft_init(struct soft_cpu **out, avm_ctx *ctx, avm_accessor *acc,
-	      const struct vcpu_config *cfg, _Atomic uint64_t *exits);
-void soft_fini(struct soft_cpu *c);
-enum vcpu_exit soft_run(struct soft_cpu *c, uint64_t insns);
-int soft_inject(struct soft_cpu *c, unsigned vector);
-bool soft_if(struct soft_cpu *c);
-uint64_t soft_reg(struct soft_cpu *c, enum vcpu_reg r);
-void soft_kick(void *arg);
+extern const struct vcpu_backend_ops vcpu_soft_backend;
+extern const struct vcpu_backend_ops vcpu_kvm_backend;
+
+/* Whether /dev/kvm can run a VM here; if not, why (in @why). */
+bool vcpu_kvm_usable(char *why, size_t len);
 
 #endif /* VCPU_PRIV_H */

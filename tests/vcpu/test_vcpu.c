@@ -11,12 +11,22 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "debugexit.h"
 #include "elf_builder.h"
 #include "multiboot.h"
 #include "testdev.h"
 #include "vcpu.h"
+#include "vcpu_priv.h"
+
+/* Built twice: for the software CPU and (TEST_KVM) for KVM. */
+#ifdef TEST_KVM
+#define TEST_BACKEND VCPU_BACKEND_KVM
+#else
+#define TEST_BACKEND VCPU_BACKEND_SOFT
+#endif
 
 #define DEV_BASE 0xf0000000u
 
@@ -35,7 +45,8 @@ static void vm_up(struct vm *vm, const struct image *im, uint64_t slice,
 	struct avm_actor_spec ex = { .ops = &debugexit_ops,
 				     .name = "exit",
 				     .cpu = -1 };
-	struct vcpu_config vc = { .slice_insns = slice };
+	struct vcpu_config vc = { .backend = TEST_BACKEND,
+				  .slice_insns = slice };
 	struct avm_actor_spec cpu = {
 		.ops = &vcpu_ops, .name = "vcpu0", .config = &vc, .cpu = -1
 	};
@@ -246,6 +257,9 @@ static void pause_resume_and_state(void **unused)
 		if (eip >= loop && eip <= loop + 3)
 			break;
 		resume_vcpu(&vm);
+		/* Let it run: a pause right behind the resume would be
+		 * handled in the same poll, before any guest instruction. */
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
 	assert_true(eip >= loop && eip <= loop + 3);
 	assert_true(vcpu_reg(&vm, VCPU_REG_EFLAGS) & (1u << 9)); /* IF */
@@ -292,6 +306,32 @@ static void missing_gate_fails_the_vcpu(void **unused)
 
 int main(void)
 {
+	char why[160];
+
+	if (TEST_BACKEND == VCPU_BACKEND_KVM &&
+	    !vcpu_kvm_usable(why, sizeof(why))) {
+		printf("SKIP: KVM backend tests need a usable /dev/kvm (%s)\n",
+		       why);
+		return 77; /* meson: skipped */
+	}
+#ifdef TEST_KVM
+	/* Interrupt injection (KVM_INTERRUPT with interrupt windows) does not
+	 * work yet on the PVM-based KVM of the development hosts: the guest
+	 * never exits again after an injection request. Issue 4 tracks it;
+	 * until then only the paths without interrupts run on KVM. */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(guest_touches_device_and_exits),
+		cmocka_unit_test(registers_refused_while_running),
+	};
+
+	printf("note: interrupt, pause and fault tests are not run on KVM "
+	       "yet (interrupt injection, issue 4)\n");
+	(void)interrupt_ends_hlt;
+	(void)kick_interrupts_a_spinning_guest;
+	(void)device_interrupt_runs_the_handler;
+	(void)pause_resume_and_state;
+	(void)missing_gate_fails_the_vcpu;
+#else
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(guest_touches_device_and_exits),
 		cmocka_unit_test(interrupt_ends_hlt),
@@ -301,6 +341,7 @@ int main(void)
 		cmocka_unit_test(registers_refused_while_running),
 		cmocka_unit_test(missing_gate_fails_the_vcpu),
 	};
+#endif
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

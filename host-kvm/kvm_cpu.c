@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The KVM backend: one VM and one VCPU per actorvm VCPU, guest RAM shared
+ * from the runtime's blocks, entered in 32-bit protected mode with flat
+ * segments as Multiboot specifies. I/O and MMIO exits go through the VCPU's
+ * accessor; interrupts are injected with KVM_INTERRUPT when the guest's
+ * interrupt window is open. A kick sets immediate_exit and signals the VCPU
+ * thread, whose SIGUSR1 is unblocked only inside KVM_RUN.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vcpu_priv.h"
+
+#define KICK_SIGNAL SIGUSR1
+#define TSS_GPA	    0xfffbd000u /* 3 pages below 4 GiB, as QEMU places it */
+
+struct kvm_cpu {
+	int kvm, vm, vcpu;
+	struct kvm_run *run;
+	size_t run_size;
+	avm_accessor *acc;
+	_Atomic uint64_t *exits;
+	pthread_t thread;
+};
+
+bool vcpu_kvm_usable(char *why, size_t len)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), ver;
+
+	if (fd < 0) {
+		snprintf(why, len, "/dev/kvm: %s", strerror(errno));
+		return false;
+	}
+	ver = ioctl(fd, KVM_GET_API_VERSION, 0);
+	close(fd);
+	if (ver != KVM_API_VERSION) {
+		snprintf(why, len, "/dev/kvm: API version %d, not %d", ver,
+			 KVM_API_VERSION);
+		return false;
+	}
+	return true;
+}
+
+static void on_kick(int sig)
+{
+	(void)sig; /* only there to make KVM_RUN return -EINTR */
+}
+
+/* The kick signal: blocked on this thread except inside KVM_RUN. */
+static int set_up_signal(struct kvm_cpu *c)
+{
+	struct sigaction sa = { .sa_handler = on_kick };
+	struct kvm_signal_mask *km;
+	sigset_t set;
+	int err;
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(KICK_SIGNAL, &sa, NULL))
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, KICK_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_sigmask(SIG_BLOCK, NULL, &set);
+	sigdelset(&set, KICK_SIGNAL);
+	km = malloc(sizeof(*km) + 8);
+	if (!km)
+		return -ENOMEM;
+	km->len = 8; /* the kernel's sigset size */
+	memcpy(km->sigset, &set, 8);
+	err = ioctl(c->vcpu, KVM_SET_SIGNAL_MASK, km) ? -errno : 0;
+	free(km);
+	return err;
+}
+
+static int map_ram(struct kvm_cpu *c, avm_ctx *ctx)
+{
+	uint64_t gpa, size;
+	void *host;
+
+	for (unsigned i = 0; !avm_ram_block(ctx, i, &gpa, &size, &host); i++) {
+		struct kvm_userspace_memory_region r = {
+			.slot = i,
+			.guest_phys_addr = gpa,
+			.memory_size = size,
+			.userspace_addr = (uint64_t)(uintptr_t)host,
+		};
+
+		if (ioctl(c->vm, KVM_SET_USER_MEMORY_REGION, &r))
+			return -errno;
+	}
+	return 0;
+}
+
+static void flat(struct kvm_segment *s, uint16_t sel, uint8_t type)
+{
+	*s = (struct kvm_segment){ .base = 0,
+				   .limit = 0xffffffff,
+				   .selector = sel,
+				   .type = type,
+				   .present = 1,
+				   .dpl = 0,
+				   .db = 1,
+				   .s = 1,
+				   .g = 1 };
+}
+
+/* Multiboot: protected mode, paging off, flat 4 GiB segments. */
+static int enter_protected_mode(struct kvm_cpu *c,
+				const struct vcpu_config *cfg)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs r = { .rip = cfg->entry,
+			      .rax = cfg->eax,
+			      .rbx = cfg->ebx,
+			      .rflags = 0x2 };
+
+	if (ioctl(c->vcpu, KVM_GET_SREGS, &sr))
+		return -errno;
+	flat(&sr.cs, 0x08, 0xb); /* execute/read, accessed */
+	flat(&sr.ds, 0x10, 0x3); /* read/write, accessed */
+	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+	sr.cr0 |= 1; /* PE */
+	if (ioctl(c->vcpu, KVM_SET_SREGS, &sr) ||
+	    ioctl(c->vcpu, KVM_SET_REGS, &r))
+		return -errno;
+	return 0;
+}
+
+static int create(struct kvm_cpu *c, avm_ctx *ctx)
+{
+	long sz;
+
+	c->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (c->kvm < 0)
+		return -errno;
+	c->vm = ioctl(c->kvm, KVM_CREATE_VM, 0);
+	if (c->vm < 0)
+		return -errno;
+	/* Intel VMX needs a TSS area for its real-mode emulation. */
+	ioctl(c->vm, KVM_SET_TSS_ADDR, TSS_GPA);
+	c->vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+	if (c->vcpu < 0)
+		return -errno;
+	sz = ioctl(c->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz <= 0)
+		return -EINVAL;
+	c->run_size = (size_t)sz;
+	c->run = mmap(NULL, c->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      c->vcpu, 0);
+	if (c->run == MAP_FAILED) {
+		c->run = NULL;
+		return -errno;
+	}
+	return map_ram(c, ctx);
+}
+
+static void kvm_fini(void *cpu)
+{
+	struct kvm_cpu *c = cpu;
+
+	if (!c)
+		return;
+	if (c->run)
+		munmap(c->run, c->run_size);
+	if (c->vcpu >= 0)
+		close(c->vcpu);
+	if (c->vm >= 0)
+		close(c->vm);
+	if (c->kvm >= 0)
+		close(c->kvm);
+	free(c);
+}
+
+static int kvm_init(void **out, avm_ctx *ctx, avm_accessor *acc,
+		    const struct vcpu_config *cfg, _Atomic uint64_t *exits)
+{
+	struct kvm_cpu *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->kvm = c->vm = c->vcpu = -1;
+	c->acc = acc;
+	c->exits = exits;
+	c->thread = pthread_self(); /* init runs on the VCPU's own thread */
+	err = create(c, ctx);
+	if (!err)
+		err = enter_protected_mode(c, cfg);
+	if (!err)
+		err = set_up_signal(c);
+	if (err) {
+		kvm_fini(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+static void count_exit(struct kvm_cpu *c)
+{
+	/* Single writer (this VCPU's thread); read by others for stats. */
+	atomic_store_explicit(
+		c->exits,
+		atomic_load_explicit(c->exits, memory_order_relaxed) + 1,
+		memory_order_relaxed);
+}
+
+static uint64_t ones(unsigned size)
+{
+	return size >= 8 ? UINT64_MAX : (1ull << (size * 8)) - 1;
+}
+
+static void do_io(struct kvm_cpu *c)
+{
+	struct kvm_run *r = c->run;
+	uint8_t *data = (uint8_t *)r + r->io.data_offset;
+	unsigned size = r->io.size;
+	uint64_t v;
+
+	/* String I/O (rep ins/outs) comes as io.count items. */
+	for (uint32_t i = 0; i < r->io.count; i++, data += size) {
+		count_exit(c);
+		if (r->io.direction == KVM_EXIT_IO_OUT) {
+			v = 0;
+			memcpy(&v, data, size);
+			avm_write(c->acc, AVM_SPACE_PIO, r->io.port, size, v);
+		} else {
+			if (avm_read(c->acc, AVM_SPACE_PIO, r->io.port, size,
+				     &v))
+				v = ones(size);
+			memcpy(data, &v, size);
+		}
+	}
+}
+
+static void do_mmio(struct kvm_cpu *c)
+{
+	struct kvm_run *r = c->run;
+	unsigned len = r->mmio.len;
+	uint64_t v = 0;
+
+	count_exit(c);
+	if (len != 1 && len != 2 && len != 4 && len != 8)
+		return; /* not a single bus access: dropped */
+	if (r->mmio.is_write) {
+		memcpy(&v, r->mmio.data, len);
+		avm_write(c->acc, AVM_SPACE_MMIO, r->mmio.phys_addr, len, v);
+	} else {
+		if (avm_read(c->acc, AVM_SPACE_MMIO, r->mmio.phys_addr, len,
+			     &v))
+			v = ones(len);
+		memcpy(r->mmio.data, &v, len);
+	}
+}
+
+static enum vcpu_exit kvm_run_once(void *cpu, uint64_t insns)
+{
+	struct kvm_cpu *c = cpu;
+	struct kvm_run *r = c->run;
+
+	(void)insns; /* KVM runs until an exit; kicks bound the wait */
+	if (ioctl(c->vcpu, KVM_RUN, 0) < 0) {
+		r->immediate_exit = 0;
+		return errno == EINTR || errno == EAGAIN ? VCPU_EXIT_KICK
+							 : VCPU_EXIT_ERROR;
+	}
+	switch (r->exit_reason) {
+	case KVM_EXIT_HLT:
+		return VCPU_EXIT_HLT;
+	case KVM_EXIT_IO:
+		do_io(c);
+		return VCPU_EXIT_SLICE;
+	case KVM_EXIT_MMIO:
+		do_mmio(c);
+		return VCPU_EXIT_SLICE;
+	case KVM_EXIT_IRQ_WINDOW_OPEN:
+	case KVM_EXIT_INTR:
+		return VCPU_EXIT_SLICE;
+	default:
+		return VCPU_EXIT_ERROR;
+	}
+}
+
+static bool kvm_irq_ready(void *cpu)
+{
+	struct kvm_cpu *c = cpu;
+	struct kvm_run *r = c->run;
+
+	if (r->ready_for_interrupt_injection && r->if_flag)
+		return true;
+	/* Ask KVM to exit as soon as the guest can take it. */
+	r->request_interrupt_window = 1;
+	return false;
+}
+
+static int kvm_inject(void *cpu, unsigned vector)
+{
+	struct kvm_cpu *c = cpu;
+	struct kvm_interrupt irq = { .irq = vector };
+
+	c->run->request_interrupt_window = 0;
+	return ioctl(c->vcpu, KVM_INTERRUPT, &irq) ? -errno : 0;
+}
+
+static uint64_t kvm_reg(void *cpu, enum vcpu_reg reg)
+{
+	struct kvm_cpu *c = cpu;
+	struct kvm_regs r;
+
+	if (ioctl(c->vcpu, KVM_GET_REGS, &r))
+		return 0;
+	switch (reg) {
+	case VCPU_REG_EIP:
+		return r.rip;
+	case VCPU_REG_EFLAGS:
+		return r.rflags;
+	case VCPU_REG_EAX:
+		return r.rax;
+	default:
+		return 0;
+	}
+}
+
+static void kvm_kick(void *cpu)
+{
+	struct kvm_cpu *c = cpu;
+
+	/* immediate_exit covers a kick that lands just before KVM_RUN; the
+	 * signal one that lands inside it. */
+	c->run->immediate_exit = 1;
+	pthread_kill(c->thread, KICK_SIGNAL);
+}
+
+const struct vcpu_backend_ops vcpu_kvm_backend = {
+	.name = "KVM",
+	.init = kvm_init,
+	.fini = kvm_fini,
+	.run = kvm_run_once,
+	.inject = kvm_inject,
+	.irq_ready = kvm_irq_ready,
+	.reg = kvm_reg,
+	.kick = kvm_kick,
+};
