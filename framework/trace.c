@@ -618,10 +618,35 @@ static int open_outputs(struct avm_tracer *t, const struct avm_trace_options *o)
 	return 0;
 }
 
+static void *close_pub(void *arg)
+{
+	nng_socket s = { .id = (uint32_t)(uintptr_t)arg };
+
+	nng_close(s);
+	return NULL;
+}
+
+/*
+ * nng 1.5.2 (Debian 12) can deadlock in nng_close() while a pipe is active
+ * (nanomsg/nng#1543, #1813). A trace stop must not hang on it: close the
+ * publisher on a detached thread; at worst that thread and socket leak.
+ */
+static void close_pub_async(struct avm_tracer *t)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &attr, close_pub, (void *)(uintptr_t)t->pub.id))
+		nng_close(t->pub); /* no thread: close here, as before */
+	pthread_attr_destroy(&attr);
+}
+
 static void close_outputs(struct avm_tracer *t)
 {
 	if (t->pub_open)
-		nng_close(t->pub);
+		close_pub_async(t);
 	t->pub_open = false;
 	if (t->file)
 		fclose(t->file);

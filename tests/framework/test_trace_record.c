@@ -380,7 +380,8 @@ static void follow_receives_records(void **unused)
 		nng_free(buf, len);
 	}
 	assert_true(events > 0);
-	nng_close(sub);
+	/* Not nng_close(sub): nng 1.5.2 can deadlock there with a live pipe
+	 * (nanomsg/nng#1813); the process exit releases it. */
 	assert_int_equal(avm_trace_stop(f.rt), 0);
 	fix_down(&f);
 	unlink(path);
