@@ -202,28 +202,17 @@ static int show(int argc, char **argv)
 		{ "help", 0, NULL, 'h' },
 		{ 0 },
 	};
+	static const struct tcli_simple_cmd cmd = { "show", opts, 'H', true,
+						    show_help };
 	struct tcli_filter f;
 	bool header = false;
-	int c, ret, rc = -1;
+	const char *file = NULL;
+	int rc;
 
 	tcli_filter_init(&f);
-	optind = 0;
-	while (rc < 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		ret = tcli_filter_opt(&f, c, optarg);
-		if (ret < 0)
-			rc = tcli_usage_error("show", "bad value", optarg);
-		else if (c == 'H')
-			header = true;
-		else if (c == 'h') {
-			show_help(stdout);
-			rc = TCLI_OK;
-		} else if (!ret)
-			rc = tcli_usage_error("show", NULL, NULL);
-	}
-	if (rc < 0 && optind != argc - 1)
-		rc = tcli_usage_error("show", "expected one FILE", NULL);
+	rc = tcli_parse_simple(&cmd, argc, argv, &f, &header, &file);
 	if (rc < 0)
-		rc = show_run(argv[optind], &f, header);
+		rc = show_run(file, &f, header);
 	tcli_filter_free(&f);
 	return rc;
 }

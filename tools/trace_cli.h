@@ -8,6 +8,7 @@
 #ifndef ACTORVM_TRACE_CLI_H
 #define ACTORVM_TRACE_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -92,6 +93,24 @@ int tcli_filter_resolve(struct tcli_filter *f, const struct tcli_trace *t,
 			char *err, size_t len);
 bool tcli_filter_match(const struct tcli_filter *f,
 		       const struct avm_trace_event *e);
+
+/**
+ * struct tcli_simple_cmd - a subcommand taking the filter options, one
+ * on/off switch and one FILE (show, stats).
+ * @opts: the filter options, the switch and --help.
+ * @flag_opt: the switch's option value; @flag_value what it sets.
+ */
+struct tcli_simple_cmd {
+	const char *name;
+	const struct option *opts;
+	int flag_opt;
+	bool flag_value;
+	void (*help)(FILE *out);
+};
+
+/* Parse @argv for @c: -1 to go on with *@file, else the exit code. */
+int tcli_parse_simple(const struct tcli_simple_cmd *c, int argc, char **argv,
+		      struct tcli_filter *f, bool *flag, const char **file);
 
 int tcli_parse_time(const char *s, uint64_t *ns);
 int tcli_parse_kind(const char *s, unsigned *kind);

@@ -233,3 +233,30 @@ bool tcli_filter_match(const struct tcli_filter *f,
 		return false;
 	return e->type == AVM_TRACE_REPLY ? match_reply(f, e) : match_msg(f, e);
 }
+
+int tcli_parse_simple(const struct tcli_simple_cmd *c, int argc, char **argv,
+		      struct tcli_filter *f, bool *flag, const char **file)
+{
+	int opt, ret, rc = -1;
+
+	optind = 0;
+	while (rc < 0 &&
+	       (opt = getopt_long(argc, argv, "h", c->opts, NULL)) != -1) {
+		ret = tcli_filter_opt(f, opt, optarg);
+		if (ret < 0) {
+			rc = tcli_usage_error(c->name, "bad value", optarg);
+		} else if (opt == c->flag_opt) {
+			*flag = c->flag_value;
+		} else if (opt == 'h') {
+			c->help(stdout);
+			rc = TCLI_OK;
+		} else if (!ret) {
+			rc = tcli_usage_error(c->name, NULL, NULL);
+		}
+	}
+	if (rc < 0 && optind != argc - 1)
+		rc = tcli_usage_error(c->name, "expected one FILE", NULL);
+	if (rc < 0)
+		*file = argv[optind];
+	return rc;
+}

@@ -263,28 +263,17 @@ int tcli_stats(int argc, char **argv)
 		{ "help", 0, NULL, 'h' },
 		{ 0 },
 	};
+	static const struct tcli_simple_cmd cmd = { "stats", opts, 'N', false,
+						    stats_help };
 	struct tcli_filter f;
 	bool hist = true;
-	int c, ret, rc = -1;
+	const char *file = NULL;
+	int rc;
 
 	tcli_filter_init(&f);
-	optind = 0;
-	while (rc < 0 && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		ret = tcli_filter_opt(&f, c, optarg);
-		if (ret < 0)
-			rc = tcli_usage_error("stats", "bad value", optarg);
-		else if (c == 'N')
-			hist = false;
-		else if (c == 'h') {
-			stats_help(stdout);
-			rc = TCLI_OK;
-		} else if (!ret)
-			rc = tcli_usage_error("stats", NULL, NULL);
-	}
-	if (rc < 0 && optind != argc - 1)
-		rc = tcli_usage_error("stats", "expected one FILE", NULL);
+	rc = tcli_parse_simple(&cmd, argc, argv, &f, &hist, &file);
 	if (rc < 0)
-		rc = stats_run(argv[optind], &f, hist);
+		rc = stats_run(file, &f, hist);
 	tcli_filter_free(&f);
 	return rc;
 }
