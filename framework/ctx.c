@@ -174,6 +174,16 @@ int avm_reply_error(avm_ctx *ctx, int err)
 	return 0;
 }
 
+/* A send through an unbound port is dropped and counted. */
+static int drop_unbound(struct avm_actor *a, unsigned port, struct avm_msg *msg)
+{
+	msg->src = a->id;
+	observe_send(a, (int)port, AVM_ACTOR_NONE, msg, -ENOTCONN);
+	avm_msg_release(msg);
+	atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
+	return -ENOTCONN;
+}
+
 int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
 {
 	struct avm_actor *a = ctx->self;
@@ -183,16 +193,29 @@ int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
 		avm_msg_release(msg);
 		return -EINVAL;
 	}
-	/* Acquire: a route published by avm_bind() is complete. */
-	b = atomic_load_explicit(&a->ports[port], memory_order_acquire);
-	if (b == AVM_PORT_UNBOUND) {
-		msg->src = a->id;
-		observe_send(a, (int)port, AVM_ACTOR_NONE, msg, -ENOTCONN);
-		avm_msg_release(msg);
-		atomic_fetch_add_explicit(&a->dropped, 1, memory_order_relaxed);
-		return -ENOTCONN;
-	}
+	/* Seq_cst (a plain load on x86) pairs with avm_route_set(); acquire
+	 * would do for the binding: what it names is complete. */
+	b = atomic_load(&a->routes[port]);
+	if (b == AVM_PORT_UNBOUND)
+		b = atomic_load_explicit(&a->ports[port], memory_order_acquire);
+	if (b == AVM_PORT_UNBOUND)
+		return drop_unbound(a, port, msg);
 	msg->arg = (uint32_t)b;
+	return send_common(a, (int)port, (avm_actor_id)(b >> 32), msg);
+}
+
+int avm_send_via(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
+{
+	struct avm_actor *a = ctx->self;
+	uint64_t b;
+
+	if (port >= a->ops->n_ports) {
+		avm_msg_release(msg);
+		return -EINVAL;
+	}
+	b = atomic_load_explicit(&a->ports[port], memory_order_acquire);
+	if (b == AVM_PORT_UNBOUND)
+		return drop_unbound(a, port, msg);
 	return send_common(a, (int)port, (avm_actor_id)(b >> 32), msg);
 }
 
@@ -205,6 +228,11 @@ int avm_irq_set(avm_ctx *ctx, unsigned port, bool level)
 {
 	struct avm_msg m = { .kind = AVM_MSG_IRQ, .value = level };
 
+	if (port >= ctx->self->ops->n_ports)
+		return -EINVAL;
+	/* Seq_cst, paired with avm_route_set(): a router that moves the
+	 * route either sees this level or we see its new route (route.c). */
+	atomic_store(&ctx->self->levels[port], level);
 	return avm_send(ctx, port, &m);
 }
 

@@ -40,11 +40,19 @@ struct avm_actor {
 	uint64_t next_corr;	 /* actor thread only */
 	uint64_t cur_corr;	 /* corr of the message being handled */
 	_Atomic uint64_t *ports; /* packed binding: dst << 32 | arg */
+	/* Per port: the route a router published (UNBOUND: use the binding),
+	 * and the last level sent with avm_irq_set() (route.c). */
+	_Atomic uint64_t *routes;
+	_Atomic uint8_t *levels;
 	void *exec;		 /* executor-private per-actor data */
 	_Atomic uint64_t handled;
 	_Atomic uint64_t dropped;
 	_Atomic uint64_t bounced;
 	_Atomic uint64_t outbox_max;
+	/* Bus mastering off (avm_dma_enable): written by any thread (a PCI
+	 * host), read by the actor's own thread at each DMA call. Zeroed at
+	 * creation: DMA is on by default. */
+	_Atomic bool dma_off;
 	/* Own cache line: VCPUs read these while the actor writes them. */
 	_Alignas(AVM_CACHELINE) _Atomic uint64_t direct[AVM_MAX_DIRECT];
 };

@@ -109,13 +109,20 @@ undo_rt:
 	return err;
 }
 
-static void actor_free(struct avm_actor *a)
+static void actor_free_parts(struct avm_actor *a)
 {
-	a->rt->exec->actor_fini(a);
+	free(a->levels);
+	free(a->routes);
 	free(a->ports);
 	free(a->state);
 	free(a->name);
 	free(a);
+}
+
+static void actor_free(struct avm_actor *a)
+{
+	a->rt->exec->actor_fini(a);
+	actor_free_parts(a);
 }
 
 void avm_runtime_free(avm_runtime *rt)
@@ -183,16 +190,17 @@ static struct avm_actor *actor_alloc(avm_runtime *rt,
 	a->name = strdup(spec->name);
 	a->state = calloc(1, spec->ops->state_size ? spec->ops->state_size : 1);
 	a->ports = calloc(np ? np : 1, sizeof(*a->ports));
-	if (!a->name || !a->state || !a->ports) {
-		free(a->name);
-		free(a->state);
-		free(a->ports);
-		free(a);
+	a->routes = calloc(np ? np : 1, sizeof(*a->routes));
+	a->levels = calloc(np ? np : 1, sizeof(*a->levels));
+	if (!a->name || !a->state || !a->ports || !a->routes || !a->levels) {
+		actor_free_parts(a);
 		return NULL;
 	}
 	a->spec.name = a->name;
-	for (unsigned i = 0; i < np; i++)
+	for (unsigned i = 0; i < np; i++) {
 		atomic_init(&a->ports[i], AVM_PORT_UNBOUND);
+		atomic_init(&a->routes[i], AVM_PORT_UNBOUND);
+	}
 	return a;
 }
 
@@ -210,10 +218,7 @@ int avm_actor_create(avm_runtime *rt, const struct avm_actor_spec *spec,
 	a->id = rt->n_actors;
 	err = rt->exec->actor_init(a);
 	if (err) {
-		free(a->ports);
-		free(a->state);
-		free(a->name);
-		free(a);
+		actor_free_parts(a);
 		return err;
 	}
 	rt->actors[rt->n_actors++] = a;
@@ -273,8 +278,11 @@ int avm_bind(avm_runtime *rt, avm_actor_id src, const char *port,
 	for (unsigned i = 0; i < a->ops->n_ports; i++) {
 		if (strcmp(a->ops->ports[i], port))
 			continue;
-		/* Release: a sender that sees the route sees a live actor. */
+		/* Release: a sender that sees the route sees a live actor.
+		 * A new binding also drops any route published for the old. */
 		atomic_store_explicit(&a->ports[i], avm__pack_binding(dst, arg),
+				      memory_order_release);
+		atomic_store_explicit(&a->routes[i], AVM_PORT_UNBOUND,
 				      memory_order_release);
 		return 0;
 	}

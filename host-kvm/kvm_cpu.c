@@ -28,7 +28,7 @@ struct kvm_cpu {
 	int kvm, vm, vcpu;
 	struct kvm_run *run;
 	size_t run_size;
-	avm_accessor *acc;
+	struct vcpu_bus *bus;
 	_Atomic uint64_t *exits;
 	pthread_t thread;
 };
@@ -181,7 +181,7 @@ static void kvm_fini(void *cpu)
 	free(c);
 }
 
-static int kvm_init(void **out, avm_ctx *ctx, avm_accessor *acc,
+static int kvm_init(void **out, avm_ctx *ctx, struct vcpu_bus *bus,
 		    const struct vcpu_config *cfg, _Atomic uint64_t *exits)
 {
 	struct kvm_cpu *c = calloc(1, sizeof(*c));
@@ -190,7 +190,7 @@ static int kvm_init(void **out, avm_ctx *ctx, avm_accessor *acc,
 	if (!c)
 		return -ENOMEM;
 	c->kvm = c->vm = c->vcpu = -1;
-	c->acc = acc;
+	c->bus = bus;
 	c->exits = exits;
 	c->thread = pthread_self(); /* init runs on the VCPU's own thread */
 	err = create(c, ctx);
@@ -233,9 +233,9 @@ static void do_io(struct kvm_cpu *c)
 		if (r->io.direction == KVM_EXIT_IO_OUT) {
 			v = 0;
 			memcpy(&v, data, size);
-			avm_write(c->acc, AVM_SPACE_PIO, r->io.port, size, v);
+			vcpu_bus_write(c->bus, AVM_SPACE_PIO, r->io.port, size, v);
 		} else {
-			if (avm_read(c->acc, AVM_SPACE_PIO, r->io.port, size,
+			if (vcpu_bus_read(c->bus, AVM_SPACE_PIO, r->io.port, size,
 				     &v))
 				v = ones(size);
 			memcpy(data, &v, size);
@@ -254,9 +254,9 @@ static void do_mmio(struct kvm_cpu *c)
 		return; /* not a single bus access: dropped */
 	if (r->mmio.is_write) {
 		memcpy(&v, r->mmio.data, len);
-		avm_write(c->acc, AVM_SPACE_MMIO, r->mmio.phys_addr, len, v);
+		vcpu_bus_write(c->bus, AVM_SPACE_MMIO, r->mmio.phys_addr, len, v);
 	} else {
-		if (avm_read(c->acc, AVM_SPACE_MMIO, r->mmio.phys_addr, len,
+		if (vcpu_bus_read(c->bus, AVM_SPACE_MMIO, r->mmio.phys_addr, len,
 			     &v))
 			v = ones(len);
 		memcpy(r->mmio.data, &v, len);

@@ -16,7 +16,7 @@
 
 struct soft_cpu {
 	uc_engine *uc;
-	avm_accessor *acc;
+	struct vcpu_bus *bus;
 	uint64_t mmio_base;
 	_Atomic int kicked;
 	_Atomic uint64_t *exits;
@@ -45,7 +45,7 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *u)
 
 	(void)uc;
 	count_exit(c);
-	if (avm_read(c->acc, AVM_SPACE_MMIO, c->mmio_base + off, size, &v))
+	if (vcpu_bus_read(c->bus, AVM_SPACE_MMIO, c->mmio_base + off, size, &v))
 		v = ones(size);
 	return v;
 }
@@ -57,7 +57,7 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 
 	(void)uc;
 	count_exit(c);
-	avm_write(c->acc, AVM_SPACE_MMIO, c->mmio_base + off, size, value);
+	vcpu_bus_write(c->bus, AVM_SPACE_MMIO, c->mmio_base + off, size, value);
 }
 
 static uint32_t pio_in(uc_engine *uc, uint32_t port, int size, void *u)
@@ -67,7 +67,7 @@ static uint32_t pio_in(uc_engine *uc, uint32_t port, int size, void *u)
 
 	(void)uc;
 	count_exit(c);
-	if (avm_read(c->acc, AVM_SPACE_PIO, port & 0xffff, (unsigned)size, &v))
+	if (vcpu_bus_read(c->bus, AVM_SPACE_PIO, port & 0xffff, (unsigned)size, &v))
 		v = ones((unsigned)size);
 	return (uint32_t)v;
 }
@@ -79,7 +79,7 @@ static void pio_out(uc_engine *uc, uint32_t port, int size, uint32_t value,
 
 	(void)uc;
 	count_exit(c);
-	avm_write(c->acc, AVM_SPACE_PIO, port & 0xffff, (unsigned)size, value);
+	vcpu_bus_write(c->bus, AVM_SPACE_PIO, port & 0xffff, (unsigned)size, value);
 }
 
 static int map_memory(struct soft_cpu *c, avm_ctx *ctx)
@@ -129,7 +129,7 @@ static int set_entry(struct soft_cpu *c, const struct vcpu_config *cfg)
 
 static void soft_fini(void *cpu);
 
-static int soft_init(void **out, avm_ctx *ctx, avm_accessor *acc,
+static int soft_init(void **out, avm_ctx *ctx, struct vcpu_bus *bus,
 		     const struct vcpu_config *cfg, _Atomic uint64_t *exits)
 {
 	struct soft_cpu *c = calloc(1, sizeof(*c));
@@ -137,7 +137,7 @@ static int soft_init(void **out, avm_ctx *ctx, avm_accessor *acc,
 
 	if (!c)
 		return -ENOMEM;
-	c->acc = acc;
+	c->bus = bus;
 	c->exits = exits;
 	if (uc_open(UC_ARCH_X86, UC_MODE_32, &c->uc)) {
 		free(c);

@@ -6,18 +6,33 @@
 #include <errno.h>
 #include <string.h>
 
+#include "irqchip.h"
+#include "lapic.h"
 #include "vcpu_priv.h"
 
 #define DEFAULT_SLICE 100000
 
 enum { ST_RUNNING, ST_HALTED, ST_PAUSED, ST_FAILED };
 
+/* Port 0 tells the IOAPIC about EOIs; ports 1.. reach the other VCPUs by
+ * local APIC ID, for IPIs. */
+enum { PORT_IRQCHIP = 0, PORT_CPU0 = 1 };
+static const char *const vcpu_ports[1 + IRQCHIP_MAX_CPUS] = {
+	"irqchip", "cpu0",  "cpu1",  "cpu2",  "cpu3",  "cpu4",
+	"cpu5",	   "cpu6",  "cpu7",  "cpu8",  "cpu9",  "cpu10",
+	"cpu11",   "cpu12", "cpu13", "cpu14", "cpu15",
+};
+
+#define LAPIC_TIMER_ID 0
+
 struct vcpu {
 	struct vcpu_config cfg;
 	const struct vcpu_backend_ops *be;
 	void *cpu;
 	avm_accessor *acc;
-	uint64_t pending[4]; /* one bit per vector */
+	avm_ctx *ctx;	     /* the context the VCPU thread runs in now */
+	struct lapic lapic;  /* this VCPU's own: only its thread touches it */
+	uint64_t pending[4]; /* external (8259-style) interrupts, by vector */
 	bool halted, paused, failed;
 	uint64_t irqs;
 	_Atomic uint64_t exits;
@@ -47,6 +62,94 @@ static int pick_backend(struct vcpu *v, avm_ctx *ctx)
 	return 0;
 }
 
+/* --- The local APIC's way out ------------------------------------------- */
+
+static void lapic_ipi(void *arg, uint8_t apic_id, uint8_t vector)
+{
+	struct vcpu *v = arg;
+	struct avm_msg m = { .kind = IRQCHIP_MSG_IPI, .value = vector };
+
+	/* An ID with no VCPU behind it: the message goes nowhere. */
+	if (apic_id < IRQCHIP_MAX_CPUS)
+		avm_send_via(v->ctx, PORT_CPU0 + apic_id, &m);
+}
+
+static void lapic_eoi(void *arg, uint8_t vector)
+{
+	struct vcpu *v = arg;
+	struct avm_msg m = { .kind = IRQCHIP_MSG_EOI, .value = vector };
+
+	avm_send_via(v->ctx, PORT_IRQCHIP, &m);
+}
+
+static void lapic_timer_arm(void *arg, uint64_t delay_ns)
+{
+	struct vcpu *v = arg;
+
+	avm_timer_arm(v->ctx, LAPIC_TIMER_ID, delay_ns, 0);
+}
+
+static void lapic_timer_cancel(void *arg)
+{
+	struct vcpu *v = arg;
+
+	avm_timer_cancel(v->ctx, LAPIC_TIMER_ID);
+}
+
+static uint64_t lapic_now(void *arg)
+{
+	struct vcpu *v = arg;
+
+	return avm_now(v->ctx);
+}
+
+static const struct lapic_ops vcpu_lapic_ops = {
+	.ipi = lapic_ipi,
+	.eoi = lapic_eoi,
+	.timer_arm = lapic_timer_arm,
+	.timer_cancel = lapic_timer_cancel,
+	.now = lapic_now,
+};
+
+/* --- The bus as this VCPU sees it ---------------------------------------- */
+
+static bool in_lapic(enum avm_space space, uint64_t addr, unsigned size)
+{
+	return space == AVM_SPACE_MMIO && addr >= LAPIC_BASE &&
+	       addr + size <= LAPIC_BASE + LAPIC_SIZE;
+}
+
+int vcpu_bus_read(struct vcpu_bus *bus, enum avm_space space, uint64_t addr,
+		  unsigned size, uint64_t *val)
+{
+	struct vcpu *v = (struct vcpu *)bus;
+	uint32_t off = (uint32_t)(addr - LAPIC_BASE), reg;
+
+	if (!in_lapic(space, addr, size))
+		return avm_read(v->acc, space, addr, size, val);
+	/* Registers are 32 bits on 16-byte boundaries; a narrower read sees
+	 * its bytes of the register. */
+	reg = lapic_read(&v->lapic, off & ~3u);
+	*val = (reg >> ((off & 3) * 8)) &
+	       (size >= 4 ? ~0u : (1u << size * 8) - 1);
+	return 0;
+}
+
+int vcpu_bus_write(struct vcpu_bus *bus, enum avm_space space, uint64_t addr,
+		   unsigned size, uint64_t val)
+{
+	struct vcpu *v = (struct vcpu *)bus;
+
+	if (!in_lapic(space, addr, size))
+		return avm_write(v->acc, space, addr, size, val);
+	/* Only aligned 32-bit writes reach a register (the SDM leaves other
+	 * sizes undefined; dropping them is the safe choice). */
+	if (size == 4 && !(addr & 3))
+		lapic_write(&v->lapic, (uint32_t)(addr - LAPIC_BASE),
+			    (uint32_t)val);
+	return 0;
+}
+
 static int vcpu_init(void *state, const void *config, avm_ctx *ctx)
 {
 	struct vcpu *v = state;
@@ -57,13 +160,16 @@ static int vcpu_init(void *state, const void *config, avm_ctx *ctx)
 	v->cfg = *(const struct vcpu_config *)config;
 	if (!v->cfg.slice_insns)
 		v->cfg.slice_insns = DEFAULT_SLICE;
+	v->ctx = ctx;
+	lapic_init(&v->lapic, v->cfg.apic_id, &vcpu_lapic_ops, v);
 	/* Our thread's accessor: guest accesses are this thread's sends. */
 	err = avm_accessor_new(avm_runtime_of(ctx), "vcpu", &v->acc);
 	if (err)
 		return err;
 	err = pick_backend(v, ctx);
 	if (!err)
-		err = v->be->init(&v->cpu, ctx, v->acc, &v->cfg, &v->exits);
+		err = v->be->init(&v->cpu, ctx, (struct vcpu_bus *)v, &v->cfg,
+				  &v->exits);
 	if (!err)
 		err = avm_set_kick(ctx, v->be->kick, v->cpu);
 	if (err) {
@@ -118,21 +224,39 @@ static void raise(struct vcpu *v, uint64_t vector)
 	v->pending[vector / 64] |= 1ull << (vector % 64);
 }
 
+/* An interrupt message: through the local APIC when it carries a route
+ * word, else an external interrupt (a vector bound straight here). */
+static void on_irq(struct vcpu *v, const struct avm_msg *m)
+{
+	if (!m->value)
+		return; /* deassertion: level EOIs re-check at the IOAPIC */
+	if (m->arg & IRQ_ROUTE_APIC)
+		lapic_accept(&v->lapic, irq_route_vector(m->arg),
+			     m->arg & IRQ_ROUTE_LEVEL);
+	else
+		raise(v, m->arg);
+}
+
 static void vcpu_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	struct vcpu *v = state;
+	avm_ctx *outer = v->ctx;
 
+	/* What the local APIC sends while handling this goes from here. */
+	v->ctx = ctx;
 	switch (m->kind) {
 	case VCPU_MSG_INTERRUPT:
 		raise(v, m->value);
 		break;
 	case AVM_MSG_IRQ:
-		/* The fast path: a device's line routed straight here, the
-		 * binding's argument being the vector. An assertion is an
-		 * edge; level semantics (re-delivery until EOI) belong to
-		 * the interrupt controller. */
-		if (m->value)
-			raise(v, m->arg);
+		on_irq(v, m);
+		break;
+	case IRQCHIP_MSG_IPI:
+		lapic_accept(&v->lapic, (uint8_t)m->value, false);
+		break;
+	case AVM_MSG_TIMER:
+		if (m->arg == LAPIC_TIMER_ID)
+			lapic_timer_expired(&v->lapic);
 		break;
 	case VCPU_MSG_PAUSE:
 		v->paused = true;
@@ -146,6 +270,7 @@ static void vcpu_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 	default:
 		break;
 	}
+	v->ctx = outer;
 }
 
 /* The highest pending vector, as the local APIC would prioritise. */
@@ -157,13 +282,21 @@ static int next_vector(const struct vcpu *v)
 	return -1;
 }
 
+/* External interrupts first (they bypass the local APIC, as the 8259's
+ * INTR does), then the local APIC's highest deliverable vector. */
 static void deliver(struct vcpu *v, avm_ctx *ctx)
 {
 	int vec = next_vector(v);
+	bool apic = vec < 0;
 
+	if (apic)
+		vec = lapic_pending(&v->lapic);
 	if (vec < 0 || !v->be->irq_ready(v->cpu))
 		return;
-	v->pending[vec / 64] &= ~(1ull << (vec % 64));
+	if (apic)
+		lapic_ack(&v->lapic, (uint8_t)vec);
+	else
+		v->pending[vec / 64] &= ~(1ull << (vec % 64));
 	if (v->be->inject(v->cpu, (unsigned)vec)) {
 		/* No usable gate: a real CPU would triple-fault. */
 		avm_log(ctx, AVM_LOG_ERROR, "vector %d has no usable IDT gate",
@@ -196,6 +329,7 @@ static int vcpu_run(void *state, avm_ctx *ctx)
 	struct vcpu *v = state;
 	int err;
 
+	v->ctx = ctx;
 	while (!(err = avm_poll(ctx))) {
 		if (!v->paused && !v->failed)
 			deliver(v, ctx);
@@ -216,6 +350,8 @@ const struct avm_device_ops vcpu_ops = {
 	.state_size = sizeof(struct vcpu),
 	.regions = vcpu_regions,
 	.n_regions = 1,
+	.ports = vcpu_ports,
+	.n_ports = 1 + IRQCHIP_MAX_CPUS,
 	.init = vcpu_init,
 	.handle = vcpu_handle,
 	.fini = vcpu_fini,

@@ -56,6 +56,8 @@ enum vcpu_backend_kind {
  * @entry: EIP at start; @eax, @ebx: EAX and EBX (Multiboot: magic, info).
  * @slice_insns: instructions per guest slice between mailbox polls
  *   (0: 100000). A kick ends a slice early.
+ * @apic_id: the ID of this VCPU's local APIC (and of its "cpuN" port at
+ *   the IOAPIC and at the other VCPUs).
  */
 struct vcpu_config {
 	enum vcpu_backend_kind backend;
@@ -63,6 +65,7 @@ struct vcpu_config {
 	uint32_t eax;
 	uint32_t ebx;
 	uint64_t slice_insns;
+	uint8_t apic_id;
 };
 
 extern const struct avm_device_ops vcpu_ops;

@@ -16,6 +16,17 @@ enum vcpu_exit {
 };
 
 /*
+ * The VCPU's view of the bus: its own local APIC page first, then the
+ * runtime's address map through the VCPU thread's accessor. Same contract
+ * as avm_read()/avm_write(); VCPU thread only.
+ */
+struct vcpu_bus;
+int vcpu_bus_read(struct vcpu_bus *bus, enum avm_space space, uint64_t addr,
+		  unsigned size, uint64_t *val);
+int vcpu_bus_write(struct vcpu_bus *bus, enum avm_space space, uint64_t addr,
+		   unsigned size, uint64_t val);
+
+/*
  * A host backend. Every call runs on the VCPU thread, except kick(), which
  * any thread may call (it must be async-safe against run()).
  * irq_ready: whether an interrupt can be injected now (IF set and, for KVM,
@@ -23,7 +34,7 @@ enum vcpu_exit {
  */
 struct vcpu_backend_ops {
 	const char *name;
-	int (*init)(void **cpu, avm_ctx *ctx, avm_accessor *acc,
+	int (*init)(void **cpu, avm_ctx *ctx, struct vcpu_bus *bus,
 		    const struct vcpu_config *cfg, _Atomic uint64_t *exits);
 	void (*fini)(void *cpu);
 	enum vcpu_exit (*run)(void *cpu, uint64_t insns);

@@ -261,6 +261,12 @@ int avm_reply_error(avm_ctx *ctx, int err);
  */
 int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg);
 
+/**
+ * avm_send_via() - send @msg to the actor port @port is bound to, keeping
+ * @msg->arg (the binding's argument is ignored; routes are not followed).
+ */
+int avm_send_via(avm_ctx *ctx, unsigned port, struct avm_msg *msg);
+
 /** avm_send_to() - send @msg to actor @dst directly (arg kept as is). */
 int avm_send_to(avm_ctx *ctx, avm_actor_id dst, struct avm_msg *msg);
 
@@ -270,6 +276,44 @@ int avm_send_to(avm_ctx *ctx, avm_actor_id dst, struct avm_msg *msg);
  * Devices keep their own line level and call this only when it changes.
  */
 int avm_irq_set(avm_ctx *ctx, unsigned port, bool level);
+
+/**
+ * DOC: routed ports (the IRQ fast path)
+ *
+ * A source's port is bound to a *router* (an interrupt controller) with the
+ * router's input as argument: avm_bind(rt, nic, "irq", ioapic, 11). The
+ * router may then publish a *route* for everything bound to one of its
+ * inputs: the sources' messages go straight to the route's destination with
+ * the route's argument, one hop instead of two, until the router clears the
+ * route again. The framework also remembers the last level each port sent
+ * with avm_irq_set(), so a router can read its inputs' wired-OR level
+ * without seeing their messages.
+ */
+
+/**
+ * avm_route_set() - route every port bound to this actor with argument
+ * @input to wherever this actor's own port @via is bound, with argument @arg.
+ * @asserted: if not NULL, gets the wired-OR level of those ports, read after
+ *   the route is published: a level change racing with the route change is
+ *   either sent along the new route or seen here (both, at worst).
+ *
+ * Returns the number of source ports re-routed (0 or more), -EINVAL for a
+ * bad @via, -ENOTCONN if @via is unbound. May be called from handlers only.
+ */
+int avm_route_set(avm_ctx *ctx, uint32_t input, unsigned via, uint32_t arg,
+		  bool *asserted);
+
+/**
+ * avm_route_clear() - send the ports bound to this actor with argument
+ * @input to this actor again. Returns the number of ports, or -errno.
+ */
+int avm_route_clear(avm_ctx *ctx, uint32_t input);
+
+/**
+ * avm_route_level() - the wired-OR of the levels last sent with
+ * avm_irq_set() by every port bound to this actor with argument @input.
+ */
+bool avm_route_level(avm_ctx *ctx, uint32_t input);
 
 /**
  * avm_dma_read() - read guest memory at @gpa into @buf.
