@@ -30,6 +30,29 @@ static const struct avm_map_entry *mmio_owner(avm_runtime *rt, uint64_t gpa,
 	return e;
 }
 
+/*
+ * Bus mastering. The flag carries no other data, so what makes it race-free
+ * is that it is one atomic; release/acquire (free on x86) orders it after
+ * whatever the writer did before, e.g. a PCI host's map updates. A guest
+ * that needs its later accesses to see the change orders them itself, as on
+ * real hardware: it reads the command register back, and that reply happens
+ * after the store.
+ */
+int avm_dma_enable(avm_runtime *rt, avm_actor_id id, bool on)
+{
+	struct avm_actor *a = avm__actor(rt, id);
+
+	if (!a)
+		return -ENOENT;
+	atomic_store_explicit(&a->dma_off, !on, memory_order_release);
+	return 0;
+}
+
+static bool dma_refused(const struct avm_actor *a)
+{
+	return atomic_load_explicit(&a->dma_off, memory_order_acquire);
+}
+
 static unsigned chunk_size(uint64_t off, size_t left)
 {
 	unsigned n = 8;
@@ -74,6 +97,10 @@ int avm_dma_write(avm_ctx *ctx, uint64_t gpa, const void *buf, size_t len)
 
 	if (!len)
 		return 0;
+	if (dma_refused(a)) {
+		note(a, true, gpa, buf, len, -EPERM);
+		return -EPERM;
+	}
 	if (gpa + (len - 1) < gpa)
 		return -EFAULT;
 	host = avm_ram_ptr(a->rt, gpa, len);
@@ -129,6 +156,10 @@ int avm_dma_read(avm_ctx *ctx, uint64_t gpa, void *buf, size_t len,
 
 	if (!len)
 		return 0;
+	if (dma_refused(a)) {
+		note(a, false, gpa, NULL, len, -EPERM);
+		return -EPERM;
+	}
 	if (gpa + (len - 1) < gpa)
 		return -EFAULT;
 	host = avm_ram_ptr(a->rt, gpa, len);

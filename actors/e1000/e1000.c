@@ -197,6 +197,21 @@ static void e1000_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 	e1000_publish(s, ctx, false);
 }
 
+/* 82540EM as QEMU's -device e1000 shows it, so a guest's probe matches. */
+static const struct avm_pci_info e1000_pci = {
+	.vendor_id = 0x8086,
+	.device_id = 0x100e,
+	.subsystem_vendor_id = 0x8086,
+	.subsystem_id = 0x001e,
+	.class_code = 0x020000, /* network, Ethernet */
+	.revision = 0x03,
+	.interrupt_pin = 1, /* INTA# */
+	.bars = {
+		{ .region = E1000_REGION_MMIO, .flags = AVM_PCI_BAR_MEM },
+		{ .region = E1000_REGION_IO, .flags = AVM_PCI_BAR_IO },
+	},
+};
+
 const struct avm_device_ops e1000_ops = {
 	.type = "e1000",
 	.doc = "Intel 82540EM gigabit Ethernet (8086:100e)",
@@ -208,4 +223,5 @@ const struct avm_device_ops e1000_ops = {
 	.init = e1000_init,
 	.handle = e1000_handle,
 	.reset = e1000_reset,
+	.pci = &e1000_pci,
 };

@@ -184,6 +184,62 @@ struct avm_region_desc {
 	unsigned n_direct;
 };
 
+/** AVM_PCI_MAX_BARS - base address registers of a type-0 PCI function. */
+#define AVM_PCI_MAX_BARS 6
+
+/**
+ * enum avm_pci_bar_flags - what a PCI base address register decodes.
+ * @AVM_PCI_BAR_MEM: a 32-bit memory BAR (the region must be MMIO).
+ * @AVM_PCI_BAR_IO: an I/O BAR (the region must be PIO).
+ * @AVM_PCI_BAR_PREFETCH: memory BAR only: reads have no side effects.
+ *
+ * A BAR whose flags are 0 is not implemented: it reads 0 and ignores writes.
+ */
+enum avm_pci_bar_flags {
+	AVM_PCI_BAR_MEM = 1u << 0,
+	AVM_PCI_BAR_IO = 1u << 1,
+	AVM_PCI_BAR_PREFETCH = 1u << 2,
+};
+
+/**
+ * struct avm_pci_bar - one base address register of a PCI function.
+ * @region: index in &avm_device_ops.regions of the region the BAR places;
+ *   the BAR's size is that region's size, which must be a power of two
+ *   (at least 16 bytes for memory, 4 to 256 bytes for I/O).
+ * @flags: an OR of &enum avm_pci_bar_flags; 0 for an unused BAR.
+ */
+struct avm_pci_bar {
+	uint8_t region;
+	uint8_t flags;
+};
+
+/**
+ * struct avm_pci_info - the PCI identity of a device type.
+ * @vendor_id: vendor ID (0xffff is invalid: it means "no function").
+ * @device_id: device ID.
+ * @subsystem_vendor_id: subsystem vendor ID.
+ * @subsystem_id: subsystem ID.
+ * @class_code: 24 bits: base class << 16 | sub-class << 8 | prog-if.
+ * @revision: revision ID.
+ * @interrupt_pin: 0 none, 1..4 for INTA#..INTD#; the device raises it
+ *   through its port named "irq" (level-triggered).
+ * @bars: BAR0..BAR5.
+ *
+ * A PCI host (actors/pci) builds the function's configuration header from
+ * this, places the regions where the guest programs the BARs and gates
+ * the device's DMA with the bus-master bit.
+ */
+struct avm_pci_info {
+	uint16_t vendor_id;
+	uint16_t device_id;
+	uint16_t subsystem_vendor_id;
+	uint16_t subsystem_id;
+	uint32_t class_code;
+	uint8_t revision;
+	uint8_t interrupt_pin;
+	struct avm_pci_bar bars[AVM_PCI_MAX_BARS];
+};
+
 typedef struct avm_ctx avm_ctx;
 
 /**
@@ -207,6 +263,8 @@ typedef struct avm_ctx avm_ctx;
  *   its messages and avm_wait() to sleep (HLT), and returns when avm_poll()
  *   or avm_wait() report -ESHUTDOWN. Supported by the threaded executor
  *   (others refuse such actors with -ENOTSUP at creation).
+ * @pci: the device's PCI identity, or NULL for a device that is not a PCI
+ *   function (last, so tables without it keep compiling).
  */
 struct avm_device_ops {
 	const char *type;
@@ -221,6 +279,7 @@ struct avm_device_ops {
 	void (*reset)(void *state, avm_ctx *ctx);
 	void (*fini)(void *state);
 	int (*run)(void *state, avm_ctx *ctx);
+	const struct avm_pci_info *pci;
 };
 
 /* --- Messages ------------------------------------------------------------ */
@@ -323,6 +382,8 @@ bool avm_route_level(avm_ctx *ctx, uint32_t input);
  * to the owner, the function returns %AVM_DMA_PENDING and writes a token to
  * *@token; the answer arrives later as an %AVM_MSG_DMA_DONE with that token in
  * @corr. Anything else is -EFAULT and no host memory outside RAM is touched.
+ * While the actor's DMA is disabled (avm_dma_enable(), a PCI function with
+ * bus mastering off) it is -EPERM and nothing is read.
  */
 int avm_dma_read(avm_ctx *ctx, uint64_t gpa, void *buf, size_t len,
 		 uint64_t *token);
@@ -338,7 +399,8 @@ int avm_dma_read(avm_ctx *ctx, uint64_t gpa, void *buf, size_t len,
  * actor itself, which handles them later like any other message. Anything
  * else (unmapped, straddling) is -EFAULT with nothing written. If the owner
  * stops in the middle of such a burst, the pieces already posted stay posted
- * and the rest is refused (-ESHUTDOWN).
+ * and the rest is refused (-ESHUTDOWN). While the actor's DMA is disabled
+ * (avm_dma_enable()) it is -EPERM and nothing is written.
  */
 int avm_dma_write(avm_ctx *ctx, uint64_t gpa, const void *buf, size_t len);
 

@@ -169,6 +169,16 @@ int avm_map(avm_runtime *rt, avm_actor_id id, unsigned region, uint64_t base);
 int avm_unmap(avm_runtime *rt, avm_actor_id id, unsigned region);
 
 /**
+ * avm_dma_enable() - allow (@on) or refuse DMA by actor @id: the bus-master
+ * bit of a PCI function. On by default. While off, that actor's
+ * avm_dma_read() and avm_dma_write() return -EPERM and touch nothing, as a
+ * master abort on a real bus. Callable from any thread at any time; the
+ * actor sees the change at its next DMA call (a DMA already turned into
+ * messages stays posted). -ENOENT for a bad id.
+ */
+int avm_dma_enable(avm_runtime *rt, avm_actor_id id, bool on);
+
+/**
  * avm_ram_add() - add guest RAM at [@gpa, @gpa+@size); before start only.
  * The runtime allocates it (page-aligned, zeroed) and returns its host
  * address in *@host (may be NULL). -EBUSY on overlap.
