@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Character backends, internal interface (used by the UART).
+ *
+ * Descriptor watches follow a one-shot discipline: a backend watches a
+ * descriptor only after an operation on it would have blocked, and an FD
+ * event turns the watch off again before the device retries. So a device
+ * that cannot take input now (its FIFO is full) simply does not read, and
+ * no level-triggered watch floods its mailbox meanwhile.
+ */
+#ifndef ACTORVM_CHARDEV_PRIV_H
+#define ACTORVM_CHARDEV_PRIV_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <nng/nng.h>
+
+#include <actorvm/actor.h>
+
+#include "chardev.h"
+
+/* Watch and timer ids the backends use (the device keeps timer 0). */
+#define CHARDEV_WATCH_IN   0
+#define CHARDEV_WATCH_OUT  1
+#define CHARDEV_WATCH_LINK 2
+#define CHARDEV_TIMER_POLL 1
+
+/* How often a pty without a reader is checked for one (virtual ns). */
+#define CHARDEV_PTY_POLL_NS 100000000ull
+
+/* The writer thread's pipe and chunk: the bytes it may hold in flight. */
+#define CHARDEV_WRITER_PIPE  4096
+#define CHARDEV_WRITER_CHUNK 4096
+
+#define CHARDEV_PATH_MAX 256
+
+/* What chardev_event() asks the device to retry. */
+#define CHARDEV_WAKE_IN	 0x1u
+#define CHARDEV_WAKE_OUT 0x2u
+
+struct chardev;
+struct chardev_writer;
+struct chardev_link;
+
+struct chardev_backend {
+	const char *name;
+	int (*open)(struct chardev *cd, avm_ctx *ctx);
+	void (*close)(struct chardev *cd);
+	ssize_t (*write)(struct chardev *cd, const uint8_t *p, size_t n,
+			 avm_ctx *ctx);
+	ssize_t (*read)(struct chardev *cd, uint8_t *p, size_t n, avm_ctx *ctx);
+	/* NULL: the generic one-shot FD handling. */
+	unsigned (*event)(struct chardev *cd, const struct avm_msg *m,
+			  avm_ctx *ctx);
+};
+
+struct chardev {
+	const struct chardev_backend *be;
+	struct chardev_config cfg; /* strings point into the arrays below */
+	char path[CHARDEV_PATH_MAX];
+	char in_path[CHARDEV_PATH_MAX];
+	char slave[CHARDEV_PATH_MAX]; /* pty: the slave's path */
+	int in_fd;
+	int out_fd;
+	bool in_peek;	/* stdin: read only what FIONREAD promises */
+	bool connected; /* pty/nng: somebody is attached */
+	bool polling;	/* pty: the connection poll timer is armed */
+	bool symlinked;
+	bool err_logged;
+	uint64_t errors;
+	struct chardev_writer *writer;
+	/* nng */
+	nng_socket sock;
+	bool sock_open;
+	int recv_fd, send_fd;
+	struct chardev_link *link;
+	nng_msg *rx_msg;
+	size_t rx_off;
+};
+
+/*
+ * Open the backend @cfg describes (strings are copied). Returns 0 or -errno
+ * (nothing left open then).
+ */
+int chardev_open(struct chardev *cd, const struct chardev_config *cfg,
+		 avm_ctx *ctx);
+void chardev_close(struct chardev *cd);
+
+/*
+ * Offer @n > 0 bytes. Returns the bytes taken (> 0); 0 if none can be
+ * taken now (a CHARDEV_WAKE_OUT follows when they can); -EPIPE if nobody is
+ * attached (discard them); another -errno on failure.
+ */
+ssize_t chardev_write(struct chardev *cd, const uint8_t *p, size_t n,
+		      avm_ctx *ctx);
+
+/*
+ * Read up to @n > 0 bytes. Returns the count (> 0); 0 if nothing is there
+ * now (a CHARDEV_WAKE_IN follows); -ENODATA when no input will ever come.
+ */
+ssize_t chardev_read(struct chardev *cd, uint8_t *p, size_t n, avm_ctx *ctx);
+
+/* An FD message or a CHARDEV_TIMER_POLL expiry: CHARDEV_WAKE_* bits. */
+unsigned chardev_event(struct chardev *cd, const struct avm_msg *m,
+		       avm_ctx *ctx);
+
+/* Backend errors so far (the writer thread's included). */
+uint64_t chardev_errors(const struct chardev *cd);
+
+/* Count an error, logging the first one. */
+void chardev_error(struct chardev *cd, avm_ctx *ctx, const char *what, int err);
+
+/* Non-blocking I/O on @fd with the one-shot watches. */
+ssize_t chardev_fd_write(struct chardev *cd, int fd, const uint8_t *p, size_t n,
+			 avm_ctx *ctx);
+ssize_t chardev_fd_read(struct chardev *cd, int fd, uint8_t *p, size_t n,
+			avm_ctx *ctx);
+unsigned chardev_fd_event(struct chardev *cd, const struct avm_msg *m,
+			  avm_ctx *ctx);
+
+/*
+ * The writer thread: blocking writes to @fd (closed at the end if @own)
+ * fed through a pipe whose non-blocking write end goes to *@wfd.
+ */
+int chardev_writer_start(struct chardev_writer **out, int fd, bool own,
+			 int *wfd);
+/* Close @wfd, let the thread drain (bounded wait), release. */
+void chardev_writer_stop(struct chardev_writer *w, int wfd);
+uint64_t chardev_writer_errors(const struct chardev_writer *w);
+
+extern const struct chardev_backend chardev_null;
+extern const struct chardev_backend chardev_stdio;
+extern const struct chardev_backend chardev_file;
+extern const struct chardev_backend chardev_pty;
+extern const struct chardev_backend chardev_nng;
+
+#endif /* ACTORVM_CHARDEV_PRIV_H */
