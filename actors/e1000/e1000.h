@@ -7,7 +7,10 @@
  * Port "irq" carries INTA# (level), port "net" carries transmitted frames as
  * %AVM_MSG_FRAME messages (payload = the frame, without FCS). Received
  * frames arrive the same way; an %E1000_MSG_LINK message tells the device
- * that the cable's carrier changed. See docs/e1000.md.
+ * that the cable's carrier changed. Its PCI identity (e1000_ops.pci, for
+ * the PCI host in actors/pci) is 8086:100e, subsystem 8086:001e, class
+ * 0x020000, revision 3, INTA#, BAR0 = region 0, BAR1 = region 1. See
+ * docs/e1000.md and docs/pci.md.
  */
 #ifndef ACTORVM_E1000_H
 #define ACTORVM_E1000_H

@@ -307,7 +307,7 @@ avm_actor_id avm_harness_peer(avm_harness *h);
  * @data: SEND: payload copy; DMA: copy of the bytes (NULL for a read that
  *   became a message, or when @len is 0).
  * @status: SEND: the message's status; DMA: its result (0, -EFAULT,
- *   %AVM_DMA_PENDING).
+ *   %AVM_DMA_PENDING, -EPERM while its DMA is disabled).
  * @result: SEND: what the send returned: 0, or -ENOTCONN (unbound port),
  *   -ESHUTDOWN (receiver stopped), -ENOENT (no such actor).
  * @timer: TIMER_*: timer id; FD_WATCH: watch id.
