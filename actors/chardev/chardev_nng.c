@@ -248,7 +248,9 @@ static unsigned cnng_event(struct chardev *cd, const struct avm_msg *m,
 	cd->connected = up;
 	avm_log(ctx, AVM_LOG_DEBUG, "chardev nng %s: peer %s", cd->cfg.path,
 		up ? "attached" : "gone");
-	return up ? CHARDEV_WAKE_OUT | CHARDEV_WAKE_IN : 0;
+	/* Either way the output is retried: sent now, or (peer gone, a send
+	 * watch that may never fire) discarded or held by cnng_write(). */
+	return up ? CHARDEV_WAKE_OUT | CHARDEV_WAKE_IN : CHARDEV_WAKE_OUT;
 }
 
 const struct chardev_backend chardev_nng = {

@@ -37,6 +37,8 @@ struct chardev_writer {
 	atomic_uint_least64_t errors;
 };
 
+/* acq_rel: whoever drops the last reference sees everything the other
+ * side did to the block before it frees it. */
 static void writer_put(struct chardev_writer *w)
 {
 	if (atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
@@ -60,6 +62,7 @@ static void writer_all(struct chardev_writer *w, const uint8_t *p, size_t n)
 			/* Somebody else made the description non-blocking. */
 			(void)poll(&pfd, 1, -1);
 		} else {
+			/* A statistic: no ordering needed. */
 			atomic_fetch_add_explicit(&w->errors, 1,
 						  memory_order_relaxed);
 			return;

@@ -461,6 +461,39 @@ static void nng_hold_keeps_output_until_attached(void **state)
 	nng_close(p);
 }
 
+/* A peer that leaves mid-way: output is discarded again, never stuck. */
+static void nng_peer_gone_discards(void **state)
+{
+	char url[128], got[2];
+	struct uart_config cfg = {
+		.chr = { .kind = CHARDEV_NNG, .path = url, .listen = true }
+	};
+	avm_harness *h;
+	struct uart *s;
+	uint64_t end = test_now_ns() + TEST_DEADLINE_NS;
+	nng_socket p;
+
+	(void)state;
+	test_url(url, sizeof(url), "gone");
+	h = uart_harness(&cfg);
+	s = avm_harness_state(h);
+	p = peer_dial(url);
+	nng_wait_attached(h);
+	put_str(h, "a");
+	peer_recv_exact(p, got, 1);
+	nng_close(p);
+	while (s->cd.connected) {
+		assert_true(test_now_ns() < end);
+		test_sleep_us(1000);
+		(void)avm_harness_try_fd_ready(h, CHARDEV_WATCH_LINK,
+					       AVM_FD_READ);
+	}
+	put_str(h, "bc");
+	assert_int_equal(uart_stat(h, UART_STAT_OUT_DISCARDED), 2);
+	assert_int_equal(rd(h, UART_LSR) & UART_LSR_THRE, UART_LSR_THRE);
+	avm_harness_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +507,7 @@ int main(void)
 		cmocka_unit_test(pty_symlink_names_the_slave),
 		cmocka_unit_test(nng_peer_both_ways),
 		cmocka_unit_test(nng_hold_keeps_output_until_attached),
+		cmocka_unit_test(nng_peer_gone_discards),
 	};
 
 	return cmocka_run_group_tests_name("chardev_backends", tests, NULL,
