@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -102,12 +103,21 @@ static void pty_close(struct chardev *cd)
 	cd->in_fd = cd->out_fd = -1;
 }
 
-/* cfg.path: a stable name for the slave; an old link there is replaced. */
+/*
+ * cfg.path: a stable name for the slave. An old symlink there (a previous
+ * run's) is replaced; anything else is left alone and is an error.
+ */
 static int pty_link(struct chardev *cd)
 {
+	struct stat st;
+
 	if (!cd->cfg.path)
 		return 0;
-	unlink(cd->cfg.path);
+	if (lstat(cd->cfg.path, &st) == 0) {
+		if (!S_ISLNK(st.st_mode))
+			return -EEXIST;
+		unlink(cd->cfg.path);
+	}
 	if (symlink(cd->slave, cd->cfg.path))
 		return -errno;
 	cd->symlinked = true;

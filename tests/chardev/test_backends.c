@@ -350,6 +350,14 @@ static void pty_symlink_names_the_slave(void **state)
 			    ((struct uart *)avm_harness_state(h))->cd.slave);
 	avm_harness_free(h);
 	assert_int_equal(access(t.path, F_OK), -1); /* removed at the end */
+	/* A stale link is replaced, a file is not overwritten. */
+	assert_int_equal(symlink("/nonexistent", t.path), 0);
+	h = uart_harness(&cfg);
+	avm_harness_free(h);
+	put_file(t.path, "keep");
+	assert_int_equal(try_uart(&cfg), -EEXIST);
+	get_file(t.path, target, sizeof(target));
+	assert_string_equal(target, "keep");
 	tmp_drop(&t);
 }
 
