@@ -20,8 +20,13 @@ struct soft_cpu {
 	uint64_t mmio_base;
 	_Atomic int kicked;
 	_Atomic uint64_t *exits;
-	uc_hook in_hook, out_hook;
+	uint64_t blocks, block_budget; /* this slice's translation blocks */
+	uc_hook in_hook, out_hook, block_hook;
 };
+
+/* Instructions per translation block, roughly: slices are counted in
+ * blocks (one hook per block) rather than instructions (one per insn). */
+#define INSNS_PER_BLOCK 8
 
 static uint64_t ones(unsigned size)
 {
@@ -67,7 +72,8 @@ static uint32_t pio_in(uc_engine *uc, uint32_t port, int size, void *u)
 
 	(void)uc;
 	count_exit(c);
-	if (vcpu_bus_read(c->bus, AVM_SPACE_PIO, port & 0xffff, (unsigned)size, &v))
+	if (vcpu_bus_read(c->bus, AVM_SPACE_PIO, port & 0xffff, (unsigned)size,
+			  &v))
 		v = ones((unsigned)size);
 	return (uint32_t)v;
 }
@@ -79,7 +85,8 @@ static void pio_out(uc_engine *uc, uint32_t port, int size, uint32_t value,
 
 	(void)uc;
 	count_exit(c);
-	vcpu_bus_write(c->bus, AVM_SPACE_PIO, port & 0xffff, (unsigned)size, value);
+	vcpu_bus_write(c->bus, AVM_SPACE_PIO, port & 0xffff, (unsigned)size,
+		       value);
 }
 
 static int map_memory(struct soft_cpu *c, avm_ctx *ctx)
@@ -104,9 +111,30 @@ static int map_memory(struct soft_cpu *c, avm_ctx *ctx)
 		       : 0;
 }
 
+/*
+ * Slices and kicks end at the start of a block, from this thread. Unicorn's
+ * uc_emu_stop() called from another thread can leave EIP at the start of
+ * a block that has partly run, so its instructions (MMIO writes included)
+ * would run twice (unicorn-engine/unicorn#1355); its instruction count has
+ * the same cost as a per-instruction hook. At a block's start, before any of
+ * it ran, EIP is exact.
+ */
+static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *u)
+{
+	struct soft_cpu *c = u;
+
+	(void)addr;
+	(void)size;
+	if (++c->blocks >= c->block_budget ||
+	    atomic_load_explicit(&c->kicked, memory_order_relaxed))
+		uc_emu_stop(uc);
+}
+
 static int add_hooks(struct soft_cpu *c)
 {
-	if (uc_hook_add(c->uc, &c->in_hook, UC_HOOK_INSN, pio_in, c, 1, 0,
+	if (uc_hook_add(c->uc, &c->block_hook, UC_HOOK_BLOCK, on_block, c, 1,
+			0) ||
+	    uc_hook_add(c->uc, &c->in_hook, UC_HOOK_INSN, pio_in, c, 1, 0,
 			UC_X86_INS_IN) ||
 	    uc_hook_add(c->uc, &c->out_hook, UC_HOOK_INSN, pio_out, c, 1, 0,
 			UC_X86_INS_OUT))
@@ -170,9 +198,9 @@ static void soft_kick(void *cpu)
 {
 	struct soft_cpu *c = cpu;
 
-	/* The flag covers a kick that lands between two slices. */
+	/* The next block's hook sees it (see on_block), and so does the
+	 * next slice if it lands between two. */
 	atomic_store(&c->kicked, 1);
-	uc_emu_stop(c->uc);
 }
 
 static uint32_t reg32(struct soft_cpu *c, int id)
@@ -191,8 +219,9 @@ static enum vcpu_exit soft_run(void *cpu, uint64_t insns)
 
 	if (atomic_exchange(&c->kicked, 0))
 		return VCPU_EXIT_KICK;
-	/* A kick racing the start of a slice ends it at its count at worst. */
-	if (uc_emu_start(c->uc, eip, 0xffffffffull, 0, insns))
+	c->blocks = 0;
+	c->block_budget = insns / INSNS_PER_BLOCK ? insns / INSNS_PER_BLOCK : 1;
+	if (uc_emu_start(c->uc, eip, 0xffffffffull, 0, 0))
 		return VCPU_EXIT_ERROR;
 	if (atomic_exchange(&c->kicked, 0))
 		return VCPU_EXIT_KICK;
@@ -219,6 +248,7 @@ static int soft_inject(void *cpu, unsigned vector)
 	uint8_t gate[8];
 	uint32_t frame[3], esp, eip, cs, eflags;
 	uint16_t sel;
+	uint8_t op = 0;
 
 	if (uc_reg_read(c->uc, UC_X86_REG_IDTR, &idtr) ||
 	    vector * 8 + 7 > idtr.limit ||
@@ -229,6 +259,11 @@ static int soft_inject(void *cpu, unsigned vector)
 	eflags = reg32(c, UC_X86_REG_EFLAGS);
 	cs = reg32(c, UC_X86_REG_CS);
 	frame[0] = reg32(c, UC_X86_REG_EIP);
+	/* Stopped right before a HLT (a block ends after STI): a CPU honours
+	 * STI's interrupt shadow, halts, and wakes for this interrupt, so it
+	 * returns past the HLT. Returning onto it would sleep for good. */
+	if (!uc_mem_read(c->uc, frame[0], &op, 1) && op == 0xf4)
+		frame[0]++;
 	frame[1] = cs;
 	frame[2] = eflags;
 	esp = reg32(c, UC_X86_REG_ESP) - sizeof(frame);

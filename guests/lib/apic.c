@@ -34,6 +34,20 @@ void guest_lapic_eoi(void)
 	guest_lapic_write(GUEST_LAPIC_EOI, 0);
 }
 
+void guest_lapic_send_ipi(uint8_t dest, uint8_t vector)
+{
+	/* High half first: writing the low half sends. */
+	guest_lapic_write(GUEST_LAPIC_ICR_HIGH, (uint32_t)dest << 24);
+	guest_lapic_write(GUEST_LAPIC_ICR_LOW, vector);
+}
+
+__attribute__((weak, noreturn)) void
+guest_ap_main(const struct multiboot_info *mbi)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
 void guest_lapic_timer_start(uint8_t vector, uint32_t div_code, uint32_t count,
 			     bool periodic)
 {

@@ -58,6 +58,9 @@ uint32_t guest_lapic_version(void);
 /* Software-enables the LAPIC with @spurious_vector in the SVR. */
 void guest_lapic_enable(uint8_t spurious_vector);
 void guest_lapic_eoi(void);
+
+/* Sends fixed IPI @vector to the local APIC with ID @dest (physical). */
+void guest_lapic_send_ipi(uint8_t dest, uint8_t vector);
 /* Starts the timer: @count ticks of the bus clock divided by @div_code. */
 void guest_lapic_timer_start(uint8_t vector, uint32_t div_code, uint32_t count,
 			     bool periodic);

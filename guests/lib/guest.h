@@ -39,6 +39,14 @@
 #define GUEST_COM1     0x3F8
 #define GUEST_COM1_IRQ 4
 
+/*
+ * Where several VCPUs enter the image (actorvm's AMP boot: each VCPU
+ * starts at the Multiboot entry), the one with local APIC ID 0 runs
+ * guest_main() and the others guest_ap_main(), on stacks of their own
+ * (APIC IDs 0..3). The library's default guest_ap_main() halts for good.
+ */
+__attribute__((noreturn)) void guest_ap_main(const struct multiboot_info *mbi);
+
 /* Defined by each guest; its return value is passed to guest_exit(). */
 int guest_main(const struct multiboot_info *mbi);
 

@@ -70,6 +70,13 @@ void guest_idt_init(void)
 	__asm__ volatile("lidt %0" : : "m"(desc) : "memory");
 }
 
+void guest_idt_load(void)
+{
+	struct idt_desc desc = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
+
+	__asm__ volatile("lidt %0" : : "m"(desc) : "memory");
+}
+
 void guest_set_handler(unsigned int vector, guest_int_handler fn)
 {
 	GUEST_ASSERT(vector < GUEST_IDT_VECTORS);

@@ -39,6 +39,9 @@ typedef void (*guest_int_handler)(struct guest_int_frame *frame);
 /* Fills and loads the IDT; every vector starts without a handler. */
 void guest_idt_init(void);
 
+/* Loads the IDT guest_idt_init() filled, on another CPU (IDTR is per CPU). */
+void guest_idt_load(void);
+
 /*
  * Runs @fn for @vector (NULL removes it). For vectors 0x20..0xFE the
  * dispatcher writes the LAPIC EOI after @fn returns: all device and timer

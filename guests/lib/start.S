@@ -16,6 +16,9 @@
 #define CODE_SEL	0x08
 #define DATA_SEL	0x10
 #define STACK_SIZE	16384
+/* CPUs with a stack of their own, by local APIC ID (a power of two). */
+#define MAX_CPUS	4
+#define LAPIC_ID_REG	0xFEE00020
 
 	/* The linker script puts this first: it must be in the first 8 KiB. */
 	.section .multiboot, "a"
@@ -38,15 +41,23 @@ gdt_desc:
 	.section .bss
 	.balign 16
 stack_bottom:
-	.skip STACK_SIZE
+	.skip STACK_SIZE * MAX_CPUS
 stack_top:
 
 	.text
 	.globl guest_entry
 	.type guest_entry, @function
 guest_entry:
-	/* EAX and EBX are live: touch neither before they are saved. */
+	/* EAX and EBX are live: touch neither before they are saved. Where
+	 * several VCPUs enter here (actorvm's AMP boot), each takes the
+	 * stack its local APIC ID picks; the loader's DS is flat. */
+	movl LAPIC_ID_REG, %ebp
+	shrl $24, %ebp
+	andl $(MAX_CPUS - 1), %ebp
+	movl %ebp, %ecx
+	shll $14, %ecx		/* * STACK_SIZE */
 	movl $stack_top, %esp
+	subl %ecx, %esp
 	movl %eax, %esi
 	movl %ebx, %edi
 	lgdt gdt_desc
@@ -61,6 +72,9 @@ guest_entry:
 	/* C wants DF clear; IF stays off until a guest enables it. */
 	pushl $0
 	popfl
+	/* Only the bootstrap CPU (APIC ID 0) sets up the machine. */
+	testl %ebp, %ebp
+	jnz ap_start
 	/* The serial port first, so even a bad magic gets reported. */
 	call guest_serial_init
 	cmpl $MB_BOOT_MAGIC, %esi
@@ -74,6 +88,10 @@ bad_magic:
 	subl $12, %esp
 	pushl %esi
 	call guest_bad_magic	/* does not return */
+ap_start:
+	subl $12, %esp
+	pushl %edi
+	call guest_ap_main	/* does not return */
 	.size guest_entry, . - guest_entry
 
 	.section .note.GNU-stack, "", @progbits
