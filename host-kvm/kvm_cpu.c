@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The KVM backend: one VM and one VCPU per actorvm VCPU, guest RAM shared
- * from the runtime's blocks, entered in 32-bit protected mode with flat
- * segments as Multiboot specifies. I/O and MMIO exits go through the VCPU's
- * accessor; interrupts are injected with KVM_INTERRUPT when the guest's
- * interrupt window is open. A kick sets immediate_exit and signals the VCPU
- * thread, whose SIGUSR1 is unblocked only inside KVM_RUN.
+ * The KVM backend: one KVM VCPU (ID = the local APIC ID) in the runtime's
+ * shared VM (kvm_vm.h), or in a private VM when there is none, entered in
+ * 32-bit protected mode with flat segments as Multiboot specifies. I/O and
+ * MMIO exits go through the VCPU's accessor. With the user-space irqchip,
+ * interrupts are injected with KVM_INTERRUPT when the guest's interrupt
+ * window is open; with the in-kernel one, KVM delivers them itself. A kick
+ * sets immediate_exit and signals the VCPU thread, whose SIGUSR1 is
+ * unblocked only inside KVM_RUN.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,17 +19,20 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "kvm_vm.h"
 #include "vcpu_priv.h"
 
 #define KICK_SIGNAL SIGUSR1
-#define TSS_GPA	    0xfffbd000u /* 3 pages below 4 GiB, as QEMU places it */
 
 struct kvm_cpu {
-	int kvm, vm, vcpu;
+	struct kvm_vm *vm;
+	int vcpu;
 	struct kvm_run *run;
 	size_t run_size;
+	bool irqchip; /* the VM's in-kernel irqchip delivers interrupts */
 	struct vcpu_bus *bus;
 	_Atomic uint64_t *exits;
 	pthread_t thread;
@@ -82,25 +87,6 @@ static int set_up_signal(struct kvm_cpu *c)
 	return err;
 }
 
-static int map_ram(struct kvm_cpu *c, avm_ctx *ctx)
-{
-	uint64_t gpa, size;
-	void *host;
-
-	for (unsigned i = 0; !avm_ram_block(ctx, i, &gpa, &size, &host); i++) {
-		struct kvm_userspace_memory_region r = {
-			.slot = i,
-			.guest_phys_addr = gpa,
-			.memory_size = size,
-			.userspace_addr = (uint64_t)(uintptr_t)host,
-		};
-
-		if (ioctl(c->vm, KVM_SET_USER_MEMORY_REGION, &r))
-			return -errno;
-	}
-	return 0;
-}
-
 static void flat(struct kvm_segment *s, uint16_t sel, uint8_t type)
 {
 	*s = (struct kvm_segment){ .base = 0,
@@ -136,48 +122,59 @@ static int enter_protected_mode(struct kvm_cpu *c,
 	return 0;
 }
 
-static int create(struct kvm_cpu *c, avm_ctx *ctx)
+/* The runtime's shared VM if the machine made one, else a private one. */
+static int join_vm(struct kvm_cpu *c, avm_ctx *ctx,
+		   const struct vcpu_config *cfg)
 {
-	long sz;
+	if (cfg->kvm_vm && *cfg->kvm_vm) {
+		c->vm = kvm_vm_get(*cfg->kvm_vm);
+		return 0;
+	}
+	return kvm_vm_open(ctx, false, &c->vm);
+}
 
-	c->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (c->kvm < 0)
-		return -errno;
-	c->vm = ioctl(c->kvm, KVM_CREATE_VM, 0);
-	if (c->vm < 0)
-		return -errno;
-	/* Intel VMX needs a TSS area for its real-mode emulation. */
-	ioctl(c->vm, KVM_SET_TSS_ADDR, TSS_GPA);
-	c->vcpu = ioctl(c->vm, KVM_CREATE_VCPU, 0);
+/*
+ * With the in-kernel irqchip, KVM starts every VCPU but the boot CPU (ID 0)
+ * waiting for INIT/SIPI. Multiboot VCPUs all start at their entry (AMP
+ * style, as on the software CPU), so each is made runnable at once.
+ */
+static int make_runnable(struct kvm_cpu *c, const struct vcpu_config *cfg)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+	if (!c->irqchip || cfg->apic_id == 0)
+		return 0;
+	return ioctl(c->vcpu, KVM_SET_MP_STATE, &mp) ? -errno : 0;
+}
+
+static int create_vcpu(struct kvm_cpu *c, const struct vcpu_config *cfg)
+{
+	int fd = kvm_vm_fd(c->vm);
+
+	c->irqchip = kvm_vm_irqchip(c->vm);
+	/* The VCPU ID is the initial APIC ID the in-kernel LAPIC reports. */
+	c->vcpu = ioctl(fd, KVM_CREATE_VCPU, (unsigned long)cfg->apic_id);
 	if (c->vcpu < 0)
 		return -errno;
-	sz = ioctl(c->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (sz <= 0)
-		return -EINVAL;
-	c->run_size = (size_t)sz;
+	c->run_size = kvm_vm_run_size(c->vm);
 	c->run = mmap(NULL, c->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      c->vcpu, 0);
 	if (c->run == MAP_FAILED) {
 		c->run = NULL;
 		return -errno;
 	}
-	return map_ram(c, ctx);
+	return make_runnable(c, cfg);
 }
 
 static void kvm_fini(void *cpu)
 {
 	struct kvm_cpu *c = cpu;
 
-	if (!c)
-		return;
 	if (c->run)
 		munmap(c->run, c->run_size);
 	if (c->vcpu >= 0)
 		close(c->vcpu);
-	if (c->vm >= 0)
-		close(c->vm);
-	if (c->kvm >= 0)
-		close(c->kvm);
+	kvm_vm_put(c->vm);
 	free(c);
 }
 
@@ -189,21 +186,26 @@ static int kvm_init(void **out, avm_ctx *ctx, struct vcpu_bus *bus,
 
 	if (!c)
 		return -ENOMEM;
-	c->kvm = c->vm = c->vcpu = -1;
+	c->vcpu = -1;
 	c->bus = bus;
 	c->exits = exits;
 	c->thread = pthread_self(); /* init runs on the VCPU's own thread */
-	err = create(c, ctx);
-	if (!err)
-		err = enter_protected_mode(c, cfg);
-	if (!err)
-		err = set_up_signal(c);
-	if (err) {
-		kvm_fini(c);
-		return err;
-	}
+	err = join_vm(c, ctx, cfg);
+	if (err)
+		goto free_cpu;
+	err = create_vcpu(c, cfg) ?: enter_protected_mode(c, cfg)
+				   ?: set_up_signal(c);
+	if (err)
+		goto leave_vm; /* kvm_fini undoes the VCPU and the VM */
 	*out = c;
 	return 0;
+
+leave_vm:
+	kvm_fini(c);
+	return err;
+free_cpu:
+	free(c);
+	return err;
 }
 
 static void count_exit(struct kvm_cpu *c)
@@ -233,10 +235,11 @@ static void do_io(struct kvm_cpu *c)
 		if (r->io.direction == KVM_EXIT_IO_OUT) {
 			v = 0;
 			memcpy(&v, data, size);
-			vcpu_bus_write(c->bus, AVM_SPACE_PIO, r->io.port, size, v);
+			vcpu_bus_write(c->bus, AVM_SPACE_PIO, r->io.port, size,
+				       v);
 		} else {
-			if (vcpu_bus_read(c->bus, AVM_SPACE_PIO, r->io.port, size,
-				     &v))
+			if (vcpu_bus_read(c->bus, AVM_SPACE_PIO, r->io.port,
+					  size, &v))
 				v = ones(size);
 			memcpy(data, &v, size);
 		}
@@ -254,27 +257,42 @@ static void do_mmio(struct kvm_cpu *c)
 		return; /* not a single bus access: dropped */
 	if (r->mmio.is_write) {
 		memcpy(&v, r->mmio.data, len);
-		vcpu_bus_write(c->bus, AVM_SPACE_MMIO, r->mmio.phys_addr, len, v);
+		vcpu_bus_write(c->bus, AVM_SPACE_MMIO, r->mmio.phys_addr, len,
+			       v);
 	} else {
-		if (vcpu_bus_read(c->bus, AVM_SPACE_MMIO, r->mmio.phys_addr, len,
-			     &v))
+		if (vcpu_bus_read(c->bus, AVM_SPACE_MMIO, r->mmio.phys_addr,
+				  len, &v))
 			v = ones(len);
 		memcpy(r->mmio.data, &v, len);
 	}
 }
 
-static enum vcpu_exit kvm_run_once(void *cpu, uint64_t insns)
+/*
+ * After KVM_RUN returned -EINTR. The kernel restores the thread's signal
+ * mask before returning, so the kick signal that interrupted it is still
+ * pending, blocked: left there, every later KVM_RUN would fail at once with
+ * -EINTR and the guest would never run again. Take it off with a zero
+ * timeout wait. A kick landing between the two stores re-arms
+ * immediate_exit or the signal, so it is never lost; it costs at most one
+ * extra empty KVM_RUN.
+ */
+static void eat_kicks(struct kvm_cpu *c)
 {
-	struct kvm_cpu *c = cpu;
-	struct kvm_run *r = c->run;
+	const struct timespec zero = { 0, 0 };
+	sigset_t set;
 
-	(void)insns; /* KVM runs until an exit; kicks bound the wait */
-	if (ioctl(c->vcpu, KVM_RUN, 0) < 0) {
-		r->immediate_exit = 0;
-		return errno == EINTR || errno == EAGAIN ? VCPU_EXIT_KICK
-							 : VCPU_EXIT_ERROR;
-	}
-	switch (r->exit_reason) {
+	/* Release pairs with nothing: the kernel reads it at KVM_RUN entry;
+	 * the atomic only keeps the kicker's store and ours from tearing. */
+	__atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_RELAXED);
+	sigemptyset(&set);
+	sigaddset(&set, KICK_SIGNAL);
+	while (sigtimedwait(&set, NULL, &zero) == KICK_SIGNAL)
+		;
+}
+
+static enum vcpu_exit handle_exit(struct kvm_cpu *c)
+{
+	switch (c->run->exit_reason) {
 	case KVM_EXIT_HLT:
 		return VCPU_EXIT_HLT;
 	case KVM_EXIT_IO:
@@ -286,9 +304,23 @@ static enum vcpu_exit kvm_run_once(void *cpu, uint64_t insns)
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 	case KVM_EXIT_INTR:
 		return VCPU_EXIT_SLICE;
-	default:
+	default: /* KVM_EXIT_SHUTDOWN (triple fault), internal errors */
 		return VCPU_EXIT_ERROR;
 	}
+}
+
+static enum vcpu_exit kvm_run_once(void *cpu, uint64_t insns)
+{
+	struct kvm_cpu *c = cpu;
+
+	(void)insns; /* KVM runs until an exit; kicks bound the wait */
+	if (ioctl(c->vcpu, KVM_RUN, 0) < 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			return VCPU_EXIT_ERROR;
+		eat_kicks(c);
+		return VCPU_EXIT_KICK;
+	}
+	return handle_exit(c);
 }
 
 static bool kvm_irq_ready(void *cpu)
@@ -296,9 +328,14 @@ static bool kvm_irq_ready(void *cpu)
 	struct kvm_cpu *c = cpu;
 	struct kvm_run *r = c->run;
 
+	/* The in-kernel local APIC delivers; nothing is injected here. */
+	if (c->irqchip)
+		return false;
+	/* Both are as of the last exit, where the guest stopped. */
 	if (r->ready_for_interrupt_injection && r->if_flag)
 		return true;
-	/* Ask KVM to exit as soon as the guest can take it. */
+	/* Ask KVM to exit (KVM_EXIT_IRQ_WINDOW_OPEN) as soon as the guest
+	 * can take one: after its STI, or past a MOV SS/STI shadow. */
 	r->request_interrupt_window = 1;
 	return false;
 }
@@ -308,8 +345,16 @@ static int kvm_inject(void *cpu, unsigned vector)
 	struct kvm_cpu *c = cpu;
 	struct kvm_interrupt irq = { .irq = vector };
 
+	/* KVM_INTERRUPT is for the user-space irqchip only (-ENXIO else). */
+	if (c->irqchip)
+		return -ENODEV;
 	c->run->request_interrupt_window = 0;
 	return ioctl(c->vcpu, KVM_INTERRUPT, &irq) ? -errno : 0;
+}
+
+static bool kvm_kernel_irqchip(void *cpu)
+{
+	return ((struct kvm_cpu *)cpu)->irqchip;
 }
 
 static uint64_t kvm_reg(void *cpu, enum vcpu_reg reg)
@@ -337,7 +382,7 @@ static void kvm_kick(void *cpu)
 
 	/* immediate_exit covers a kick that lands just before KVM_RUN; the
 	 * signal one that lands inside it. */
-	c->run->immediate_exit = 1;
+	__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_RELAXED);
 	pthread_kill(c->thread, KICK_SIGNAL);
 }
 
@@ -350,4 +395,5 @@ const struct vcpu_backend_ops vcpu_kvm_backend = {
 	.irq_ready = kvm_irq_ready,
 	.reg = kvm_reg,
 	.kick = kvm_kick,
+	.kernel_irqchip = kvm_kernel_irqchip,
 };

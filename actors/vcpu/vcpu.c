@@ -34,6 +34,8 @@ struct vcpu {
 	struct lapic lapic;  /* this VCPU's own: only its thread touches it */
 	uint64_t pending[4]; /* external (8259-style) interrupts, by vector */
 	bool halted, paused, failed;
+	bool kernel_irqchip; /* the host's irqchip: no APIC page, no injection
+			      */
 	uint64_t irqs;
 	_Atomic uint64_t exits;
 };
@@ -125,7 +127,7 @@ int vcpu_bus_read(struct vcpu_bus *bus, enum avm_space space, uint64_t addr,
 	struct vcpu *v = (struct vcpu *)bus;
 	uint32_t off = (uint32_t)(addr - LAPIC_BASE), reg;
 
-	if (!in_lapic(space, addr, size))
+	if (v->kernel_irqchip || !in_lapic(space, addr, size))
 		return avm_read(v->acc, space, addr, size, val);
 	/* Registers are 32 bits on 16-byte boundaries; a narrower read sees
 	 * its bytes of the register. */
@@ -140,7 +142,7 @@ int vcpu_bus_write(struct vcpu_bus *bus, enum avm_space space, uint64_t addr,
 {
 	struct vcpu *v = (struct vcpu *)bus;
 
-	if (!in_lapic(space, addr, size))
+	if (v->kernel_irqchip || !in_lapic(space, addr, size))
 		return avm_write(v->acc, space, addr, size, val);
 	/* Only aligned 32-bit writes reach a register (the SDM leaves other
 	 * sizes undefined; dropping them is the safe choice). */
@@ -170,6 +172,9 @@ static int vcpu_init(void *state, const void *config, avm_ctx *ctx)
 	if (!err)
 		err = v->be->init(&v->cpu, ctx, (struct vcpu_bus *)v, &v->cfg,
 				  &v->exits);
+	if (!err)
+		v->kernel_irqchip =
+			v->be->kernel_irqchip && v->be->kernel_irqchip(v->cpu);
 	if (!err)
 		err = avm_set_kick(ctx, v->be->kick, v->cpu);
 	if (err) {
@@ -331,7 +336,7 @@ static int vcpu_run(void *state, avm_ctx *ctx)
 
 	v->ctx = ctx;
 	while (!(err = avm_poll(ctx))) {
-		if (!v->paused && !v->failed)
+		if (!v->paused && !v->failed && !v->kernel_irqchip)
 			deliver(v, ctx);
 		if (v->paused || v->failed || v->halted) {
 			err = avm_wait(ctx, -1);

@@ -20,7 +20,11 @@
 #ifndef VCPU_H
 #define VCPU_H
 
+#include <stddef.h>
+
 #include <actorvm/actor.h>
+
+struct kvm_vm; /* host-kvm/kvm_vm.h */
 
 #define VCPU_MSG_INTERRUPT (AVM_MSG_USER + 0x10)
 /* Control kinds: served ahead of guest accesses and background work. */
@@ -57,7 +61,11 @@ enum vcpu_backend_kind {
  * @slice_insns: instructions per guest slice between mailbox polls
  *   (0: 100000). A kick ends a slice early.
  * @apic_id: the ID of this VCPU's local APIC (and of its "cpuN" port at
- *   the IOAPIC and at the other VCPUs).
+ *   the IOAPIC and at the other VCPUs); on KVM also the KVM VCPU ID.
+ * @kvm_vm: KVM only: the slot where the runtime's "kvm" actor published
+ *   the VM shared by all VCPUs (&struct kvm_vm_config); NULL or empty: a
+ *   private VM with the user-space irqchip. With the VM's in-kernel
+ *   irqchip, the VCPU neither models its local APIC nor injects.
  */
 struct vcpu_config {
 	enum vcpu_backend_kind backend;
@@ -66,8 +74,15 @@ struct vcpu_config {
 	uint32_t ebx;
 	uint64_t slice_insns;
 	uint8_t apic_id;
+	struct kvm_vm **kvm_vm;
 };
 
 extern const struct avm_device_ops vcpu_ops;
+
+/**
+ * vcpu_kvm_usable() - whether /dev/kvm can run a VM here; if not, why (in
+ * @why). What %VCPU_BACKEND_AUTO decides by.
+ */
+bool vcpu_kvm_usable(char *why, size_t len);
 
 #endif /* VCPU_H */

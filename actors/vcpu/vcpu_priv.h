@@ -31,6 +31,9 @@ int vcpu_bus_write(struct vcpu_bus *bus, enum avm_space space, uint64_t addr,
  * any thread may call (it must be async-safe against run()).
  * irq_ready: whether an interrupt can be injected now (IF set and, for KVM,
  * the injection window open; asking for the window if not).
+ * kernel_irqchip (may be NULL: false): the host models the interrupt
+ * controllers (KVM's in-kernel irqchip): the VCPU then neither decodes its
+ * local APIC page nor injects.
  */
 struct vcpu_backend_ops {
 	const char *name;
@@ -42,6 +45,7 @@ struct vcpu_backend_ops {
 	bool (*irq_ready)(void *cpu);
 	uint64_t (*reg)(void *cpu, enum vcpu_reg r);
 	void (*kick)(void *cpu);
+	bool (*kernel_irqchip)(void *cpu);
 };
 
 extern const struct vcpu_backend_ops vcpu_soft_backend;

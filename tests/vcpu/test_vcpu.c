@@ -128,32 +128,50 @@ static void guest_touches_device_and_exits(void **unused)
 enum guest_wait { WAIT_HLT, WAIT_SPIN, WAIT_DEVICE };
 
 /* Layout of the interrupt guest (offsets from the entry point). */
-#define G_LOOP	  22 /* the wait: 13 bytes at most */
-#define G_HANDLER 36 /* vector 0x30: exit with 0x12 */
-#define G_IDTR	  48
-#define G_IDT	  56
+#define G_LOOP	  29 /* the wait: 13 bytes at most */
+#define G_HANDLER 44 /* vector 0x30: exit with 0x12 */
+#define G_GDTR	  56
+#define G_IDTR	  64
+#define G_GDT	  72 /* null, flat code (0x08), flat data (0x10) */
+#define G_IDT	  96
 
-/* Guest: lidt, patch its gate's selector with CS, sti, then wait forever:
- * hlt loop, spin loop, or (WAIT_DEVICE) make the test device raise its IRQ
- * line and hlt. The handler for vector 0x30 exits with 0x12. */
+/* Multiboot leaves GDTR undefined; a real CPU (KVM) reads CS's descriptor
+ * from the GDT when it delivers an interrupt, so the guest loads its own. */
+static void guest_gdt(uint8_t *c)
+{
+	const uint64_t gdt[3] = { 0, 0x00cf9b000000ffffull,
+				  0x00cf93000000ffffull };
+	uint32_t base = image_addr(G_GDT);
+
+	c[G_GDTR] = sizeof(gdt) - 1;
+	memcpy(c + G_GDTR + 2, &base, 4);
+	memcpy(c + G_GDT, gdt, sizeof(gdt));
+}
+
+/* Guest: lgdt, lidt, patch its gate's selector with CS, sti, then wait
+ * forever: hlt loop, spin loop, or (WAIT_DEVICE) make the test device raise
+ * its IRQ line and hlt. The handler for vector 0x30 exits with 0x12. */
 static void irq_guest(struct image *im, enum guest_wait wait)
 {
 	uint8_t c[G_IDT + 0x31 * 8] = { 0 };
 	uint32_t idtr = image_addr(G_IDTR), idt = image_addr(G_IDT);
+	uint32_t gdtr = image_addr(G_GDTR);
 	uint32_t sel = idt + 0x30 * 8 + 2, handler = image_addr(G_HANDLER);
 	uint32_t irq_reg = DEV_BASE + TESTDEV_IRQ, one = 1;
 	size_t g = G_IDT + 0x30 * 8, l = G_LOOP;
 	const uint8_t head[] = { 0xbc, 0x00, 0x00, 0x08, 0x00, /* mov esp */
-				 0x0f, 0x01, 0x1d };	       /* lidt [m] */
+				 0x0f, 0x01, 0x15 };	       /* lgdt [m] */
 	const uint8_t hnd[] = { 0xb8, 0x12, 0x00, 0x00, 0x00,  /* mov eax */
 				0xe7, 0xf4, 0xf4, 0xeb, 0xfd };
 
 	memcpy(c, head, sizeof(head));
-	memcpy(c + 8, &idtr, 4);
-	c[12] = 0x66, c[13] = 0x8c, c[14] = 0xc8; /* mov ax, cs */
-	c[15] = 0x66, c[16] = 0xa3;		  /* mov [gate+2], ax */
-	memcpy(c + 17, &sel, 4);
-	c[21] = 0xfb;		   /* sti */
+	memcpy(c + 8, &gdtr, 4);
+	c[12] = 0x0f, c[13] = 0x01, c[14] = 0x1d; /* lidt [m] */
+	memcpy(c + 15, &idtr, 4);
+	c[19] = 0x66, c[20] = 0x8c, c[21] = 0xc8; /* mov ax, cs */
+	c[22] = 0x66, c[23] = 0xa3;		  /* mov [gate+2], ax */
+	memcpy(c + 24, &sel, 4);
+	c[28] = 0xfb;		   /* sti */
 	if (wait == WAIT_DEVICE) { /* mov dword [dev+IRQ], 1 */
 		c[l++] = 0xc7, c[l++] = 0x05;
 		memcpy(c + l, &irq_reg, 4), l += 4;
@@ -166,6 +184,7 @@ static void irq_guest(struct image *im, enum guest_wait wait)
 	memcpy(c + G_HANDLER, hnd, sizeof(hnd));
 	c[G_IDTR] = (0x31 * 8 - 1) & 0xff, c[G_IDTR + 1] = (0x31 * 8 - 1) >> 8;
 	memcpy(c + G_IDTR + 2, &idt, 4);
+	guest_gdt(c);
 	c[g] = handler & 0xff, c[g + 1] = (handler >> 8) & 0xff;
 	c[g + 5] = 0x8e; /* present, ring 0, 32-bit interrupt gate */
 	c[g + 6] = (handler >> 16) & 0xff, c[g + 7] = handler >> 24;
@@ -314,24 +333,6 @@ int main(void)
 		       why);
 		return 77; /* meson: skipped */
 	}
-#ifdef TEST_KVM
-	/* Interrupt injection (KVM_INTERRUPT with interrupt windows) does not
-	 * work yet on the PVM-based KVM of the development hosts: the guest
-	 * never exits again after an injection request. Issue 4 tracks it;
-	 * until then only the paths without interrupts run on KVM. */
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(guest_touches_device_and_exits),
-		cmocka_unit_test(registers_refused_while_running),
-	};
-
-	printf("note: interrupt, pause and fault tests are not run on KVM "
-	       "yet (interrupt injection, issue 4)\n");
-	(void)interrupt_ends_hlt;
-	(void)kick_interrupts_a_spinning_guest;
-	(void)device_interrupt_runs_the_handler;
-	(void)pause_resume_and_state;
-	(void)missing_gate_fails_the_vcpu;
-#else
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(guest_touches_device_and_exits),
 		cmocka_unit_test(interrupt_ends_hlt),
@@ -341,7 +342,6 @@ int main(void)
 		cmocka_unit_test(registers_refused_while_running),
 		cmocka_unit_test(missing_gate_fails_the_vcpu),
 	};
-#endif
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
