@@ -44,6 +44,8 @@ struct avm_actor {
 	 * and the last level sent with avm_irq_set() (route.c). */
 	_Atomic uint64_t *routes;
 	_Atomic uint8_t *levels;
+	/* Per region: where it is mapped (UINT64_MAX: not), for inspection. */
+	_Atomic uint64_t *bases;
 	void *exec;		 /* executor-private per-actor data */
 	_Atomic uint64_t handled;
 	_Atomic uint64_t dropped;

@@ -65,6 +65,7 @@ int avm_map(avm_runtime *rt, avm_actor_id id, unsigned region, uint64_t base)
 	struct avm_actor *a = avm__actor(rt, id);
 	const struct avm_region_desc *rd;
 	struct avm_map_entry e;
+	int err;
 
 	if (!a || region >= a->ops->n_regions)
 		return -ENOENT;
@@ -81,15 +82,26 @@ int avm_map(avm_runtime *rt, avm_actor_id id, unsigned region, uint64_t base)
 				    .region = region };
 	if (rd->space == AVM_SPACE_MMIO && ram_overlaps(rt, e.base, e.last))
 		return -EBUSY;
-	return avm_addrmap_insert(&rt->maps, rd->space, &e);
+	err = avm_addrmap_insert(&rt->maps, rd->space, &e);
+	/* For avm_region_base() only: dispatch uses the map itself. */
+	if (!err)
+		atomic_store_explicit(&a->bases[region], base,
+				      memory_order_relaxed);
+	return err;
 }
 
 int avm_unmap(avm_runtime *rt, avm_actor_id id, unsigned region)
 {
 	struct avm_actor *a = avm__actor(rt, id);
 
+	int err;
+
 	if (!a || region >= a->ops->n_regions)
 		return -ENOENT;
-	return avm_addrmap_remove(&rt->maps, a->ops->regions[region].space, a,
-				  region);
+	err = avm_addrmap_remove(&rt->maps, a->ops->regions[region].space, a,
+				 region);
+	if (!err)
+		atomic_store_explicit(&a->bases[region], UINT64_MAX,
+				      memory_order_relaxed);
+	return err;
 }

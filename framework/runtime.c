@@ -111,6 +111,7 @@ undo_rt:
 
 static void actor_free_parts(struct avm_actor *a)
 {
+	free(a->bases);
 	free(a->levels);
 	free(a->routes);
 	free(a->ports);
@@ -164,7 +165,8 @@ static int check_spec(avm_runtime *rt, const struct avm_actor_spec *spec)
 	if (spec->rt_priority < 0 || spec->rt_priority > 99)
 		return -EINVAL;
 	if (spec->ops->run && !rt->exec->poll)
-		return -ENOTSUP; /* self-driven actors need a thread of their own */
+		return -ENOTSUP; /* self-driven actors need a thread of their
+				    own */
 	if (rt->started)
 		return -EBUSY;
 	if (rt->n_actors == rt->cfg.max_actors)
@@ -178,7 +180,7 @@ static struct avm_actor *actor_alloc(avm_runtime *rt,
 				     const struct avm_actor_spec *spec)
 {
 	struct avm_actor *a = aligned_alloc(AVM_CACHELINE, sizeof(*a));
-	unsigned np = spec->ops->n_ports;
+	unsigned np = spec->ops->n_ports, nr = spec->ops->n_regions;
 
 	if (!a)
 		return NULL;
@@ -192,7 +194,9 @@ static struct avm_actor *actor_alloc(avm_runtime *rt,
 	a->ports = calloc(np ? np : 1, sizeof(*a->ports));
 	a->routes = calloc(np ? np : 1, sizeof(*a->routes));
 	a->levels = calloc(np ? np : 1, sizeof(*a->levels));
-	if (!a->name || !a->state || !a->ports || !a->routes || !a->levels) {
+	a->bases = calloc(nr ? nr : 1, sizeof(*a->bases));
+	if (!a->name || !a->state || !a->ports || !a->routes || !a->levels ||
+	    !a->bases) {
 		actor_free_parts(a);
 		return NULL;
 	}
@@ -201,6 +205,8 @@ static struct avm_actor *actor_alloc(avm_runtime *rt,
 		atomic_init(&a->ports[i], AVM_PORT_UNBOUND);
 		atomic_init(&a->routes[i], AVM_PORT_UNBOUND);
 	}
+	for (unsigned i = 0; i < nr; i++)
+		atomic_init(&a->bases[i], UINT64_MAX);
 	return a;
 }
 
@@ -287,4 +293,43 @@ int avm_bind(avm_runtime *rt, avm_actor_id src, const char *port,
 		return 0;
 	}
 	return -ENOENT;
+}
+
+unsigned avm_actor_count(avm_runtime *rt)
+{
+	return rt->n_actors;
+}
+
+const struct avm_device_ops *avm_actor_ops(avm_runtime *rt, avm_actor_id id)
+{
+	struct avm_actor *a = avm__actor(rt, id);
+
+	return a ? a->ops : NULL;
+}
+
+int avm_actor_port(avm_runtime *rt, avm_actor_id id, unsigned port,
+		   avm_actor_id *dst, uint32_t *arg)
+{
+	struct avm_actor *a = avm__actor(rt, id);
+	uint64_t b;
+
+	if (!a || port >= a->ops->n_ports)
+		return -ENOENT;
+	b = atomic_load_explicit(&a->ports[port], memory_order_acquire);
+	if (b == AVM_PORT_UNBOUND)
+		return -ENOTCONN;
+	*dst = (avm_actor_id)(b >> 32);
+	*arg = (uint32_t)b;
+	return 0;
+}
+
+int avm_region_base(avm_runtime *rt, avm_actor_id id, unsigned region,
+		    uint64_t *base)
+{
+	struct avm_actor *a = avm__actor(rt, id);
+
+	if (!a || region >= a->ops->n_regions)
+		return -ENOENT;
+	*base = atomic_load_explicit(&a->bases[region], memory_order_relaxed);
+	return *base == UINT64_MAX ? -ENXIO : 0;
 }

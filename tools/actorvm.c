@@ -6,6 +6,13 @@
 #include "cli.h"
 
 static const struct avm_cli_command commands[] = {
+	{ "run", "run the VMs of a manifest (default: the two-VM demo)",
+	  avm_cli_run },
+	{ "check", "check manifests: every problem with its line",
+	  avm_cli_check },
+	{ "graph", "print the actor graph of a manifest (text or DOT)",
+	  avm_cli_graph },
+	{ "list", "list the actor types and their options", avm_cli_list },
 	{ "demo", "show actor isolation against a global lock (no guest)",
 	  avm_cli_demo },
 	{ "trace", "inspect trace files: show, stats, export, follow",

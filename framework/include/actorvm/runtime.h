@@ -144,6 +144,28 @@ const char *avm_actor_name(avm_runtime *rt, avm_actor_id id);
  */
 void *avm_actor_state(avm_runtime *rt, avm_actor_id id);
 
+/** avm_actor_count() - how many actors @rt holds (ids 0 .. count-1). */
+unsigned avm_actor_count(avm_runtime *rt);
+
+/** avm_actor_ops() - the device type of actor @id (NULL for a bad id). */
+const struct avm_device_ops *avm_actor_ops(avm_runtime *rt, avm_actor_id id);
+
+/**
+ * avm_actor_port() - where port @port of actor @id is bound (its binding,
+ * not a route a router published). -ENOENT for a bad id or port,
+ * -ENOTCONN if unbound. For inspection (`actorvm graph`).
+ */
+int avm_actor_port(avm_runtime *rt, avm_actor_id id, unsigned port,
+		   avm_actor_id *dst, uint32_t *arg);
+
+/**
+ * avm_region_base() - where region @region of actor @id is mapped now
+ * (-ENXIO: not mapped; -ENOENT: bad id or region). A snapshot: a PCI BAR
+ * write may move it at any time.
+ */
+int avm_region_base(avm_runtime *rt, avm_actor_id id, unsigned region,
+		    uint64_t *base);
+
 /** avm_actor_stats() - snapshot of an actor's counters. */
 int avm_actor_stats(avm_runtime *rt, avm_actor_id id,
 		    struct avm_actor_stats *out);

@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT */
+/* From a checked manifest to runtimes: the PC machine, then the extra
+ * devices, then the networks, then the traces. */
+#include "build.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <actorvm/trace.h>
+
+#include "registry.h"
+
+static int fail(char *err, size_t len, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* --- Values --------------------------------------------------------------- */
+
+int mf_parse_serial(const char *spec, struct mf_serial *out, char *why,
+		    size_t len)
+{
+	static const struct {
+		const char *prefix;
+		enum chardev_kind kind;
+		bool listen, needs_arg;
+	} forms[] = {
+		{ "stdio", CHARDEV_STDIO, false, false },
+		{ "null", CHARDEV_NULL, false, false },
+		{ "file:", CHARDEV_FILE, false, true },
+		{ "pty:", CHARDEV_PTY, false, true },
+		{ "pty", CHARDEV_PTY, false, false },
+		{ "nng-listen:", CHARDEV_NNG, true, true },
+		{ "nng:", CHARDEV_NNG, false, true },
+	};
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		size_t n = strlen(forms[i].prefix);
+
+		if (strncmp(spec, forms[i].prefix, n) ||
+		    (!forms[i].needs_arg && spec[n]))
+			continue;
+		if (forms[i].needs_arg && !spec[n])
+			break;
+		snprintf(out->arg, sizeof(out->arg), "%s", spec + n);
+		out->chr.kind = forms[i].kind;
+		out->chr.listen = forms[i].listen;
+		out->chr.path = forms[i].needs_arg ? out->arg : NULL;
+		return 0;
+	}
+	snprintf(why, len,
+		 "serial '%s' (expected stdio, null, file:PATH, pty, pty:LINK, "
+		 "nng:URL or nng-listen:URL)",
+		 spec);
+	return -EINVAL;
+}
+
+int mf_trace_kind(const char *name, uint64_t *bit)
+{
+	char buf[32];
+
+	for (unsigned k = 1; k < AVM_MSG_REPLY; k++)
+		if (!strcmp(name, avm_msg_kind_name(k, buf, sizeof(buf)))) {
+			*bit = AVM_TRACE_KIND_BIT(k);
+			return 0;
+		}
+	if (!strncmp(name, "user+", 5)) {
+		*bit = AVM_TRACE_KIND_BIT(63); /* every device kind */
+		return 0;
+	}
+	return -EINVAL;
+}
+
+bool mf_kvm_usable(char *why, size_t len)
+{
+	return vcpu_kvm_usable(why, len);
+}
+
+bool mf_biglock_runs_vcpus(void)
+{
+	return false;
+}
+
+/* --- One VM --------------------------------------------------------------- */
+
+static struct pc_placement place(const int *prio, const int *cpu,
+				 const struct pc_placement *dflt)
+{
+	struct pc_placement p = *dflt;
+
+	if (prio)
+		p.rt_priority = *prio;
+	if (cpu)
+		p.cpu = *cpu;
+	return p;
+}
+
+static void log_line(void *arg, int level, const char *actor, const char *line)
+{
+	static const char *const names[] = { "?", "error", "warning", "info",
+					     "debug" };
+
+	fprintf(stderr, "actorvm: %s%s%s: %s: %s\n", (const char *)arg,
+		actor ? "." : "", actor ? actor : "",
+		names[level >= 1 && level <= 4 ? level : 0], line);
+}
+
+static int set_vcpus(struct mf_vm_run *v, const struct mf_manifest *m,
+		     const char *guest_dir, char *err, size_t len)
+{
+	const struct mf_vm *vm = v->vm;
+	const struct pc_placement dflt = { .cpu = -1 };
+
+	v->mcfg.n_vcpus = vm->vcpus_count;
+	for (unsigned i = 0; i < vm->vcpus_count; i++) {
+		const struct mf_vcpu *c = &vm->vcpus[i];
+		const char *img = c->image ? c->image : vm->image;
+
+		v->images[i] = mf_resolve(m, img, guest_dir);
+		if (!v->images[i])
+			return fail(err, len, -ENOENT,
+				    "%s: image '%s' not found", vm->name,
+				    img ? img : "(none)");
+		v->mcfg.vcpu[i] = (struct pc_vcpu_spec){
+			.image = v->images[i],
+			.cmdline = c->cmdline ? c->cmdline : vm->cmdline,
+			.backend = vm->backend == MF_BACKEND_KVM
+					   ? VCPU_BACKEND_KVM
+				   : vm->backend == MF_BACKEND_SOFT
+					   ? VCPU_BACKEND_SOFT
+					   : VCPU_BACKEND_AUTO,
+			.place = place(c->priority, c->host_cpu, &dflt),
+		};
+	}
+	return 0;
+}
+
+static int nic_config(struct mf_vm_run *v, unsigned i)
+{
+	const struct mf_device *d = &v->vm->devices[i];
+	struct e1000_config *c = &v->dev[i].nic;
+
+	memset(c, 0, sizeof(*c));
+	if (d->mac && mf_parse_mac(d->mac, c->mac))
+		return -EINVAL;
+	c->link_down = d->link_down && *d->link_down;
+	return 0;
+}
+
+static int set_pci(struct mf_vm_run *v, char *err, size_t len)
+{
+	const struct mf_vm *vm = v->vm;
+
+	for (unsigned i = 0; i < vm->devices_count; i++) {
+		const struct mf_device *d = &vm->devices[i];
+		const struct mf_type *t = mf_type_find(d->type);
+		struct pc_pci_spec *p;
+
+		if (!t || !t->ops->pci)
+			continue;
+		if (v->mcfg.n_pci == PC_MACHINE_MAX_PCI)
+			return fail(err, len, -E2BIG,
+				    "%s: more than %d PCI "
+				    "devices",
+				    vm->name, PC_MACHINE_MAX_PCI);
+		if (nic_config(v, i))
+			return fail(err, len, -EINVAL, "%s: bad mac", d->name);
+		p = &v->mcfg.pci[v->mcfg.n_pci++];
+		*p = (struct pc_pci_spec){
+			.name = d->name,
+			.ops = t->ops,
+			.config = &v->dev[i].nic,
+			.slot = *d->slot,
+			.place =
+				place(d->priority, d->host_cpu, &v->mcfg.place),
+		};
+	}
+	return 0;
+}
+
+/* A non-PCI device: created, mapped where the manifest says, wired to its
+ * IOAPIC pin. */
+static int add_isa(struct mf_vm_run *v, unsigned i, const struct mf_type *t)
+{
+	const struct mf_device *d = &v->vm->devices[i];
+	struct avm_actor_spec s = {
+		.ops = t->ops,
+		.name = d->name,
+		.config = &v->dev[i],
+		.rt_priority =
+			d->priority ? *d->priority : v->mcfg.place.rt_priority,
+		.cpu = d->host_cpu ? *d->host_cpu : v->mcfg.place.cpu,
+	};
+	int err;
+
+	memset(&v->dev[i], 0, sizeof(v->dev[i]));
+	if (t->ops == &uart_ops) {
+		char why[160];
+
+		if (d->serial && mf_parse_serial(d->serial, &v->dev_ser[i], why,
+						 sizeof(why)))
+			return -EINVAL;
+		v->dev[i].uart.chr = v->dev_ser[i].chr;
+	} else if (t->ops == &testdev_ops && d->id) {
+		v->dev[i].testdev.id = *d->id;
+	}
+	err = avm_actor_create(v->rt, &s, &v->dev_id[i]);
+	for (unsigned r = 0; !err && r < t->ops->n_regions; r++) {
+		const uint64_t *at = t->ops->regions[r].space == AVM_SPACE_PIO
+					     ? d->port
+					     : d->mmio;
+
+		if (at)
+			err = avm_map(v->rt, v->dev_id[i], r, *at);
+	}
+	if (!err && d->irq)
+		err = avm_bind(v->rt, v->dev_id[i], "irq", v->mach.ioapic,
+			       *d->irq);
+	return err;
+}
+
+static int add_devices(struct mf_vm_run *v, char *err, size_t len)
+{
+	for (unsigned i = 0; i < v->vm->devices_count; i++) {
+		const struct mf_device *d = &v->vm->devices[i];
+		const struct mf_type *t = mf_type_find(d->type);
+		int ret;
+
+		if (t->ops->pci)
+			ret = avm_actor_find(v->rt, d->name, &v->dev_id[i]);
+		else
+			ret = add_isa(v, i, t);
+		if (ret)
+			return fail(err, len, ret, "%s: device '%s': %s",
+				    v->vm->name, d->name, strerror(-ret));
+	}
+	return 0;
+}
+
+/* --- Networks ------------------------------------------------------------- */
+
+/* How VM @vm's NIC @i is cabled: the wire's URL, and whether it listens
+ * (the first of two ends in the manifest listens, the second dials). */
+static const char *wire_url(struct mf_run *r, const struct mf_network *n,
+			    unsigned vm, unsigned i, bool *listen)
+{
+	const struct mf_doc *d = r->m->doc;
+	unsigned before = 0, total = 0;
+
+	for (unsigned a = 0; a < d->vms_count; a++)
+		for (unsigned b = 0; b < d->vms[a].devices_count; b++) {
+			const char *net = d->vms[a].devices[b].network;
+
+			if (!net || strcmp(net, n->name))
+				continue;
+			before += a < vm || (a == vm && b < i);
+			total++;
+		}
+	*listen = total == 1 ? n->listen && *n->listen : before == 0;
+	if (n->url)
+		return n->url;
+	if (r->n_urls == sizeof(r->urls) / sizeof(r->urls[0]))
+		return NULL;
+	/* Both ends in this process: an inproc name of our own. */
+	snprintf(r->urls[r->n_urls], sizeof(r->urls[0]),
+		 "inproc://actorvm-%d-%s", (int)getpid(), n->name);
+	return r->urls[r->n_urls++];
+}
+
+static const struct mf_network *network(const struct mf_doc *d,
+					const char *name)
+{
+	for (unsigned i = 0; i < d->networks_count; i++)
+		if (!strcmp(d->networks[i].name, name))
+			return &d->networks[i];
+	return NULL;
+}
+
+static int make(avm_runtime *rt, const struct avm_device_ops *ops,
+		const char *name, const void *cfg, avm_actor_id *id)
+{
+	struct avm_actor_spec s = {
+		.ops = ops, .name = name, .config = cfg, .cpu = -1
+	};
+
+	return avm_actor_create(rt, &s, id);
+}
+
+/* NIC <-> [pcap <->] backend, each actor named after the network. */
+static int cable(struct mf_run *r, unsigned vm, unsigned i)
+{
+	struct mf_vm_run *v = &r->vm[vm];
+	const struct mf_network *n =
+		network(r->m->doc, v->vm->devices[i].network);
+	avm_actor_id nic = v->dev_id[i], be, pc;
+	char name[96], pname[104];
+	bool listen = false;
+	int err;
+
+	snprintf(name, sizeof(name), "net.%s", n->name);
+	if (n->type == MF_NET_TAP) {
+		v->tap[i] = (struct tap_config){ .ifname = n->ifname };
+		err = make(v->rt, &tap_ops, name, &v->tap[i], &be);
+	} else {
+		v->wire[i] = (struct wire_config){
+			.url = wire_url(r, n, vm, i, &listen), .listen = listen
+		};
+		err = v->wire[i].url
+			      ? make(v->rt, &wire_ops, name, &v->wire[i], &be)
+			      : -E2BIG;
+	}
+	if (err || !n->pcap)
+		return err ?: avm_bind(v->rt, nic, "net", be, 0)
+			   ?: avm_bind(v->rt, be, "nic", nic, 0);
+	snprintf(pname, sizeof(pname), "%s.pcap", name);
+	v->pcap[i] = (struct pcap_config){ .path = n->pcap };
+	return make(v->rt, &pcap_ops, pname, &v->pcap[i], &pc)
+		       ?: avm_bind(v->rt, nic, "net", pc, 0)
+		       ?: avm_bind(v->rt, pc, "nic", nic, 0)
+		       ?: avm_bind(v->rt, pc, "net", be, 0)
+		       ?: avm_bind(v->rt, be, "nic", pc, 0);
+}
+
+static int add_networks(struct mf_run *r, unsigned vm, char *err, size_t len)
+{
+	const struct mf_vm *mv = r->vm[vm].vm;
+
+	for (unsigned i = 0; i < mv->devices_count; i++) {
+		int ret;
+
+		if (!mv->devices[i].network)
+			continue;
+		ret = cable(r, vm, i);
+		if (ret)
+			return fail(err, len, ret, "%s: network '%s': %s",
+				    mv->name, mv->devices[i].network,
+				    strerror(-ret));
+	}
+	return 0;
+}
+
+/* --- Building, running, stopping ---------------------------------------- */
+
+static int build_vm(struct mf_run *r, unsigned idx,
+		    const struct mf_build_opts *o, char *err, size_t len)
+{
+	struct mf_vm_run *v = &r->vm[idx];
+	struct avm_runtime_config rc = {
+		.exec = v->vm->executor == MF_EXEC_BIGLOCK ? AVM_EXEC_BIGLOCK
+							   : AVM_EXEC_THREADED,
+		.log = log_line,
+		.log_arg = v->vm->name,
+		.log_level = o->log_level,
+	};
+	char why[160];
+	int ret;
+
+	ret = avm_runtime_new(&rc, &v->rt);
+	if (ret)
+		return fail(err, len, ret, "%s: runtime: %s", v->vm->name,
+			    strerror(-ret));
+	v->mcfg.place = place(v->vm->priority, v->vm->host_cpu,
+			      &(struct pc_placement){ .cpu = -1 });
+	if (v->vm->memory)
+		mf_parse_size(v->vm->memory, &v->mcfg.ram_size);
+	if (v->vm->serial &&
+	    mf_parse_serial(v->vm->serial, &v->com1_ser, why, sizeof(why)))
+		return fail(err, len, -EINVAL, "%s: %s", v->vm->name, why);
+	/* COM1 defaults to the console: stdout, no input. */
+	v->com1.chr = v->vm->serial
+			      ? v->com1_ser.chr
+			      : (struct chardev_config){ .kind = CHARDEV_STDIO,
+							 .no_input = true };
+	v->mcfg.com1 = &v->com1;
+	ret = set_vcpus(v, r->m, o->guest_dir, err, len)
+		      ?: set_pci(v, err, len);
+	if (ret)
+		return ret;
+	ret = pc_machine_build(v->rt, &v->mach, &v->mcfg, why, sizeof(why));
+	if (ret)
+		return fail(err, len, ret, "%s: %s", v->vm->name, why);
+	return add_devices(v, err, len) ?: add_networks(r, idx, err, len);
+}
+
+static void trace_path(struct mf_run *r, unsigned idx, const char *file)
+{
+	struct mf_vm_run *v = &r->vm[idx];
+	const char *dot = strrchr(file, '.');
+	int stem = dot && !strchr(dot, '/') ? (int)(dot - file)
+					    : (int)strlen(file);
+
+	/* One file per VM: "run.trace" -> "run.left.trace" when several. */
+	if (r->n_vms == 1)
+		snprintf(v->trace_path, sizeof(v->trace_path), "%s", file);
+	else
+		snprintf(v->trace_path, sizeof(v->trace_path), "%.*s.%s%s",
+			 stem, file, v->vm->name,
+			 dot && stem != (int)strlen(file) ? dot : ".trace");
+}
+
+static void plan_traces(struct mf_run *r, const struct mf_build_opts *o)
+{
+	const struct mf_trace *t = r->m->doc->trace;
+	const char *file = o->trace_file;
+
+	if (!file && t && (!t->enabled || *t->enabled))
+		file = t->file ? t->file : "actorvm.trace";
+	for (unsigned i = 0; file && i < r->n_vms; i++) {
+		trace_path(r, i, file);
+		r->vm[i].traced = true;
+	}
+}
+
+int mf_build(struct mf_run *r, const struct mf_manifest *m,
+	     const struct mf_build_opts *o, char *err, size_t len)
+{
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->m = m;
+	r->n_vms = m->doc->vms_count;
+	for (unsigned i = 0; i < r->n_vms; i++)
+		r->vm[i].vm = &m->doc->vms[i];
+	for (unsigned i = 0; !ret && i < r->n_vms; i++)
+		ret = build_vm(r, i, o, err, len);
+	if (ret) {
+		mf_fini(r);
+		return ret;
+	}
+	plan_traces(r, o);
+	return 0;
+}
+
+static int start_trace(struct mf_run *r, struct mf_vm_run *v)
+{
+	const struct mf_trace *t = r->m->doc->trace;
+	struct avm_trace_options to = { .path = v->trace_path };
+	const char *actors[65] = { 0 };
+	uint64_t bit;
+
+	for (unsigned i = 0; t && i < t->kinds_count; i++)
+		if (!mf_trace_kind(t->kinds[i], &bit))
+			to.kinds |= bit;
+	/* Only names this VM has: the others' actors live elsewhere. */
+	for (unsigned i = 0, n = 0; t && i < t->actors_count && n < 64; i++) {
+		avm_actor_id id;
+
+		if (!avm_actor_find(v->rt, t->actors[i], &id))
+			actors[n++] = t->actors[i];
+	}
+	if (t && t->actors_count)
+		to.actors = actors;
+	return avm_trace_start(v->rt, &to);
+}
+
+int mf_start(struct mf_run *r, char *err, size_t len)
+{
+	for (unsigned i = 0; i < r->n_vms; i++) {
+		struct mf_vm_run *v = &r->vm[i];
+		int ret = v->traced ? start_trace(r, v) : 0;
+
+		if (ret)
+			return fail(err, len, ret, "%s: trace %s: %s",
+				    v->vm->name, v->trace_path, strerror(-ret));
+		ret = avm_runtime_start(v->rt);
+		if (ret)
+			return fail(err, len, ret, "%s: start: %s", v->vm->name,
+				    strerror(-ret));
+	}
+	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int mf_wait(struct mf_run *r, int64_t timeout_ns, volatile sig_atomic_t *stop)
+{
+	uint64_t t0 = mono_ns();
+	unsigned left = r->n_vms;
+
+	while (left) {
+		left = 0;
+		for (unsigned i = 0; i < r->n_vms; i++) {
+			struct mf_vm_run *v = &r->vm[i];
+
+			/* Short waits: a signal or another VM may come first.
+			 */
+			if (!v->exited &&
+			    !avm_runtime_wait_exit(v->rt, 10000000, &v->status))
+				v->exited = true;
+			left += !v->exited;
+		}
+		if (left && stop && *stop)
+			return -EINTR;
+		if (left && timeout_ns >= 0 &&
+		    mono_ns() - t0 >= (uint64_t)timeout_ns)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+int mf_status(const struct mf_run *r)
+{
+	int st = 0;
+
+	for (unsigned i = 0; i < r->n_vms; i++)
+		if (r->vm[i].exited && r->vm[i].status > st)
+			st = r->vm[i].status;
+	return st;
+}
+
+void mf_fini(struct mf_run *r)
+{
+	for (unsigned i = r->n_vms; i-- > 0;) {
+		struct mf_vm_run *v = &r->vm[i];
+
+		if (!v->rt)
+			continue;
+		/* Stop first: the trace then holds everything they did. */
+		avm_runtime_stop(v->rt);
+		if (v->traced)
+			avm_trace_stop(v->rt);
+		avm_runtime_free(v->rt);
+		v->rt = NULL;
+		for (unsigned c = 0; c < IRQCHIP_MAX_CPUS; c++)
+			free(v->images[c]);
+	}
+}

@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Semantic checks: everything the schema cannot say. Each check reports at
+ * the node it is about and goes on, so one run lists every problem.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "manifest_priv.h"
+#include "registry.h"
+
+#define MB_SEARCH 8192
+#define RAM_MIN	  (2ull << 20)
+#define RAM_MAX	  0xE0000000ull /* the PCI memory window starts there */
+
+/* Address ranges and pins already taken in one VM. */
+struct range {
+	int space; /* 0 MMIO, 1 PIO */
+	uint64_t lo, hi;
+	char what[96];
+};
+
+struct vmscan {
+	struct mf_manifest *m;
+	const struct mf_vm *vm;
+	unsigned idx;
+	struct range r[96];
+	unsigned n_r;
+	char pin_owner[24][96];
+};
+
+static void path_of(char *buf, size_t len, unsigned vm, const char *fmt,
+		    unsigned i, const char *leaf)
+{
+	char mid[64];
+
+	snprintf(mid, sizeof(mid), fmt, i);
+	snprintf(buf, len, "vms[%u]%s%s%s", vm, mid, leaf ? "." : "",
+		 leaf ? leaf : "");
+}
+
+/* --- Ranges and pins ---------------------------------------------------- */
+
+static void claim(struct vmscan *s, const char *path, int space, uint64_t lo,
+		  uint64_t size, const char *what)
+{
+	for (unsigned i = 0; i < s->n_r; i++) {
+		const struct range *r = &s->r[i];
+
+		if (r->space == space && lo < r->hi && r->lo < lo + size) {
+			mf_report(s->m, MF_ERROR, path,
+				  "%s [0x%llx, 0x%llx) overlaps %s", what,
+				  (unsigned long long)lo,
+				  (unsigned long long)(lo + size), r->what);
+			return;
+		}
+	}
+	if (s->n_r < sizeof(s->r) / sizeof(s->r[0])) {
+		struct range *r = &s->r[s->n_r++];
+
+		*r = (struct range){ .space = space,
+				     .lo = lo,
+				     .hi = lo + size };
+		snprintf(r->what, sizeof(r->what), "%s", what);
+	}
+}
+
+static void claim_pin(struct vmscan *s, const char *path, unsigned pin,
+		      const char *who)
+{
+	if (pin >= 24) {
+		mf_report(s->m, MF_ERROR, path,
+			  "IOAPIC pin %u does not exist (expected 0..23)", pin);
+		return;
+	}
+	if (s->pin_owner[pin][0]) {
+		mf_report(s->m, MF_ERROR, path,
+			  "IOAPIC pin %u is taken twice: by %s and by %s", pin,
+			  s->pin_owner[pin], who);
+		return;
+	}
+	snprintf(s->pin_owner[pin], sizeof(s->pin_owner[pin]), "%s", who);
+}
+
+/* What every VM has: see actors/machine/pc_machine.h. */
+static void claim_platform(struct vmscan *s, uint64_t ram)
+{
+	char p[32];
+
+	snprintf(p, sizeof(p), "vms[%u]", s->idx);
+	claim(s, p, 0, 0, ram, "RAM");
+	claim(s, p, 0, 0xE0000000u, 0xFEC00000u - 0xE0000000u,
+	      "the PCI memory window");
+	claim(s, p, 0, 0xFEC00000u, 0x1000, "the IOAPIC");
+	claim(s, p, 0, 0xFEE00000u, 0x1000, "the local APICs");
+	claim(s, p, 1, 0x20, 2, "the master PIC");
+	claim(s, p, 1, 0xA0, 2, "the slave PIC");
+	claim(s, p, 1, 0x4D0, 2, "the ELCR");
+	claim(s, p, 1, 0xF4, 4, "the exit port");
+	claim(s, p, 1, 0x3F8, 8, "COM1");
+	claim(s, p, 1, 0xCF8, 8, "the PCI configuration ports");
+	claim(s, p, 1, 0xC000, 0x4000, "the PCI I/O window");
+	snprintf(s->pin_owner[4], sizeof(s->pin_owner[4]), "COM1");
+}
+
+/* --- VCPUs and images ------------------------------------------------- */
+
+/* A Multiboot v1 ELF32 kernel: ELF magic, 32-bit class, x86, and a valid
+ * Multiboot header in its first 8 KiB. The loader checks the rest. */
+static const char *not_multiboot(const char *file)
+{
+	uint8_t b[MB_SEARCH];
+	FILE *f = fopen(file, "rb");
+	size_t n;
+
+	if (!f)
+		return "cannot be opened";
+	n = fread(b, 1, sizeof(b), f);
+	fclose(f);
+	if (n < 52 || memcmp(b,
+			     "\x7f"
+			     "ELF",
+			     4))
+		return "is not an ELF file";
+	if (b[4] != 1 || b[18] != 3)
+		return "is not a 32-bit x86 ELF (ELFCLASS32, EM_386)";
+	for (size_t i = 0; i + 12 <= n; i += 4) {
+		uint32_t w[3];
+
+		memcpy(w, b + i, sizeof(w));
+		if (w[0] == 0x1BADB002u && w[0] + w[1] + w[2] == 0)
+			return NULL;
+	}
+	return "has no Multiboot header in its first 8 KiB";
+}
+
+static void check_image(struct vmscan *s, const char *path, const char *img,
+			const char *guest_dir)
+{
+	char *file = mf_resolve(s->m, img, guest_dir);
+	const char *why;
+
+	if (!file) {
+		mf_report(s->m, MF_ERROR, path,
+			  "image '%s' not found (looked next to the "
+			  "manifest%s%s)",
+			  img, guest_dir ? " and in " : "",
+			  guest_dir ? guest_dir : "");
+		return;
+	}
+	why = not_multiboot(file);
+	if (why)
+		mf_report(
+			s->m, MF_ERROR, path,
+			"image '%s' %s (expected a Multiboot v1 ELF32 kernel)",
+			file, why);
+	free(file);
+}
+
+/* A priority the host cannot grant is a warning: the run goes on at
+ * normal priority, as the runtime does when SCHED_FIFO is refused. */
+static void check_place(struct mf_manifest *m, const char *base,
+			const int *prio, const int *cpu)
+{
+	char p[160];
+	struct rlimit rl;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	snprintf(p, sizeof(p), "%s.priority", base);
+	if (prio && (*prio < 0 || *prio > 99))
+		mf_report(m, MF_ERROR, p, "priority %d (expected 0..99)",
+			  *prio);
+	else if (prio && *prio > 0 && geteuid() != 0 &&
+		 (getrlimit(RLIMIT_RTPRIO, &rl) || rl.rlim_cur < (rlim_t)*prio))
+		mf_report(
+			m, MF_WARNING, p,
+			"priority %d: this host cannot grant SCHED_FIFO here "
+			"(not root, RLIMIT_RTPRIO too low); runs unprioritised",
+			*prio);
+	snprintf(p, sizeof(p), "%s.host-cpu", base);
+	if (cpu && (*cpu < -1 || (ncpu > 0 && *cpu >= ncpu)))
+		mf_report(m, MF_WARNING, p,
+			  "host CPU %d does not exist here (CPUs 0..%ld); "
+			  "the thread is not pinned",
+			  *cpu, ncpu - 1);
+}
+
+static void check_vcpus(struct vmscan *s, const char *guest_dir)
+{
+	const struct mf_vm *vm = s->vm;
+	char p[128];
+
+	for (unsigned i = 0; i < vm->vcpus_count; i++) {
+		const struct mf_vcpu *c = &vm->vcpus[i];
+
+		path_of(p, sizeof(p), s->idx, ".vcpus[%u]", i, NULL);
+		if (!c->image && !vm->image)
+			mf_report(s->m, MF_ERROR, p,
+				  "no image (give vcpus[].image or the VM's "
+				  "image)");
+		else
+			check_image(s, p, c->image ? c->image : vm->image,
+				    guest_dir);
+		check_place(s->m, p, c->priority, c->host_cpu);
+	}
+}
+
+/* --- Devices ------------------------------------------------------------ */
+
+static const char *const platform_names[] = { "exit", "pic", "ioapic",
+					      "com1", "pci", NULL };
+
+static bool reserved_name(const char *n)
+{
+	for (unsigned i = 0; platform_names[i]; i++)
+		if (!strcmp(n, platform_names[i]))
+			return true;
+	return !strncmp(n, "vcpu", 4) || !strncmp(n, "net.", 4);
+}
+
+/* Every key given for device @i must be an option of its type. */
+static void check_options(struct vmscan *s, unsigned i, const struct mf_type *t)
+{
+	char base[96], opts[256];
+	size_t bl;
+
+	path_of(base, sizeof(base), s->idx, ".devices[%u]", i, NULL);
+	bl = strlen(base);
+	mf_type_option_list(t, opts, sizeof(opts));
+	for (size_t n = 0; n < s->m->n_nodes; n++) {
+		const char *p = s->m->nodes[n].path, *key = p + bl + 1;
+
+		if (strncmp(p, base, bl) || p[bl] != '.' || strchr(key, '.') ||
+		    strchr(key, '['))
+			continue;
+		if (!mf_type_has_option(t, key))
+			mf_report(s->m, MF_ERROR, p,
+				  "'%s' is not an option of type '%s' "
+				  "(its options: %s)",
+				  key, t->ops->type, opts);
+	}
+}
+
+static void check_serial(struct mf_manifest *m, const char *path,
+			 const char *spec)
+{
+	struct mf_serial ser;
+	char why[160];
+
+	if (spec && mf_parse_serial(spec, &ser, why, sizeof(why)))
+		mf_report(m, MF_ERROR, path, "%s", why);
+}
+
+static void check_nic(struct vmscan *s, const struct mf_device *d,
+		      const char *base)
+{
+	char p[160];
+	uint8_t mac[6];
+	bool known = false;
+
+	snprintf(p, sizeof(p), "%s.mac", base);
+	if (d->mac && mf_parse_mac(d->mac, mac))
+		mf_report(s->m, MF_ERROR, p,
+			  "'%s' is not a MAC address (expected "
+			  "xx:xx:xx:xx:xx:xx)",
+			  d->mac);
+	if (!d->network)
+		return;
+	for (unsigned i = 0; s->m->doc && i < s->m->doc->networks_count; i++)
+		known |= !strcmp(s->m->doc->networks[i].name, d->network);
+	snprintf(p, sizeof(p), "%s.network", base);
+	if (!known)
+		mf_report(s->m, MF_ERROR, p,
+			  "network '%s' is not defined under networks",
+			  d->network);
+}
+
+static void check_pci(struct vmscan *s, const struct mf_device *d,
+		      const struct mf_type *t, const char *base,
+		      const char *slot_owner[32])
+{
+	char p[160], who[96];
+	unsigned pin;
+
+	snprintf(p, sizeof(p), "%s.slot", base);
+	if (!d->slot) {
+		mf_report(s->m, MF_ERROR, base,
+			  "a PCI device needs a slot (expected 1..31)");
+		return;
+	}
+	if (*d->slot < 1 || *d->slot > 31) {
+		mf_report(s->m, MF_ERROR, p, "slot %u (expected 1..31)",
+			  *d->slot);
+		return;
+	}
+	if (slot_owner[*d->slot]) {
+		mf_report(s->m, MF_ERROR, p, "slot %u is taken by '%s'",
+			  *d->slot, slot_owner[*d->slot]);
+		return;
+	}
+	slot_owner[*d->slot] = d->name;
+	/* PCI lines may be shared among PCI functions (level, wired-OR),
+	 * but not with an edge-triggered ISA device. */
+	snprintf(who, sizeof(who), "PCI INTx of '%s'", d->name);
+	pin = pci_intx_irq(*d->slot, t->ops->pci->interrupt_pin);
+	if (pin && (!s->pin_owner[pin][0] ||
+		    strncmp(s->pin_owner[pin], "PCI INTx", 8)))
+		claim_pin(s, p, pin, who);
+}
+
+/* A non-PCI device: its regions where the manifest puts them, its pin. */
+static void check_isa(struct vmscan *s, const struct mf_device *d,
+		      const struct mf_type *t, const char *base)
+{
+	char p[160], what[96];
+	bool placed = false;
+
+	for (unsigned r = 0; r < t->ops->n_regions; r++) {
+		const struct avm_region_desc *rd = &t->ops->regions[r];
+		const uint64_t *at =
+			rd->space == AVM_SPACE_PIO ? d->port : d->mmio;
+
+		if (!at)
+			continue;
+		placed = true;
+		snprintf(p, sizeof(p), "%s.%s", base,
+			 rd->space == AVM_SPACE_PIO ? "port" : "mmio");
+		snprintf(what, sizeof(what), "'%s' (%s)", d->name, rd->name);
+		if (rd->space == AVM_SPACE_PIO && *at + rd->size > 0x10000)
+			mf_report(s->m, MF_ERROR, p,
+				  "port 0x%llx: the I/O space ends at 0xffff",
+				  (unsigned long long)*at);
+		else
+			claim(s, p, rd->space == AVM_SPACE_PIO, *at, rd->size,
+			      what);
+	}
+	if (!placed)
+		mf_report(s->m, MF_ERROR, base,
+			  "'%s' decodes nothing: give it a port or mmio base",
+			  d->name);
+	snprintf(p, sizeof(p), "%s.irq", base);
+	snprintf(what, sizeof(what), "'%s'", d->name);
+	if (d->irq)
+		claim_pin(s, p, *d->irq, what);
+}
+
+static void check_device(struct vmscan *s, unsigned i,
+			 const char *slot_owner[32])
+{
+	const struct mf_device *d = &s->vm->devices[i];
+	const struct mf_type *t = mf_type_find(d->type);
+	char base[96], p[128];
+
+	path_of(base, sizeof(base), s->idx, ".devices[%u]", i, NULL);
+	snprintf(p, sizeof(p), "%s.type", base);
+	if (!t || t->kind != MF_KIND_DEVICE) {
+		mf_report(s->m, MF_ERROR, p,
+			  t ? "'%s' is part of every VM, not a device to add"
+			    : "unknown device type '%s' (expected e1000, "
+			      "uart16550 or testdev; see `actorvm list`)",
+			  d->type);
+		return;
+	}
+	check_options(s, i, t);
+	for (unsigned j = 0; j < i; j++)
+		if (!strcmp(s->vm->devices[j].name, d->name))
+			mf_report(s->m, MF_ERROR, base,
+				  "name '%s' is used twice in this VM",
+				  d->name);
+	if (reserved_name(d->name))
+		mf_report(s->m, MF_ERROR, base,
+			  "name '%s' is the platform's (exit, pic, ioapic, "
+			  "com1, pci, vcpuN, net.*)",
+			  d->name);
+	check_place(s->m, base, d->priority, d->host_cpu);
+	snprintf(p, sizeof(p), "%s.serial", base);
+	check_serial(s->m, p, d->serial);
+	if (t->ops->pci)
+		check_pci(s, d, t, base, slot_owner);
+	else
+		check_isa(s, d, t, base);
+	if (!strcmp(t->ops->type, "e1000"))
+		check_nic(s, d, base);
+}
+
+/* --- VMs ------------------------------------------------------------------ */
+
+static void check_backend(struct mf_manifest *m, const struct mf_vm *vm,
+			  unsigned idx)
+{
+	char p[64], why[128] = "";
+
+	snprintf(p, sizeof(p), "vms[%u].cpu", idx);
+	if (vm->backend == MF_BACKEND_KVM && !mf_kvm_usable(why, sizeof(why)))
+		mf_report(m, MF_WARNING, p,
+			  "KVM is not usable here (%s): `run` will fail; "
+			  "'auto' falls back to the software CPU",
+			  why);
+	snprintf(p, sizeof(p), "vms[%u].executor", idx);
+	if (vm->executor == MF_EXEC_BIGLOCK && !mf_biglock_runs_vcpus())
+		mf_report(m, MF_ERROR, p,
+			  "the biglock executor cannot run VCPUs yet (expected "
+			  "threaded)");
+}
+
+static void check_vm(struct mf_manifest *m, unsigned idx, const char *guest_dir)
+{
+	static struct vmscan s; /* large; the checker is not re-entrant */
+	const struct mf_vm *vm = &m->doc->vms[idx];
+	const char *slot_owner[32] = { 0 };
+	uint64_t ram = PC_MACHINE_RAM_DEFAULT;
+	char p[64];
+
+	memset(&s, 0, sizeof(s));
+	s = (struct vmscan){ .m = m, .vm = vm, .idx = idx };
+	snprintf(p, sizeof(p), "vms[%u].memory", idx);
+	if (vm->memory && (mf_parse_size(vm->memory, &ram) || ram < RAM_MIN ||
+			   ram > RAM_MAX || ram % 4096)) {
+		mf_report(m, MF_ERROR, p,
+			  "memory '%s' (expected a 4 KiB multiple from 2M to "
+			  "3584M, e.g. 64M)",
+			  vm->memory);
+		ram = PC_MACHINE_RAM_DEFAULT;
+	}
+	snprintf(p, sizeof(p), "vms[%u].name", idx);
+	for (unsigned j = 0; j < idx; j++)
+		if (!strcmp(m->doc->vms[j].name, vm->name))
+			mf_report(m, MF_ERROR, p, "VM name '%s' is used twice",
+				  vm->name);
+	claim_platform(&s, ram);
+	check_vcpus(&s, guest_dir);
+	snprintf(p, sizeof(p), "vms[%u]", idx);
+	check_place(m, p, vm->priority, vm->host_cpu);
+	snprintf(p, sizeof(p), "vms[%u].serial", idx);
+	check_serial(m, p, vm->serial);
+	check_backend(m, vm, idx);
+	for (unsigned i = 0; i < vm->devices_count; i++)
+		check_device(&s, i, slot_owner);
+}
+
+/* --- Networks and tracing ----------------------------------------------- */
+
+static unsigned ends_of(const struct mf_doc *d, const char *net)
+{
+	unsigned n = 0;
+
+	for (unsigned v = 0; v < d->vms_count; v++)
+		for (unsigned i = 0; i < d->vms[v].devices_count; i++)
+			n += d->vms[v].devices[i].network &&
+			     !strcmp(d->vms[v].devices[i].network, net);
+	return n;
+}
+
+static void check_network(struct mf_manifest *m, unsigned i)
+{
+	const struct mf_network *n = &m->doc->networks[i];
+	unsigned ends = ends_of(m->doc, n->name);
+	char p[64];
+
+	snprintf(p, sizeof(p), "networks[%u]", i);
+	for (unsigned j = 0; j < i; j++)
+		if (!strcmp(m->doc->networks[j].name, n->name))
+			mf_report(m, MF_ERROR, p,
+				  "network name '%s' is used twice", n->name);
+	if (n->type == MF_NET_TAP) {
+		if (ends != 1)
+			mf_report(m, MF_ERROR, p,
+				  "tap '%s' has %u NICs (expected exactly 1)",
+				  n->name, ends);
+		if (n->url || n->listen)
+			mf_report(m, MF_ERROR, p,
+				  "url and listen are options of wires, not of "
+				  "taps");
+		return;
+	}
+	if (n->ifname)
+		mf_report(m, MF_ERROR, p, "ifname is an option of taps");
+	if (ends == 0)
+		mf_report(m, MF_WARNING, p, "wire '%s' has no NIC", n->name);
+	else if (ends == 1 && !n->url)
+		mf_report(m, MF_ERROR, p,
+			  "wire '%s' has one end: cable a second NIC to it, or "
+			  "give a url (and listen) to reach another process",
+			  n->name);
+	else if (ends > 2)
+		mf_report(m, MF_ERROR, p,
+			  "wire '%s' has %u NICs (a wire has two ends)",
+			  n->name, ends);
+	else if (ends == 2 && n->listen)
+		mf_report(m, MF_ERROR, p,
+			  "listen is for a wire with one end here (both ends "
+			  "here: one listens, one dials)");
+}
+
+static bool actor_named(const struct mf_doc *d, const char *name)
+{
+	for (unsigned v = 0; v < d->vms_count; v++) {
+		for (unsigned i = 0; i < d->vms[v].devices_count; i++)
+			if (!strcmp(d->vms[v].devices[i].name, name))
+				return true;
+		if (!strncmp(name, "vcpu", 4) &&
+		    (unsigned)atoi(name + 4) < d->vms[v].vcpus_count)
+			return true;
+	}
+	return reserved_name(name);
+}
+
+static void check_trace(struct mf_manifest *m)
+{
+	const struct mf_trace *t = m->doc->trace;
+	char p[64];
+
+	for (unsigned i = 0; t && i < t->actors_count; i++) {
+		snprintf(p, sizeof(p), "trace.actors[%u]", i);
+		if (!actor_named(m->doc, t->actors[i]))
+			mf_report(m, MF_ERROR, p, "no actor is called '%s'",
+				  t->actors[i]);
+	}
+	for (unsigned i = 0; t && i < t->kinds_count; i++) {
+		uint64_t bit;
+
+		snprintf(p, sizeof(p), "trace.kinds[%u]", i);
+		if (mf_trace_kind(t->kinds[i], &bit))
+			mf_report(m, MF_ERROR, p,
+				  "unknown message kind '%s' (expected read, "
+				  "write, irq, dma-done, frame, char, timer, "
+				  "fd, continue, reset, stop or user+N)",
+				  t->kinds[i]);
+	}
+}
+
+unsigned mf_check(struct mf_manifest *m, const char *guest_dir)
+{
+	if (!m->doc)
+		return mf_errors(m);
+	for (unsigned i = 0; i < m->doc->vms_count; i++)
+		check_vm(m, i, guest_dir);
+	for (unsigned i = 0; i < m->doc->networks_count; i++)
+		check_network(m, i);
+	check_trace(m);
+	return mf_errors(m);
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/* `actorvm run` and `actorvm check`: a manifest's VMs, run or checked. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "build.h"
+#include "cli.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+const char *avm_cli_guest_dir(const char *given)
+{
+	const char *env = getenv("ACTORVM_GUEST_DIR");
+
+	return given ? given : env && *env ? env : AVM_GUEST_DIR;
+}
+
+/* Load and check @file; print what was found. NULL if it has errors. */
+struct mf_manifest *avm_cli_load(const char *file, const char *guest_dir,
+				 bool quiet_ok)
+{
+	struct mf_manifest *m;
+	int err = mf_load(file, NULL, 0, &m);
+
+	if (err) {
+		fprintf(stderr, "%s: %s\n", file, strerror(-err));
+		return NULL;
+	}
+	mf_check(m, guest_dir);
+	mf_print_diags(m, stderr);
+	if (mf_errors(m)) {
+		fprintf(stderr, "%s: %u error%s\n", file, mf_errors(m),
+			mf_errors(m) == 1 ? "" : "s");
+		mf_free(m);
+		return NULL;
+	}
+	if (!quiet_ok)
+		printf("%s: ok (%u VM%s)\n", file, m->doc->vms_count,
+		       m->doc->vms_count == 1 ? "" : "s");
+	return m;
+}
+
+static void check_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: actorvm check [--guest-dir DIR] FILE...\n\n"
+		"Checks manifests: every problem is reported as\n"
+		"FILE:LINE:COLUMN: error|warning: FIELD: what was expected.\n"
+		"Exits 0 if no file has errors (warnings allowed), 1 "
+		"otherwise.\n\n"
+		"  --guest-dir DIR  where images not found next to the "
+		"manifest "
+		"are\n"
+		"                   looked for (default: $ACTORVM_GUEST_DIR or "
+		"%s)\n",
+		AVM_GUEST_DIR);
+}
+
+int avm_cli_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "guest-dir", required_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *gdir = NULL;
+	int c, bad = 0;
+
+	while ((c = getopt_long(argc, argv, "g:h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			check_usage(stdout);
+			return 0;
+		}
+		if (c != 'g') {
+			check_usage(stderr);
+			return 2;
+		}
+		gdir = optarg;
+	}
+	if (optind >= argc) {
+		check_usage(stderr);
+		return 2;
+	}
+	for (int i = optind; i < argc; i++) {
+		struct mf_manifest *m =
+			avm_cli_load(argv[i], avm_cli_guest_dir(gdir), false);
+
+		bad += !m;
+		mf_free(m);
+	}
+	return bad ? 1 : 0;
+}
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: actorvm run [OPTIONS] [FILE]\n\n"
+		"Builds the VMs a manifest describes and runs them until every "
+		"guest\n"
+		"exits through its exit port (isa-debug-exit, port 0xf4). With "
+		"no FILE\n"
+		"it runs the default demo, %s.\n"
+		"Guest serial output (COM1) goes to stdout unless the manifest "
+		"says\n"
+		"otherwise; the log, including which CPU backend runs, to "
+		"stderr.\n\n"
+		"  --timeout SECONDS  stop the VMs after this long (exit "
+		"status "
+		"124)\n"
+		"  --trace FILE       record a trace (one file per VM when "
+		"there are\n"
+		"                     several: FILE.VM.trace); overrides the "
+		"manifest's\n"
+		"  --guest-dir DIR    where images not found next to the "
+		"manifest are\n"
+		"                     looked for (default: $ACTORVM_GUEST_DIR "
+		"or\n"
+		"                     %s)\n"
+		"  --verbose          log debug lines too\n\n"
+		"Exit status: the largest guest exit status among the VMs, "
+		"(V << 1) | 1\n"
+		"for a guest that wrote V (33: success for the test guests), "
+		"as QEMU's;\n"
+		"1 if the manifest is wrong or the VMs cannot be built, 124 on "
+		"--timeout,\n"
+		"130 on Ctrl-C (the VMs are stopped and the trace flushed "
+		"first).\n",
+		AVM_DEFAULT_MANIFEST, AVM_GUEST_DIR);
+}
+
+struct run_args {
+	const char *file, *guest_dir;
+	struct mf_build_opts bo;
+	int64_t timeout_ns;
+};
+
+static int parse_run(int argc, char **argv, struct run_args *a)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "trace", required_argument, NULL, 'T' },
+		{ "guest-dir", required_argument, NULL, 'g' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char *end;
+	int c;
+
+	*a = (struct run_args){ .file = AVM_DEFAULT_MANIFEST,
+				.timeout_ns = -1 };
+	while ((c = getopt_long(argc, argv, "t:T:g:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			a->timeout_ns = (int64_t)(strtod(optarg, &end) * 1e9);
+			if (*end || a->timeout_ns <= 0)
+				return -EINVAL;
+			break;
+		case 'T':
+			a->bo.trace_file = optarg;
+			break;
+		case 'g':
+			a->guest_dir = optarg;
+			break;
+		case 'v':
+			a->bo.log_level = AVM_LOG_DEBUG;
+			break;
+		case 'h':
+			return 1;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (argc - optind > 1)
+		return -EINVAL;
+	if (optind < argc)
+		a->file = argv[optind];
+	a->guest_dir = avm_cli_guest_dir(a->guest_dir);
+	a->bo.guest_dir = a->guest_dir;
+	return 0;
+}
+
+static void announce(const struct mf_run *r, const char *file)
+{
+	fprintf(stderr, "actorvm: %s: %u VM%s:", file, r->n_vms,
+		r->n_vms == 1 ? "" : "s");
+	for (unsigned i = 0; i < r->n_vms; i++)
+		fprintf(stderr, "%s %s (%u VCPU%s%s)", i ? "," : "",
+			r->vm[i].vm->name, r->vm[i].vm->vcpus_count,
+			r->vm[i].vm->vcpus_count == 1 ? "" : "s",
+			r->vm[i].vm->executor == MF_EXEC_BIGLOCK ? ", biglock"
+								 : "");
+	fprintf(stderr, "\n");
+	for (unsigned i = 0; i < r->n_vms; i++)
+		if (r->vm[i].traced)
+			fprintf(stderr, "actorvm: %s: tracing to %s\n",
+				r->vm[i].vm->name, r->vm[i].trace_path);
+}
+
+static int run_manifest(const struct run_args *a, struct mf_manifest *m)
+{
+	struct mf_run *r = calloc(1, sizeof(*r));
+	char err[512];
+	int ret, status;
+
+	if (!r)
+		return 1;
+	ret = mf_build(r, m, &a->bo, err, sizeof(err));
+	if (!ret) {
+		announce(r, a->file);
+		ret = mf_start(r, err, sizeof(err));
+	}
+	if (ret) {
+		fprintf(stderr, "actorvm run: %s\n", err);
+		mf_fini(r);
+		free(r);
+		return 1;
+	}
+	ret = mf_wait(r, a->timeout_ns, &stop_requested);
+	status = ret == -EINTR ? 130 : ret == -ETIMEDOUT ? 124 : mf_status(r);
+	if (ret)
+		fprintf(stderr, "actorvm run: %s: stopping the VMs\n",
+			ret == -EINTR ? "interrupted" : "timed out");
+	fflush(stdout);
+	mf_fini(r);
+	free(r);
+	return status;
+}
+
+int avm_cli_run(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct run_args a;
+	struct mf_manifest *m;
+	int ret = parse_run(argc, argv, &a);
+
+	if (ret) {
+		run_usage(ret > 0 ? stdout : stderr);
+		return ret > 0 ? 0 : 2;
+	}
+	m = avm_cli_load(a.file, a.guest_dir, true);
+	if (!m)
+		return 1;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	ret = run_manifest(&a, m);
+	mf_free(m);
+	return ret;
+}
