@@ -633,13 +633,25 @@ static int start_one(struct thr_actor *t)
 	return t->init_err;
 }
 
+/*
+ * Devices first, in creation order, then the self-driven actors (VCPUs):
+ * a guest starts only once every device it may reach, directly or through
+ * another device (a NIC's backend, a UART's console), takes messages. A
+ * message to an actor not yet running would be refused.
+ */
 static int thr_start(avm_runtime *rt)
 {
-	for (unsigned i = 0; i < rt->n_actors; i++) {
-		int err = start_one(thr(rt->actors[i]));
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < rt->n_actors; i++) {
+			struct avm_actor *a = rt->actors[i];
+			int err;
 
-		if (err)
-			return err;
+			if ((a->ops->run != NULL) != (pass == 1))
+				continue;
+			err = start_one(thr(a));
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }

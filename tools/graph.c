@@ -219,7 +219,8 @@ int avm_cli_list(int argc, char **argv)
 		       t->ops->doc ? t->ops->doc : "");
 		for (const struct mf_option *o = t->options;
 		     t->kind == MF_KIND_DEVICE && o && o->key; o++)
-			printf("    %-10s %s\n", o->key, o->doc);
+			if (strcmp(o->key, "type") && strcmp(o->key, "name"))
+				printf("    %-10s %s\n", o->key, o->doc);
 	}
 	printf("\nPlatform types are part of every VM; network types are made "
 	       "from the\nmanifest's networks. See docs/manifest.md.\n");

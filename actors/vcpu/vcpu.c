@@ -351,7 +351,7 @@ static int vcpu_run(void *state, avm_ctx *ctx)
 
 const struct avm_device_ops vcpu_ops = {
 	.type = "vcpu",
-	.doc = "x86 VCPU on the software CPU (unicorn)",
+	.doc = "x86 VCPU on KVM or the software CPU (unicorn), with its local APIC",
 	.state_size = sizeof(struct vcpu),
 	.regions = vcpu_regions,
 	.n_regions = 1,

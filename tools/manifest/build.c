@@ -12,6 +12,7 @@
 
 #include <actorvm/trace.h>
 
+#include "console.h"
 #include "registry.h"
 
 static int fail(char *err, size_t len, int code, const char *fmt, ...)
@@ -351,6 +352,22 @@ static int add_networks(struct mf_run *r, unsigned vm, char *err, size_t len)
 
 /* --- Building, running, stopping ---------------------------------------- */
 
+static int add_console(struct mf_vm_run *v, char *err, size_t len)
+{
+	avm_actor_id id;
+	int ret;
+
+	if (!v->console)
+		return 0;
+	v->console_cfg =
+		(struct console_config){ .prefix = v->vm->name, .fd = 1 };
+	ret = make(v->rt, &console_ops, "console", &v->console_cfg, &id)
+		      ?: avm_bind(v->rt, v->mach.com1, "tx", id, 0);
+	return ret ? fail(err, len, ret, "%s: console: %s", v->vm->name,
+			  strerror(-ret))
+		   : 0;
+}
+
 static int build_vm(struct mf_run *r, unsigned idx,
 		    const struct mf_build_opts *o, char *err, size_t len)
 {
@@ -376,11 +393,17 @@ static int build_vm(struct mf_run *r, unsigned idx,
 	if (v->vm->serial &&
 	    mf_parse_serial(v->vm->serial, &v->com1_ser, why, sizeof(why)))
 		return fail(err, len, -EINVAL, "%s: %s", v->vm->name, why);
-	/* COM1 defaults to the console: stdout, no input. */
+	/* COM1 defaults to stdout, no input; with several VMs, through a
+	 * console that prefixes each line with the VM's name. */
+	v->console = !v->vm->serial && r->n_vms > 1;
 	v->com1.chr = v->vm->serial
 			      ? v->com1_ser.chr
-			      : (struct chardev_config){ .kind = CHARDEV_STDIO,
-							 .no_input = true };
+			      : (struct chardev_config){
+					.kind = v->console ? CHARDEV_NULL
+							   : CHARDEV_STDIO,
+					.no_input = true
+				};
+	v->com1.mirror_tx = v->console;
 	v->mcfg.com1 = &v->com1;
 	ret = set_vcpus(v, r->m, o->guest_dir, err, len)
 		      ?: set_pci(v, err, len);
@@ -389,7 +412,8 @@ static int build_vm(struct mf_run *r, unsigned idx,
 	ret = pc_machine_build(v->rt, &v->mach, &v->mcfg, why, sizeof(why));
 	if (ret)
 		return fail(err, len, ret, "%s: %s", v->vm->name, why);
-	return add_devices(v, err, len) ?: add_networks(r, idx, err, len);
+	return add_devices(v, err, len) ?: add_networks(r, idx, err, len)
+					?: add_console(v, err, len);
 }
 
 static void trace_path(struct mf_run *r, unsigned idx, const char *file)

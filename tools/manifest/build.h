@@ -12,6 +12,7 @@
 
 #include <signal.h>
 
+#include "console.h"
 #include "e1000.h"
 #include "manifest.h"
 #include "netdev.h"
@@ -65,8 +66,9 @@ struct mf_vm_run {
 	struct wire_config wire[MF_MAX_DEVICES];
 	struct tap_config tap[MF_MAX_DEVICES];
 	struct pcap_config pcap[MF_MAX_DEVICES];
+	struct console_config console_cfg;
 	char trace_path[512];
-	bool traced, exited;
+	bool console, traced, exited;
 	int status;
 };
 

@@ -211,8 +211,9 @@ static void check_vcpus(struct vmscan *s, const char *guest_dir)
 
 /* --- Devices ------------------------------------------------------------ */
 
-static const char *const platform_names[] = { "exit", "pic", "ioapic",
-					      "com1", "pci", NULL };
+static const char *const platform_names[] = {
+	"exit", "pic", "ioapic", "com1", "pci", "console", "kvm", NULL
+};
 
 static bool reserved_name(const char *n)
 {
@@ -374,7 +375,7 @@ static void check_device(struct vmscan *s, unsigned i,
 	if (reserved_name(d->name))
 		mf_report(s->m, MF_ERROR, base,
 			  "name '%s' is the platform's (exit, pic, ioapic, "
-			  "com1, pci, vcpuN, net.*)",
+			  "com1, pci, console, kvm, vcpuN, net.*)",
 			  d->name);
 	check_place(s->m, base, d->priority, d->host_cpu);
 	snprintf(p, sizeof(p), "%s.serial", base);

@@ -215,7 +215,9 @@ void *avm_ram_ptr(avm_runtime *rt, uint64_t gpa, uint64_t len);
 
 /**
  * avm_runtime_start() - start every actor (init, then the server threads),
- * and return once all have reported ready. On an init failure, the actors
+ * and return once all have reported ready. The threaded executor starts
+ * the devices in creation order, then the self-driven actors (VCPUs), so
+ * guest code runs only once every device takes messages. On an init failure, the actors
  * already started are stopped again and the error is returned.
  */
 int avm_runtime_start(avm_runtime *rt);
