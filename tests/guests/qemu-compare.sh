@@ -98,6 +98,15 @@ expect() {
 		echo "ipi: 20 pings, 20 pongs"
 		echo "GUEST_DONE: success"
 		;;
+	e1000_pingpong)
+		# Alone (no role): NIC up, one frame out; the pair runs are
+		# tests/guests/qemu-pair.sh.
+		echo success
+		echo "e1000: 00:03.0"
+		echo "e1000: link up"
+		echo "probe: one frame sent, TXDW seen"
+		echo "GUEST_DONE: success"
+		;;
 	*)
 		echo success
 		;;
