@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MB_SEARCH      8192 /* the header must be in the first 8 KiB */
-#define MB_MAX_FILE    (64u << 20)
-#define MB_LOW_MEM_KB  640
-#define MB_CMDLINE_GPA (MB_INFO_GPA + 0x800)
-#define MB_MMAP_GPA    (MB_INFO_GPA + 0x400)
+#define MB_SEARCH     8192 /* the header must be in the first 8 KiB */
+#define MB_MAX_FILE   (64u << 20)
+#define MB_LOW_MEM_KB 640
+/* Inside one slot's page: the info structure, the map, the command line. */
+#define MB_MMAP_OFF    0x400
+#define MB_CMDLINE_OFF 0x800
+#define MB_SLOT_SIZE   0x1000
 #define MB_CMDLINE_MAX 0x7ff
 
 /* Multiboot information flags. */
@@ -99,7 +101,7 @@ static int load_segment(avm_runtime *rt, const uint8_t *img, size_t len,
 	if (!ph->p_memsz)
 		return 0;
 	dst = avm_ram_ptr(rt, ph->p_paddr, ph->p_memsz);
-	if (!dst || ph->p_paddr < MB_INFO_GPA + 0x1000)
+	if (!dst || ph->p_paddr < MB_INFO_GPA + MB_INFO_SLOTS * MB_SLOT_SIZE)
 		return fail(err, elen, -EFAULT,
 			    "segment [0x%x, +0x%x) is not in free RAM",
 			    ph->p_paddr, ph->p_memsz);
@@ -130,16 +132,16 @@ static uint64_t ram_size(avm_runtime *rt)
 	return lo;
 }
 
-static int write_info(avm_runtime *rt, const char *cmdline, char *err,
-		      size_t elen)
+static int write_info(avm_runtime *rt, uint32_t at, const char *cmdline,
+		      char *err, size_t elen)
 {
 	uint64_t size = ram_size(rt);
-	struct mb_info *mi = avm_ram_ptr(rt, MB_INFO_GPA, sizeof(*mi));
+	struct mb_info *mi = avm_ram_ptr(rt, at, sizeof(*mi));
 	struct mb_mmap map[2] = {
 		{ 20, 0, MB_LOW_MEM_KB * 1024ull, 1 },
 		{ 20, 0x100000, size > 0x100000 ? size - 0x100000 : 0, 1 },
 	};
-	char *cl = avm_ram_ptr(rt, MB_CMDLINE_GPA, MB_CMDLINE_MAX + 1);
+	char *cl = avm_ram_ptr(rt, at + MB_CMDLINE_OFF, MB_CMDLINE_MAX + 1);
 
 	if (size < 0x200000 || !mi || !cl)
 		return fail(err, elen, -EFAULT,
@@ -148,25 +150,33 @@ static int write_info(avm_runtime *rt, const char *cmdline, char *err,
 	mi->flags = MBI_MEM | MBI_MMAP | MBI_CMDLINE;
 	mi->mem_lower = MB_LOW_MEM_KB;
 	mi->mem_upper = (uint32_t)((size - 0x100000) / 1024);
-	memcpy(avm_ram_ptr(rt, MB_MMAP_GPA, sizeof(map)), map, sizeof(map));
-	mi->mmap_addr = MB_MMAP_GPA;
+	memcpy(avm_ram_ptr(rt, at + MB_MMAP_OFF, sizeof(map)), map,
+	       sizeof(map));
+	mi->mmap_addr = at + MB_MMAP_OFF;
 	mi->mmap_length = sizeof(map);
 	snprintf(cl, MB_CMDLINE_MAX + 1, "%s", cmdline ? cmdline : "");
-	mi->cmdline = MB_CMDLINE_GPA;
+	mi->cmdline = at + MB_CMDLINE_OFF;
 	return 0;
 }
 
 int mb_load(avm_runtime *rt, const void *image, size_t len, const char *cmdline,
 	    struct mb_boot *out, char *err, size_t err_len)
 {
+	return mb_load_slot(rt, image, len, cmdline, 0, out, err, err_len);
+}
+
+int mb_load_slot(avm_runtime *rt, const void *image, size_t len,
+		 const char *cmdline, unsigned slot, struct mb_boot *out,
+		 char *err, size_t err_len)
+{
 	const uint8_t *img = image;
 	Elf32_Ehdr eh;
 	struct mb_boot b = { .magic = MB_BOOT_MAGIC,
-			     .info_gpa = MB_INFO_GPA,
+			     .info_gpa = MB_INFO_GPA + slot * MB_SLOT_SIZE,
 			     .load_lo = UINT64_MAX };
 	int ret;
 
-	if (!rt || !img || !out)
+	if (!rt || !img || !out || slot >= MB_INFO_SLOTS)
 		return -EINVAL;
 	memcpy(&eh, img, len < sizeof(eh) ? len : sizeof(eh));
 	ret = check_ehdr(&eh, len, err, err_len)
@@ -184,7 +194,7 @@ int mb_load(avm_runtime *rt, const void *image, size_t len, const char *cmdline,
 			   "entry 0x%x is outside the loaded segments",
 			   eh.e_entry);
 	if (!ret)
-		ret = write_info(rt, cmdline, err, err_len);
+		ret = write_info(rt, b.info_gpa, cmdline, err, err_len);
 	if (!ret) {
 		b.entry = eh.e_entry;
 		*out = b;
@@ -194,6 +204,13 @@ int mb_load(avm_runtime *rt, const void *image, size_t len, const char *cmdline,
 
 int mb_load_file(avm_runtime *rt, const char *path, const char *cmdline,
 		 struct mb_boot *out, char *err, size_t err_len)
+{
+	return mb_load_file_slot(rt, path, cmdline, 0, out, err, err_len);
+}
+
+int mb_load_file_slot(avm_runtime *rt, const char *path, const char *cmdline,
+		      unsigned slot, struct mb_boot *out, char *err,
+		      size_t err_len)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *buf;
@@ -208,10 +225,10 @@ int mb_load_file(avm_runtime *rt, const char *path, const char *cmdline,
 	fclose(f);
 	if (!buf)
 		return -ENOMEM;
-	ret = n == MB_MAX_FILE
-		      ? fail(err, err_len, -EFBIG, "%s: larger than 64 MiB",
-			     path)
-		      : mb_load(rt, buf, n, cmdline, out, err, err_len);
+	ret = n == MB_MAX_FILE ? fail(err, err_len, -EFBIG,
+				      "%s: larger than 64 MiB", path)
+			       : mb_load_slot(rt, buf, n, cmdline, slot, out,
+					      err, err_len);
 	free(buf);
 	return ret;
 }

@@ -21,6 +21,12 @@
 #define MB_HEADER_MAGIC 0x1BADB002u
 /** MB_INFO_GPA - where the information structure goes (below 640 KiB). */
 #define MB_INFO_GPA 0x9000u
+/**
+ * MB_INFO_SLOTS - information pages from %MB_INFO_GPA, one per image of an
+ * AMP set-up (each VCPU booting its own kernel gets its own command line).
+ * Segments must load above them.
+ */
+#define MB_INFO_SLOTS 4
 
 /**
  * struct mb_boot - what a VCPU needs to enter the kernel.
@@ -51,5 +57,17 @@ int mb_load(avm_runtime *rt, const void *image, size_t len, const char *cmdline,
 /** mb_load_file() - mb_load() from a file (at most 64 MiB). */
 int mb_load_file(avm_runtime *rt, const char *path, const char *cmdline,
 		 struct mb_boot *out, char *err, size_t err_len);
+
+/**
+ * mb_load_slot(), mb_load_file_slot() - the same, with the information
+ * structure in page @slot (0 .. %MB_INFO_SLOTS-1) from %MB_INFO_GPA: the
+ * second kernel of an AMP set-up loads into slot 1, and so on.
+ */
+int mb_load_slot(avm_runtime *rt, const void *image, size_t len,
+		 const char *cmdline, unsigned slot, struct mb_boot *out,
+		 char *err, size_t err_len);
+int mb_load_file_slot(avm_runtime *rt, const char *path, const char *cmdline,
+		      unsigned slot, struct mb_boot *out, char *err,
+		      size_t err_len);
 
 #endif /* VCPU_MULTIBOOT_H */

@@ -92,22 +92,29 @@ static int build_machine(struct pair_vm *v, const char *elf,
 	return pc_machine_build(v->rt, &v->m, &c, err, err_len);
 }
 
-/* Wire and console beside the machine; e1000 <-> wire both ways. */
-static int add_wire_and_console(struct pair_vm *v)
+/* The console comes first: stop runs in reverse creation order, so it
+ * outlives the UART and still prints the guest's last line. */
+static int add_console(struct pair_vm *v)
 {
-	struct avm_actor_spec w = {
-		.ops = &wire_ops, .name = "wire", .config = &v->wire, .cpu = -1
-	};
 	struct avm_actor_spec c = { .ops = &console_ops,
 				    .name = "console",
 				    .config = &v->console,
 				    .cpu = -1 };
+
+	return avm_actor_create(v->rt, &c, &v->console_id);
+}
+
+/* The wire beside the machine; e1000 <-> wire both ways. */
+static int add_wire(struct pair_vm *v)
+{
+	struct avm_actor_spec w = {
+		.ops = &wire_ops, .name = "wire", .config = &v->wire, .cpu = -1
+	};
 	avm_actor_id nic = v->m.pci[0];
 
 	return avm_actor_create(v->rt, &w, &v->wire_id)
 		       ?: avm_bind(v->rt, nic, "net", v->wire_id, 0)
 		       ?: avm_bind(v->rt, v->wire_id, "nic", nic, 0)
-		       ?: avm_actor_create(v->rt, &c, &v->console_id)
 		       ?: avm_bind(v->rt, v->m.com1, "tx", v->console_id, 0);
 }
 
@@ -140,9 +147,11 @@ int pair_vm_start(struct pair_vm *v, const char *name, const char *elf,
 	ret = avm_runtime_new(&rc, &v->rt);
 	if (ret)
 		return ret;
-	ret = build_machine(v, elf, cmdline, err, sizeof(err));
+	ret = add_console(v);
 	if (!ret)
-		ret = add_wire_and_console(v);
+		ret = build_machine(v, elf, cmdline, err, sizeof(err));
+	if (!ret)
+		ret = add_wire(v);
 	if (!ret)
 		ret = avm_runtime_start(v->rt);
 	if (ret)

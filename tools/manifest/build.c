@@ -352,17 +352,33 @@ static int add_networks(struct mf_run *r, unsigned vm, char *err, size_t len)
 
 /* --- Building, running, stopping ---------------------------------------- */
 
-static int add_console(struct mf_vm_run *v, char *err, size_t len)
+/*
+ * The console is created before the machine, so that it stops after the
+ * UART (stop runs in reverse creation order) and the guest's last line,
+ * written just before its exit, still reaches the terminal.
+ */
+static int make_console(struct mf_vm_run *v, char *err, size_t len)
 {
-	avm_actor_id id;
 	int ret;
 
 	if (!v->console)
 		return 0;
-	v->console_cfg =
-		(struct console_config){ .prefix = v->vm->name, .fd = 1 };
-	ret = make(v->rt, &console_ops, "console", &v->console_cfg, &id)
-		      ?: avm_bind(v->rt, v->mach.com1, "tx", id, 0);
+	v->console_cfg = (struct console_config){ .prefix = v->vm->name,
+						  .fd = 1 };
+	ret = make(v->rt, &console_ops, "console", &v->console_cfg,
+		   &v->console_id);
+	return ret ? fail(err, len, ret, "%s: console: %s", v->vm->name,
+			  strerror(-ret))
+		   : 0;
+}
+
+static int bind_console(struct mf_vm_run *v, char *err, size_t len)
+{
+	int ret;
+
+	if (!v->console)
+		return 0;
+	ret = avm_bind(v->rt, v->mach.com1, "tx", v->console_id, 0);
 	return ret ? fail(err, len, ret, "%s: console: %s", v->vm->name,
 			  strerror(-ret))
 		   : 0;
@@ -406,14 +422,14 @@ static int build_vm(struct mf_run *r, unsigned idx,
 	v->com1.mirror_tx = v->console;
 	v->mcfg.com1 = &v->com1;
 	ret = set_vcpus(v, r->m, o->guest_dir, err, len)
-		      ?: set_pci(v, err, len);
+		      ?: set_pci(v, err, len) ?: make_console(v, err, len);
 	if (ret)
 		return ret;
 	ret = pc_machine_build(v->rt, &v->mach, &v->mcfg, why, sizeof(why));
 	if (ret)
 		return fail(err, len, ret, "%s: %s", v->vm->name, why);
 	return add_devices(v, err, len) ?: add_networks(r, idx, err, len)
-					?: add_console(v, err, len);
+					?: bind_console(v, err, len);
 }
 
 static void trace_path(struct mf_run *r, unsigned idx, const char *file)

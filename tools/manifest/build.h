@@ -67,6 +67,7 @@ struct mf_vm_run {
 	struct tap_config tap[MF_MAX_DEVICES];
 	struct pcap_config pcap[MF_MAX_DEVICES];
 	struct console_config console_cfg;
+	avm_actor_id console_id;
 	char trace_path[512];
 	bool console, traced, exited;
 	int status;
