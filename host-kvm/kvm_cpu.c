@@ -34,6 +34,7 @@ struct kvm_cpu {
 	size_t run_size;
 	bool irqchip; /* the VM's in-kernel irqchip delivers interrupts */
 	struct vcpu_bus *bus;
+	avm_runtime *rt; /* guest RAM, for the IRET fallback */
 	_Atomic uint64_t *exits;
 	pthread_t thread;
 };
@@ -188,6 +189,7 @@ static int kvm_init(void **out, avm_ctx *ctx, struct vcpu_bus *bus,
 		return -ENOMEM;
 	c->vcpu = -1;
 	c->bus = bus;
+	c->rt = avm_runtime_of(ctx);
 	c->exits = exits;
 	c->thread = pthread_self(); /* init runs on the VCPU's own thread */
 	err = join_vm(c, ctx, cfg);
@@ -290,6 +292,52 @@ static void eat_kicks(struct kvm_cpu *c)
 		;
 }
 
+/* EFLAGS bits a ring-0 IRETD may load: not VM (V86 return), not the
+ * reserved ones; bit 1 is always set. */
+#define IRET_FLAGS 0x003d7fd5u
+
+/* The IRET frame at the stack top if the guest stopped on a plain IRETD
+ * in flat 32-bit ring 0 without paging (where a GPA is the address). */
+static uint32_t *iret_frame(struct kvm_cpu *c, const struct kvm_regs *r,
+			    const struct kvm_sregs *sr)
+{
+	const uint8_t *op;
+
+	if ((sr->cr0 & 0x80000001u) != 1 || !sr->cs.db || sr->cs.base ||
+	    sr->ss.base || (sr->cs.selector & 3) || !sr->ss.db)
+		return NULL;
+	op = avm_ram_ptr(c->rt, (uint32_t)r->rip, 1);
+	if (!op || *op != 0xcf)
+		return NULL;
+	return avm_ram_ptr(c->rt, (uint32_t)r->rsp, 12);
+}
+
+/*
+ * PVM-based KVM cannot emulate a 32-bit IRET (KVM_EXIT_INTERNAL_ERROR,
+ * KVM_INTERNAL_ERROR_EMULATION, with RIP on the IRET). The common case,
+ * a same-privilege return to the same code segment, only pops EIP, CS and
+ * EFLAGS, so it is done here. Anything else stays a failure. Never taken
+ * on a KVM that emulates IRET itself.
+ */
+static int emulate_iret(struct kvm_cpu *c)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs r;
+	uint32_t *f;
+
+	if (c->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
+	    ioctl(c->vcpu, KVM_GET_REGS, &r) ||
+	    ioctl(c->vcpu, KVM_GET_SREGS, &sr))
+		return -EINVAL;
+	f = iret_frame(c, &r, &sr);
+	if (!f || (uint16_t)f[1] != sr.cs.selector || (f[2] & (1u << 17)))
+		return -EOPNOTSUPP; /* another segment, or to V86 mode */
+	r.rip = f[0];
+	r.rflags = (f[2] & IRET_FLAGS) | 2;
+	r.rsp = (uint32_t)(r.rsp + 12);
+	return ioctl(c->vcpu, KVM_SET_REGS, &r) ? -errno : 0;
+}
+
 static enum vcpu_exit handle_exit(struct kvm_cpu *c)
 {
 	switch (c->run->exit_reason) {
@@ -304,6 +352,8 @@ static enum vcpu_exit handle_exit(struct kvm_cpu *c)
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 	case KVM_EXIT_INTR:
 		return VCPU_EXIT_SLICE;
+	case KVM_EXIT_INTERNAL_ERROR:
+		return emulate_iret(c) ? VCPU_EXIT_ERROR : VCPU_EXIT_SLICE;
 	default: /* KVM_EXIT_SHUTDOWN (triple fault), internal errors */
 		return VCPU_EXIT_ERROR;
 	}

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -133,6 +134,26 @@ size_t kvm_vm_run_size(const struct kvm_vm *vm)
 bool kvm_vm_irqchip(const struct kvm_vm *vm)
 {
 	return vm->irqchip;
+}
+
+bool kvm_vm_irqchip_usable(char *why, size_t len)
+{
+	struct kvm_vm vm = { .fd = -1 };
+	int err = 0;
+
+	vm.kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm.kvm < 0) {
+		snprintf(why, len, "/dev/kvm: %s", strerror(errno));
+		return false;
+	}
+	vm.fd = ioctl(vm.kvm, KVM_CREATE_VM, 0);
+	err = vm.fd < 0 ? -errno : create_irqchip(&vm);
+	if (err)
+		snprintf(why, len, "KVM_CREATE_IRQCHIP: %s", strerror(-err));
+	if (vm.fd >= 0)
+		close(vm.fd);
+	close(vm.kvm);
+	return !err;
 }
 
 int kvm_vm_irq_line(void *slot, unsigned gsi, bool level)

@@ -53,6 +53,12 @@ size_t kvm_vm_run_size(const struct kvm_vm *vm);
 bool kvm_vm_irqchip(const struct kvm_vm *vm);
 
 /**
+ * kvm_vm_irqchip_usable() - whether this host's KVM can create a VM with
+ * the in-kernel irqchip (tried on a scratch VM); if not, why (in @why).
+ */
+bool kvm_vm_irqchip_usable(char *why, size_t len);
+
+/**
  * kvm_vm_irq_line() - set the level of in-kernel irqchip input @gsi
  * (IOAPIC pin @gsi, and PIC line @gsi below 16) with KVM_IRQ_LINE. @slot
  * is a &struct kvm_vm ** (see &struct kvm_vm_config); the signature fits

@@ -24,6 +24,9 @@ struct ioapic {
 	uint32_t remote_irr; /* bit per pin: a level delivery awaits EOI */
 	uint32_t warned;     /* bit per pin: its bad entry was logged */
 	uint64_t stats[IOAPIC_STAT_COUNT];
+	/* Forwarding mode (NULL: the model above is in use). */
+	int (*forward)(void *arg, unsigned pin, bool level);
+	void *forward_arg;
 };
 
 static const struct avm_region_desc ioapic_regions[] = {
@@ -226,16 +229,40 @@ static void on_write(struct ioapic *s, const struct avm_msg *m, avm_ctx *ctx)
 		reg_write(s, ctx, s->regsel, (uint32_t)m->value);
 }
 
+/* Forwarding mode: the pin's level goes to the host's irqchip. */
+static void forward_irq(struct ioapic *s, avm_ctx *ctx, unsigned pin,
+			bool level)
+{
+	int err;
+
+	if (pin >= IOAPIC_PINS)
+		return; /* no such input: the wire goes nowhere */
+	err = s->forward(s->forward_arg, pin, level);
+	if (!err) {
+		s->stats[IOAPIC_STAT_FORWARDED]++;
+		return;
+	}
+	s->stats[IOAPIC_STAT_DROPPED]++;
+	if (!(s->warned & (1u << pin)))
+		avm_log(ctx, AVM_LOG_WARN, "pin %u: level %d not forwarded: %s",
+			pin, level, strerror(-err));
+	s->warned |= 1u << pin;
+}
+
 static void ioapic_reset(void *state, avm_ctx *ctx)
 {
 	struct ioapic *s = state;
-	uint32_t id = s->id;
+	struct ioapic saved = *s;
 
 	memset(s, 0, sizeof(*s));
-	s->id = id;
+	s->id = saved.id;
+	s->forward = saved.forward;
+	s->forward_arg = saved.forward_arg;
 	for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
 		s->rte[pin] = IOAPIC_RTE_MASKED;
-		avm_route_clear(ctx, pin);
+		/* Forwarding mode publishes no routes: sources reach us. */
+		if (!s->forward)
+			avm_route_clear(ctx, pin);
 	}
 }
 
@@ -245,6 +272,8 @@ static int ioapic_init(void *state, const void *config, avm_ctx *ctx)
 	struct ioapic *s = state;
 
 	s->id = cfg ? cfg->id & 0xF : 0;
+	s->forward = cfg ? cfg->forward : NULL;
+	s->forward_arg = cfg ? cfg->forward_arg : NULL;
 	ioapic_reset(s, ctx);
 	return 0;
 }
@@ -258,13 +287,19 @@ static void ioapic_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		on_read(s, m, ctx);
 		break;
 	case AVM_MSG_WRITE:
-		on_write(s, m, ctx);
+		/* Forwarding mode: the entries stay masked, no route moves. */
+		if (!s->forward)
+			on_write(s, m, ctx);
 		break;
 	case AVM_MSG_IRQ:
-		on_irq(s, ctx, m->arg, m->value != 0);
+		if (s->forward)
+			forward_irq(s, ctx, m->arg, m->value != 0);
+		else
+			on_irq(s, ctx, m->arg, m->value != 0);
 		break;
 	case IRQCHIP_MSG_EOI:
-		on_eoi(s, ctx, (uint8_t)m->value);
+		if (!s->forward)
+			on_eoi(s, ctx, (uint8_t)m->value);
 		break;
 	case IOAPIC_MSG_STATS:
 		if (m->addr < IOAPIC_STAT_COUNT)

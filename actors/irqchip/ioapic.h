@@ -18,6 +18,11 @@
  *
  * Remote IRR shows deliveries the IOAPIC made itself (after an unmask or an
  * EOI); an assertion that took the fast path does not set it.
+ *
+ * Forwarding mode (&ioapic_config.forward set; KVM's in-kernel irqchip):
+ * the IOAPIC models no registers and publishes no routes. Every level
+ * change on an input pin is passed to the hook (kvm_vm_irq_line(), i.e.
+ * KVM_IRQ_LINE), whose IOAPIC does the rest; its MMIO never reaches us.
  */
 #ifndef IOAPIC_H
 #define IOAPIC_H
@@ -46,9 +51,14 @@
 /**
  * struct ioapic_config - NULL for defaults.
  * @id: the IOAPIC's ID (bits 27:24 of the ID register), 0 by default.
+ * @forward: forwarding mode: called on the IOAPIC's thread with each input
+ *   pin's new level (0 or a negative errno, logged once per pin).
+ * @forward_arg: its first argument.
  */
 struct ioapic_config {
 	uint8_t id;
+	int (*forward)(void *arg, unsigned pin, bool level);
+	void *forward_arg;
 };
 
 /**
@@ -59,6 +69,7 @@ enum ioapic_stat {
 	IOAPIC_STAT_DELIVERED = 0, /* interrupts the IOAPIC sent itself */
 	IOAPIC_STAT_ROUTES,	   /* route publications */
 	IOAPIC_STAT_DROPPED,	   /* assertions with no valid route */
+	IOAPIC_STAT_FORWARDED,	   /* level changes passed to the hook */
 	IOAPIC_STAT_COUNT
 };
 

@@ -11,6 +11,7 @@
 #include "ioapic.h"
 #include "multiboot.h"
 #include "pic.h"
+#include "vcpu_priv.h"
 
 #define COM1_PORT 0x3F8
 #define COM1_PIN  4
@@ -51,10 +52,17 @@ static int check(const struct pc_machine_config *c, char *err, size_t len)
 	if (c->n_pci > PC_MACHINE_MAX_PCI)
 		return fail(err, len, -EINVAL, "%u PCI devices: at most %d",
 			    c->n_pci, PC_MACHINE_MAX_PCI);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		if (!c->vcpu[i].image && !c->image)
 			return fail(err, len, -EINVAL, "vcpu%u has no image",
 				    i);
+		if (c->irqchip == PC_IRQCHIP_KVM &&
+		    c->vcpu[i].backend == VCPU_BACKEND_SOFT)
+			return fail(err, len, -EINVAL,
+				    "vcpu%u: the in-kernel irqchip needs the "
+				    "KVM backend",
+				    i);
+	}
 	for (unsigned i = 0; i < c->n_pci; i++) {
 		const struct pc_pci_spec *p = &c->pci[i];
 
@@ -92,7 +100,7 @@ static int build_platform(avm_runtime *rt, struct pc_machine *m,
 		       ?: avm_map(rt, m->pic, 0, PIC_MASTER_PORT)
 		       ?: avm_map(rt, m->pic, 1, PIC_SLAVE_PORT)
 		       ?: avm_map(rt, m->pic, 2, PIC_ELCR_PORT)
-		       ?: create(rt, &ioapic_ops, "ioapic", NULL, pl,
+		       ?: create(rt, &ioapic_ops, "ioapic", &m->ioapic_cfg, pl,
 				 &m->ioapic)
 		       ?: avm_map(rt, m->ioapic, 0, IOAPIC_BASE)
 		       ?: create(rt, &uart_ops, "com1", &m->com1_cfg, pl,
@@ -188,6 +196,44 @@ static int build_vcpus(avm_runtime *rt, struct pc_machine *m,
 	return err;
 }
 
+/* Whether any VCPU will run on KVM (AUTO does where /dev/kvm is usable). */
+static int wants_kvm(const struct pc_machine_config *c, unsigned n, char *err,
+		     size_t len)
+{
+	char why[128] = "";
+	bool usable = vcpu_kvm_usable(why, sizeof(why)), any = false;
+
+	for (unsigned i = 0; i < n; i++)
+		any |= c->vcpu[i].backend == VCPU_BACKEND_KVM ||
+		       (c->vcpu[i].backend == VCPU_BACKEND_AUTO && usable);
+	if (c->irqchip == PC_IRQCHIP_KVM && !usable)
+		return fail(err, len, -ENODEV,
+			    "the in-kernel irqchip needs KVM: %s", why);
+	return any;
+}
+
+/*
+ * The "kvm" actor first: it owns the VM every KVM VCPU joins, so it must
+ * init before them and stop after them (creation order). With the
+ * in-kernel irqchip, the IOAPIC actor forwards pin levels to it.
+ */
+static int build_kvm(avm_runtime *rt, struct pc_machine *m,
+		     const struct pc_machine_config *c)
+{
+	bool irqchip = c->irqchip == PC_IRQCHIP_KVM;
+
+	m->has_kvm = true;
+	m->kvm_cfg = (struct kvm_vm_config){ .irqchip = irqchip,
+					     .slot = &m->kvm_vm };
+	if (irqchip)
+		m->ioapic_cfg =
+			(struct ioapic_config){ .forward = kvm_vm_irq_line,
+						.forward_arg = &m->kvm_vm };
+	for (unsigned i = 0; i < m->n_vcpus; i++)
+		m->vcpu_cfg[i].kvm_vm = &m->kvm_vm;
+	return create(rt, &kvm_vm_ops, "kvm", &m->kvm_cfg, &c->place, &m->kvm);
+}
+
 int pc_machine_build(avm_runtime *rt, struct pc_machine *m,
 		     const struct pc_machine_config *c, char *err,
 		     size_t err_len)
@@ -206,6 +252,12 @@ int pc_machine_build(avm_runtime *rt, struct pc_machine *m,
 	ret = load_images(rt, m, c, err, err_len);
 	if (ret)
 		return ret;
+	ret = wants_kvm(c, m->n_vcpus, err, err_len);
+	if (ret < 0)
+		return ret;
+	if (ret && (ret = build_kvm(rt, m, c)))
+		return fail(err, err_len, ret, "the KVM VM actor: %s",
+			    strerror(-ret));
 	ret = build_platform(rt, m, c) ?: build_pci(rt, m, c)
 					 ?: build_vcpus(rt, m, c);
 	if (ret)

@@ -17,7 +17,9 @@
 
 #include <actorvm/runtime.h>
 
+#include "ioapic.h"
 #include "irqchip.h"
+#include "kvm_vm.h"
 #include "pci_host.h"
 #include "uart.h"
 #include "vcpu.h"
@@ -35,6 +37,21 @@ struct pc_placement {
 	int rt_priority;
 	int cpu;
 	int64_t spin_ns;
+};
+
+/**
+ * enum pc_irqchip - who models the interrupt controllers.
+ * @PC_IRQCHIP_AUTO: as %PC_IRQCHIP_USER.
+ * @PC_IRQCHIP_USER: actorvm's IOAPIC actor and the local APIC model in
+ *   each VCPU (the IRQ fast path), on any backend.
+ * @PC_IRQCHIP_KVM: KVM's in-kernel PIC, IOAPIC and local APICs; the IOAPIC
+ *   actor forwards its input pins' levels to KVM (KVM_IRQ_LINE). Every
+ *   VCPU must use the KVM backend (AUTO counts where /dev/kvm is usable).
+ */
+enum pc_irqchip {
+	PC_IRQCHIP_AUTO = 0,
+	PC_IRQCHIP_USER,
+	PC_IRQCHIP_KVM,
 };
 
 /**
@@ -76,6 +93,7 @@ struct pc_pci_spec {
  * @com1: COM1's configuration (NULL: output to stdout, no input).
  * @pci: @n_pci PCI functions.
  * @place: placement of the platform devices' threads.
+ * @irqchip: an &enum pc_irqchip.
  */
 struct pc_machine_config {
 	uint64_t ram_size;
@@ -87,14 +105,21 @@ struct pc_machine_config {
 	unsigned n_pci;
 	struct pc_pci_spec pci[PC_MACHINE_MAX_PCI];
 	struct pc_placement place;
+	enum pc_irqchip irqchip;
 };
 
 /**
  * struct pc_machine - what was built: actor ids, and the configurations
- * the actors read at start.
+ * the actors read at start. @kvm is the "kvm" actor, made when a VCPU runs
+ * on KVM (the VM all of them share, published in @kvm_vm); @has_kvm says
+ * whether there is one.
  */
 struct pc_machine {
-	avm_actor_id exit, pic, ioapic, com1, pci_host;
+	avm_actor_id exit, pic, ioapic, com1, pci_host, kvm;
+	bool has_kvm;
+	struct kvm_vm *kvm_vm;
+	struct kvm_vm_config kvm_cfg;
+	struct ioapic_config ioapic_cfg;
 	avm_actor_id pci[PC_MACHINE_MAX_PCI];
 	avm_actor_id vcpu[IRQCHIP_MAX_CPUS];
 	unsigned n_vcpus, n_pci;

@@ -351,7 +351,8 @@ static int vcpu_run(void *state, avm_ctx *ctx)
 
 const struct avm_device_ops vcpu_ops = {
 	.type = "vcpu",
-	.doc = "x86 VCPU on KVM or the software CPU (unicorn), with its local APIC",
+	.doc = "x86 VCPU on KVM or the software CPU (unicorn), with its local "
+	       "APIC",
 	.state_size = sizeof(struct vcpu),
 	.regions = vcpu_regions,
 	.n_regions = 1,

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * run_guest [--vcpus N] [--expect STATUS] [--input-after PROMPT --input TEXT]
- *   ELF [CMDLINE]: boot a Multiboot
- * guest on actorvm's PC machine (software CPU, 64 MiB, COM1 on stdio, the
+ *   [--backend soft|kvm] [--irqchip user|kvm] ELF [CMDLINE]: boot a Multiboot
+ * guest on actorvm's PC machine (software CPU by default, 64 MiB, COM1 on
+ * stdio, the
  * IOAPIC and local APICs, an e1000 at 00:03.0 as on QEMU's pc) and exit
  * with the guest's status, the QEMU-compatible (value << 1) | 1 of its
  * isa-debug-exit write, as qemu-system-x86_64 does; 124 if it never exits.
  * With --expect, exit 0 if the status is STATUS and 1 otherwise. With
  * --input, TEXT is typed into COM1 once the guest has printed PROMPT (a
  * small "console" actor watches the UART's transmitted bytes). The actorvm
- * half of tests/guests/qemu-compare.sh.
+ * half of tests/guests/qemu-compare.sh. --backend kvm runs the VCPUs on KVM
+ * (one shared VM), --irqchip kvm uses KVM's in-kernel irqchip; where this
+ * host cannot, run_guest says why in one line and exits 77 (meson: skip).
+ * --needs periodic-timer declares that the guest needs the local APIC's
+ * periodic timer: with the in-kernel irqchip of a KVM whose periodic timer
+ * stops (PVM, found by a probe), that is a skip too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,13 +23,19 @@
 #include <string.h>
 
 #include "e1000.h"
+#include "kvm_vm.h"
 #include "pc_machine.h"
+#include "vcpu_priv.h"
 
 #define TIMEOUT_NS     60000000000ll
 #define STATUS_TIMEOUT 124
+#define STATUS_SKIP    77
 
 struct args {
 	unsigned vcpus;
+	enum vcpu_backend_kind backend;
+	enum pc_irqchip irqchip;
+	bool needs_periodic;
 	int expect; /* -1: none */
 	const char *elf, *cmdline;
 	const char *prompt, *input;
@@ -83,11 +95,30 @@ static const struct avm_device_ops console_ops = {
 	.handle = console_handle,
 };
 
+/* --backend, --irqchip and --needs; -1 for a bad value. */
+static int parse_choice(struct args *a, const char *opt, const char *val)
+{
+	bool kvm = !strcmp(val, "kvm");
+
+	if (!strcmp(opt, "--backend") && (kvm || !strcmp(val, "soft")))
+		a->backend = kvm ? VCPU_BACKEND_KVM : VCPU_BACKEND_SOFT;
+	else if (!strcmp(opt, "--irqchip") && (kvm || !strcmp(val, "user")))
+		a->irqchip = kvm ? PC_IRQCHIP_KVM : PC_IRQCHIP_USER;
+	else if (!strcmp(opt, "--needs") && !strcmp(val, "periodic-timer"))
+		a->needs_periodic = true;
+	else
+		return -1;
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct args *a)
 {
 	int i = 1;
 
-	*a = (struct args){ .vcpus = 1, .expect = -1 };
+	*a = (struct args){ .vcpus = 1,
+			    .expect = -1,
+			    .backend = VCPU_BACKEND_SOFT,
+			    .irqchip = PC_IRQCHIP_USER };
 	for (; i < argc && !strncmp(argv[i], "--", 2); i += 2) {
 		if (i + 1 >= argc)
 			return -1;
@@ -99,10 +130,11 @@ static int parse(int argc, char **argv, struct args *a)
 			a->prompt = argv[i + 1];
 		else if (!strcmp(argv[i], "--input"))
 			a->input = argv[i + 1];
-		else
+		else if (parse_choice(a, argv[i], argv[i + 1]))
 			return -1;
 	}
-	if (i >= argc || argc - i > 2 || !a->vcpus || !a->prompt != !a->input)
+	if (i >= argc || argc - i > 2 || !a->vcpus || !a->prompt != !a->input ||
+	    (a->irqchip == PC_IRQCHIP_KVM && a->backend != VCPU_BACKEND_KVM))
 		return -1;
 	a->elf = argv[i];
 	a->cmdline = i + 1 < argc ? argv[i + 1] : NULL;
@@ -138,6 +170,7 @@ static int boot(avm_runtime *rt, struct pc_machine *m, const struct args *a)
 			   .slot = 3,
 			   .place = { .cpu = -1 } } },
 		.place = { .cpu = -1 },
+		.irqchip = a->irqchip,
 	};
 	char err[256] = "";
 	int ret;
@@ -149,7 +182,7 @@ static int boot(avm_runtime *rt, struct pc_machine *m, const struct args *a)
 				     .mirror_tx = a->input != NULL };
 	c.com1 = &com1;
 	for (unsigned i = 0; i < a->vcpus; i++)
-		c.vcpu[i] = (struct pc_vcpu_spec){ .backend = VCPU_BACKEND_SOFT,
+		c.vcpu[i] = (struct pc_vcpu_spec){ .backend = a->backend,
 						   .place = { .cpu = -1 } };
 	ret = pc_machine_build(rt, m, &c, err, sizeof(err));
 	if (ret) {
@@ -159,6 +192,31 @@ static int boot(avm_runtime *rt, struct pc_machine *m, const struct args *a)
 	if (a->input && (ret = add_console(rt, m, a)))
 		return ret;
 	return avm_runtime_start(rt);
+}
+
+/* Whether this host can run what was asked; if not, say why. */
+static bool host_can(const struct args *a)
+{
+	char why[160] = "";
+
+	if (a->backend == VCPU_BACKEND_KVM &&
+	    !vcpu_kvm_usable(why, sizeof(why)))
+		fprintf(stderr, "SKIP: run_guest: KVM backend unusable (%s)\n",
+			why);
+	else if (a->irqchip == PC_IRQCHIP_KVM &&
+		 !kvm_vm_irqchip_usable(why, sizeof(why)))
+		fprintf(stderr, "SKIP: run_guest: no in-kernel irqchip (%s)\n",
+			why);
+	else if (a->irqchip == PC_IRQCHIP_KVM && a->needs_periodic &&
+		 !vcpu_kvm_periodic_timer_usable(why, sizeof(why)))
+		fprintf(stderr,
+			"SKIP: run_guest: guest needs the periodic LAPIC "
+			"timer, "
+			"but %s\n",
+			why);
+	else
+		return true;
+	return false;
 }
 
 int main(int argc, char **argv)
@@ -171,10 +229,14 @@ int main(int argc, char **argv)
 	if (parse(argc, argv, &a)) {
 		fprintf(stderr,
 			"usage: run_guest [--vcpus N] [--expect STATUS] "
-			"[--input-after PROMPT --input TEXT] ELF "
+			"[--input-after PROMPT --input TEXT] "
+			"[--backend soft|kvm] [--irqchip user|kvm (needs "
+			"--backend kvm)] [--needs periodic-timer] ELF "
 			"[CMDLINE]\n");
 		return 2;
 	}
+	if (!host_can(&a))
+		return STATUS_SKIP;
 	if (avm_runtime_new(NULL, &rt))
 		return 1;
 	ret = boot(rt, &m, &a);

@@ -16,6 +16,8 @@
 
 #include "debugexit.h"
 #include "elf_builder.h"
+#include "ioapic.h"
+#include "kvm_vm.h"
 #include "multiboot.h"
 #include "testdev.h"
 #include "vcpu.h"
@@ -323,6 +325,229 @@ static void missing_gate_fails_the_vcpu(void **unused)
 	vm_down(&vm);
 }
 
+#ifdef TEST_KVM
+/* --- KVM only: one VM, two VCPUs and the in-kernel irqchip --------------- */
+
+/* Layout of the in-kernel irqchip guests (offsets from the entry point). */
+#define K_CPU1	  160 /* the second VCPU's entry */
+#define K_HANDLER 240 /* vector 0x30 on VCPU 0: exit with 0x12 */
+#define K_GDTR	  256
+#define K_IDTR	  264
+#define K_GDT	  272
+#define K_IDT	  296
+#define K_FLAG	  (K_IDT + 0x31 * 8) /* VCPU 0's LAPIC is on: 1 */
+#define K_PIN	  5		     /* the test device's IOAPIC pin */
+#define LAPIC_SVR 0xFEE000F0u
+#define LAPIC_ICR 0xFEE00300u
+
+struct emit {
+	uint8_t *c;
+	size_t at;
+};
+
+static void put(struct emit *e, const void *b, size_t n)
+{
+	memcpy(e->c + e->at, b, n);
+	e->at += n;
+}
+
+/* mov dword [addr], imm */
+static void emit_store(struct emit *e, uint32_t addr, uint32_t imm)
+{
+	put(e, "\xc7\x05", 2);
+	put(e, &addr, 4);
+	put(e, &imm, 4);
+}
+
+/* VCPU 0: GDT, IDT (gate 0x30's selector patched with CS), its LAPIC on,
+ * the PICs masked;
+ * with @pin >= 0 the in-kernel IOAPIC's entry for @pin set to vector 0x30
+ * and the test device's line raised; then sti, the flag for VCPU 1, hlt. */
+static void emit_cpu0(struct emit *e, int pin)
+{
+	uint32_t gdtr = image_addr(K_GDTR), idtr = image_addr(K_IDTR);
+	uint32_t sel = image_addr(K_IDT) + 0x30 * 8 + 2;
+
+	put(e, "\xbc\x00\x00\x08\x00\x0f\x01\x15", 8); /* mov esp; lgdt */
+	put(e, &gdtr, 4);
+	put(e, "\x0f\x01\x1d", 3); /* lidt */
+	put(e, &idtr, 4);
+	put(e, "\x66\x8c\xc8\x66\xa3", 5); /* mov ax, cs; mov [sel], ax */
+	put(e, &sel, 4);
+	emit_store(e, LAPIC_SVR, 0x1FF); /* APIC on, spurious 0xFF */
+	/* Mask KVM's 8259s, as a PC guest does: they see every GSI below 16
+	 * too, and VCPU 0's LINT0 starts as ExtINT (virtual wire). */
+	put(e, "\xb0\xff\xe6\x21\xe6\xa1", 6); /* mov al, 0xff; out */
+	if (pin >= 0) {
+		emit_store(e, IOAPIC_BASE, IOAPIC_REG_REDTBL + 2 * pin + 1);
+		emit_store(e, IOAPIC_BASE + 0x10, 0); /* to APIC ID 0 */
+		emit_store(e, IOAPIC_BASE, IOAPIC_REG_REDTBL + 2 * pin);
+		emit_store(e, IOAPIC_BASE + 0x10, 0x30); /* fixed, edge */
+		emit_store(e, DEV_BASE + TESTDEV_IRQ, 1);
+	}
+	put(e, "\xfb", 1); /* sti */
+	emit_store(e, image_addr(K_FLAG), 1);
+	put(e, "\xf4\xeb\xfd", 3); /* hlt; jmp hlt */
+}
+
+/* VCPU 1: wait for VCPU 0's flag, then a fixed IPI 0x30 to APIC ID 0. */
+static void emit_cpu1(struct emit *e)
+{
+	uint32_t flag = image_addr(K_FLAG);
+
+	put(e, "\x83\x3d", 2); /* cmp dword [flag], 1 */
+	put(e, &flag, 4);
+	put(e, "\x01\x75\xf7", 3);	    /* jne back to the cmp */
+	emit_store(e, LAPIC_ICR + 0x10, 0); /* destination: APIC ID 0 */
+	emit_store(e, LAPIC_ICR, 0x4030);   /* fixed, assert, 0x30 */
+	put(e, "\xf4\xeb\xfd", 3);	    /* hlt; jmp hlt */
+}
+
+static void kernel_irqchip_guest(struct image *im, int pin)
+{
+	static uint8_t c[K_FLAG + 4];
+	const uint64_t gdt[3] = { 0, 0x00cf9b000000ffffull,
+				  0x00cf93000000ffffull };
+	uint32_t handler = image_addr(K_HANDLER), gdt_base = image_addr(K_GDT);
+	uint32_t idt_base = image_addr(K_IDT);
+	uint8_t *g = c + K_IDT + 0x30 * 8;
+	struct emit e = { c, 0 };
+
+	memset(c, 0, sizeof(c));
+	emit_cpu0(&e, pin);
+	assert_true(e.at <= K_CPU1);
+	e.at = K_CPU1;
+	emit_cpu1(&e);
+	assert_true(e.at <= K_HANDLER);
+	memcpy(c + K_HANDLER, "\xb8\x12\x00\x00\x00\xe7\xf4\xf4\xeb\xfd", 10);
+	c[K_GDTR] = sizeof(gdt) - 1;
+	memcpy(c + K_GDTR + 2, &gdt_base, 4);
+	memcpy(c + K_GDT, gdt, sizeof(gdt));
+	c[K_IDTR] = (0x31 * 8 - 1) & 0xff, c[K_IDTR + 1] = (0x31 * 8 - 1) >> 8;
+	memcpy(c + K_IDTR + 2, &idt_base, 4);
+	g[0] = handler & 0xff, g[1] = (handler >> 8) & 0xff;
+	g[5] = 0x8e; /* present, ring 0, 32-bit interrupt gate */
+	g[6] = (handler >> 16) & 0xff, g[7] = handler >> 24;
+	image_build(im, c, sizeof(c));
+}
+
+struct kvm_machine {
+	struct vm vm;
+	struct kvm_vm *kvm_vm; /* published by the "kvm" actor */
+	struct kvm_vm_config kvm_cfg;
+	struct ioapic_config ioapic_cfg;
+	struct vcpu_config vc[2];
+	avm_actor_id ioapic, cpu[2];
+};
+
+static void create_or_fail(avm_runtime *rt, const struct avm_device_ops *ops,
+			   const char *name, const void *cfg, avm_actor_id *id)
+{
+	struct avm_actor_spec s = {
+		.ops = ops, .name = name, .config = cfg, .cpu = -1
+	};
+
+	assert_int_equal(avm_actor_create(rt, &s, id), 0);
+}
+
+/* RAM, test device, exit port, then the "kvm" actor (in-kernel irqchip)
+ * before its users: the IOAPIC in forwarding mode and @n VCPUs. */
+static void kvm_machine_up(struct kvm_machine *k, const struct image *im,
+			   unsigned n)
+{
+	struct vm *vm = &k->vm;
+	static const char *const names[2] = { "vcpu0", "vcpu1" };
+	struct mb_boot b;
+	avm_actor_id id;
+	char err[128];
+
+	assert_int_equal(avm_runtime_new(NULL, &vm->rt), 0);
+	assert_int_equal(avm_ram_add(vm->rt, 0, 8 << 20, NULL), 0);
+	create_or_fail(vm->rt, &testdev_ops, "dev", NULL, &vm->dev);
+	assert_int_equal(avm_map(vm->rt, vm->dev, 0, DEV_BASE), 0);
+	create_or_fail(vm->rt, &debugexit_ops, "exit", NULL, &id);
+	assert_int_equal(avm_map(vm->rt, id, 0, DEBUGEXIT_PORT), 0);
+	assert_int_equal(
+		mb_load(vm->rt, im->b, im->len, NULL, &b, err, sizeof(err)), 0);
+	k->kvm_cfg =
+		(struct kvm_vm_config){ .irqchip = true, .slot = &k->kvm_vm };
+	create_or_fail(vm->rt, &kvm_vm_ops, "kvm", &k->kvm_cfg, &id);
+	k->ioapic_cfg = (struct ioapic_config){ .forward = kvm_vm_irq_line,
+						.forward_arg = &k->kvm_vm };
+	create_or_fail(vm->rt, &ioapic_ops, "ioapic", &k->ioapic_cfg,
+		       &k->ioapic);
+	assert_int_equal(avm_bind(vm->rt, vm->dev, "irq", k->ioapic, K_PIN), 0);
+	for (unsigned i = 0; i < n; i++) {
+		k->vc[i] = (struct vcpu_config){
+			.backend = VCPU_BACKEND_KVM,
+			.entry = i ? image_addr(K_CPU1) : b.entry,
+			.eax = b.magic,
+			.ebx = b.info_gpa,
+			.apic_id = (uint8_t)i,
+			.kvm_vm = &k->kvm_vm,
+		};
+		create_or_fail(vm->rt, &vcpu_ops, names[i], &k->vc[i],
+			       &k->cpu[i]);
+	}
+	vm->vcpu = k->cpu[0];
+	assert_int_equal(avm_runtime_start(vm->rt), 0);
+	assert_int_equal(avm_accessor_new(vm->rt, "test", &vm->acc), 0);
+}
+
+static void need_kernel_irqchip(void)
+{
+	char why[160];
+
+	if (!kvm_vm_irqchip_usable(why, sizeof(why))) {
+		printf("SKIP: in-kernel irqchip tests: %s\n", why);
+		skip();
+	}
+}
+
+/* Two VCPUs in one VM: an IPI between KVM's local APICs only reaches a
+ * VCPU of the same VM with that APIC ID, and VCPU 0's handler exits. */
+static void ipi_between_vcpus_of_one_vm(void **unused)
+{
+	struct kvm_machine k;
+	struct image im;
+
+	(void)unused;
+	need_kernel_irqchip();
+	kernel_irqchip_guest(&im, -1);
+	kvm_machine_up(&k, &im, 2);
+	assert_int_equal(wait_exit(&k.vm), (0x12 << 1) | 1);
+	/* Delivered by KVM, not injected by the VCPU actor. */
+	assert_int_equal(vcpu_reg(&k.vm, VCPU_REG_IRQS), 0);
+	vm_down(&k.vm);
+}
+
+static uint64_t ioapic_stat(struct kvm_machine *k, enum ioapic_stat st)
+{
+	struct avm_msg m = { .kind = IOAPIC_MSG_STATS, .addr = st };
+	uint64_t v = 0;
+
+	assert_int_equal(avm_request(k->vm.acc, k->ioapic, &m, &v), 0);
+	return v;
+}
+
+/* The device's line, through the IOAPIC actor (forwarding mode,
+ * KVM_IRQ_LINE) and the in-kernel IOAPIC the guest programmed. */
+static void device_irq_through_the_kernel_ioapic(void **unused)
+{
+	struct kvm_machine k;
+	struct image im;
+
+	(void)unused;
+	need_kernel_irqchip();
+	kernel_irqchip_guest(&im, K_PIN);
+	kvm_machine_up(&k, &im, 1);
+	assert_int_equal(wait_exit(&k.vm), (0x12 << 1) | 1);
+	assert_true(ioapic_stat(&k, IOAPIC_STAT_FORWARDED) >= 1);
+	assert_int_equal(ioapic_stat(&k, IOAPIC_STAT_ROUTES), 0);
+	vm_down(&k.vm);
+}
+#endif
+
 int main(void)
 {
 	char why[160];
@@ -341,6 +566,10 @@ int main(void)
 		cmocka_unit_test(pause_resume_and_state),
 		cmocka_unit_test(registers_refused_while_running),
 		cmocka_unit_test(missing_gate_fails_the_vcpu),
+#ifdef TEST_KVM
+		cmocka_unit_test(ipi_between_vcpus_of_one_vm),
+		cmocka_unit_test(device_irq_through_the_kernel_ioapic),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
