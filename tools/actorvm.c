@@ -17,6 +17,7 @@ static const struct avm_cli_command commands[] = {
 	  avm_cli_demo },
 	{ "trace", "inspect trace files: show, stats, export, follow",
 	  avm_cli_trace },
+	{ "ctl", "control a running `actorvm run --ctl URL`", avm_cli_ctl },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

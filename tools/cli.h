@@ -26,5 +26,6 @@ const char *avm_cli_guest_dir(const char *given);
 struct mf_manifest *avm_cli_load(const char *file, const char *guest_dir,
 				 bool quiet_ok);
 int avm_cli_trace(int argc, char **argv);
+int avm_cli_ctl(int argc, char **argv);
 
 #endif /* ACTORVM_CLI_H */

@@ -5,9 +5,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "build.h"
 #include "cli.h"
+#include "ctl_server.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -125,6 +127,10 @@ static void run_usage(FILE *f)
 		"                     looked for (default: $ACTORVM_GUEST_DIR "
 		"or\n"
 		"                     %s)\n"
+		"  --ctl URL          serve the control socket on this nng URL "
+		"(e.g.\n"
+		"                     ipc:///tmp/vm.ctl) for `actorvm ctl`; "
+		"see docs/ctl.md\n"
 		"  --verbose          log debug lines too\n\n"
 		"Exit status: the largest guest exit status among the VMs, "
 		"(V << 1) | 1\n"
@@ -132,13 +138,15 @@ static void run_usage(FILE *f)
 		"as QEMU's;\n"
 		"1 if the manifest is wrong or the VMs cannot be built, 124 on "
 		"--timeout,\n"
-		"130 on Ctrl-C (the VMs are stopped and the trace flushed "
-		"first).\n",
+		"130 on Ctrl-C or `actorvm ctl URL stop` (the VMs are stopped "
+		"and the\n"
+		"trace flushed first).\n",
 		AVM_DEFAULT_MANIFEST, AVM_GUEST_DIR);
 }
 
 struct run_args {
 	const char *file, *guest_dir;
+	const char *ctl_url;
 	struct mf_build_opts bo;
 	int64_t timeout_ns;
 };
@@ -150,6 +158,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 		{ "trace", required_argument, NULL, 'T' },
 		{ "guest-dir", required_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "ctl", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -158,7 +167,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 
 	*a = (struct run_args){ .file = AVM_DEFAULT_MANIFEST,
 				.timeout_ns = -1 };
-	while ((c = getopt_long(argc, argv, "t:T:g:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:T:g:vc:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			a->timeout_ns = (int64_t)(strtod(optarg, &end) * 1e9);
@@ -173,6 +182,9 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 			break;
 		case 'v':
 			a->bo.log_level = AVM_LOG_DEBUG;
+			break;
+		case 'c':
+			a->ctl_url = optarg;
 			break;
 		case 'h':
 			return 1;
@@ -206,9 +218,59 @@ static void announce(const struct mf_run *r, const char *file)
 				r->vm[i].vm->name, r->vm[i].trace_path);
 }
 
+#define CTL_SLICE_NS 100000000 /* how often a ctl stop is looked at */
+
+static int64_t elapsed_ns(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)(t.tv_sec - t0->tv_sec) * 1000000000 +
+	       (t.tv_nsec - t0->tv_nsec);
+}
+
+/*
+ * mf_wait() watches one flag, the signal handler's; a ctl stop is raised on
+ * the server thread, so it is an atomic of the server's instead (a plain
+ * sig_atomic_t written by another thread would be a data race). With a
+ * server, wait in slices and look at it between them. -ECANCELED: ctl stop.
+ */
+static int wait_vms(struct mf_run *r, int64_t timeout_ns,
+		    const struct ctl_server *ctl)
+{
+	struct timespec t0;
+	int ret;
+
+	if (!ctl)
+		return mf_wait(r, timeout_ns, &stop_requested);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int64_t slice = CTL_SLICE_NS,
+			left = timeout_ns - elapsed_ns(&t0);
+
+		if (timeout_ns >= 0 && left < slice)
+			slice = left > 0 ? left : 0;
+		ret = mf_wait(r, slice, &stop_requested);
+		if (ret != -ETIMEDOUT)
+			return ret;
+		if (ctl_server_stop_requested(ctl))
+			return -ECANCELED;
+		if (timeout_ns >= 0 && elapsed_ns(&t0) >= timeout_ns)
+			return -ETIMEDOUT;
+	}
+}
+
+static const char *why_stopped(int ret)
+{
+	return ret == -EINTR	   ? "interrupted"
+	       : ret == -ECANCELED ? "stopped by `actorvm ctl stop`"
+				   : "timed out";
+}
+
 static int run_manifest(const struct run_args *a, struct mf_manifest *m)
 {
 	struct mf_run *r = calloc(1, sizeof(*r));
+	struct ctl_server *ctl = NULL;
 	char err[512];
 	int ret, status;
 
@@ -219,17 +281,20 @@ static int run_manifest(const struct run_args *a, struct mf_manifest *m)
 		announce(r, a->file);
 		ret = mf_start(r, err, sizeof(err));
 	}
+	if (!ret && a->ctl_url)
+		ret = ctl_server_start(&ctl, a->ctl_url, r, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "actorvm run: %s\n", err);
 		mf_fini(r);
 		free(r);
 		return 1;
 	}
-	ret = mf_wait(r, a->timeout_ns, &stop_requested);
-	status = ret == -EINTR ? 130 : ret == -ETIMEDOUT ? 124 : mf_status(r);
+	ret = wait_vms(r, a->timeout_ns, ctl);
+	status = ret == -ETIMEDOUT ? 124 : ret ? 130 : mf_status(r);
 	if (ret)
 		fprintf(stderr, "actorvm run: %s: stopping the VMs\n",
-			ret == -EINTR ? "interrupted" : "timed out");
+			why_stopped(ret));
+	ctl_server_stop(ctl); /* its accessors go before the runtimes */
 	fflush(stdout);
 	mf_fini(r);
 	free(r);

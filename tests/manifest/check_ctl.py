@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Drives `actorvm ctl` against `actorvm run --ctl URL` (docs/ctl.md): status,
+pause, resume, stats, trace on/off, malformed requests (raw bytes through
+ctl_raw, the server must answer each and keep serving), stop (the run exits
+130), a URL nobody serves (exit 3) and usage errors (exit 2).
+Every wait is bounded; nothing asserts on timing.
+Usage: check_ctl.py ACTORVM CTL_RAW GUEST_DIR MANIFEST
+"""
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+CTL_TIMEOUT = '10'   # seconds, per ctl command (sanitizer builds are slow)
+PROC_BOUND = 120     # seconds any process may take before the test fails
+STOPPED = 130        # `actorvm run` after `actorvm ctl stop`
+MALFORMED, TOO_LARGE = 1, 5
+
+failures = []
+
+
+def check(cond, what):
+    print('%s %s' % ('ok  ' if cond else 'FAIL', what))
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+class Run:
+    """One `actorvm run --ctl` process."""
+
+    def __init__(self, actorvm, guest_dir, manifest, tmp, name, trace):
+        self.actorvm = actorvm
+        self.url = 'ipc://' + os.path.join(tmp, name + '.ctl')
+        self.trace = os.path.join(tmp, name + '.trace') if trace else None
+        self.out = open(os.path.join(tmp, name + '.log'), 'w+')
+        args = [actorvm, 'run', '--timeout', str(PROC_BOUND), '--ctl',
+                self.url, '--guest-dir', guest_dir]
+        if trace:
+            args += ['--trace', self.trace]
+        self.proc = subprocess.Popen(args + [manifest],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=self.out, stderr=self.out,
+                                     cwd=tmp)
+
+    def ctl(self, *args, json_out=False):
+        cmd = [self.actorvm, 'ctl', '--timeout', CTL_TIMEOUT]
+        cmd += ['--json'] if json_out else []
+        res = subprocess.run(cmd + [self.url] + list(args),
+                             stdin=subprocess.DEVNULL, capture_output=True,
+                             text=True, timeout=PROC_BOUND)
+        if json_out and res.returncode in (0, 1):
+            return res.returncode, json.loads(res.stdout)
+        return res.returncode, res.stdout + res.stderr
+
+    def wait_ready(self):
+        """Until status answers with every VCPU known (bounded tries)."""
+        for _ in range(200):
+            if self.proc.poll() is not None:
+                return False
+            rc, r = self.ctl('status', json_out=True)
+            if rc == 0 and all(c['state'] != 'unknown'
+                               for vm in r['vms'] for c in vm['vcpus']):
+                return True
+            time.sleep(0.1)
+        return False
+
+    def log(self):
+        self.out.seek(0)
+        return self.out.read()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def states(r, vm):
+    return [c['state'] for v in r['vms'] if v['name'] == vm
+            for c in v['vcpus']]
+
+
+def check_status(run):
+    rc, r = run.ctl('status', json_out=True)
+    check(rc == 0, 'status answers')
+    names = [v['name'] for v in r['vms']]
+    check(names == ['left', 'right'], 'status lists both VMs: %s' % names)
+    check(all(not v['exited'] for v in r['vms']), 'both VMs run')
+    check(len(states(r, 'left')) == 2 and len(states(r, 'right')) == 1,
+          'status lists the VCPUs: %s' % r['vms'])
+    check(all(s in ('running', 'halted') for v in names
+              for s in states(r, v)), 'VCPUs run or halt')
+    check(all(v.get('trace', {}).get('paused') is False for v in r['vms']),
+          'status shows the traces recording')
+    rc, text = run.ctl('status')
+    check(rc == 0 and 'vm left: running' in text and 'vcpu 1' in text,
+          'text status: %r' % text)
+
+
+def check_pause_resume(run):
+    rc, r = run.ctl('pause', 'left', json_out=True)
+    check(rc == 0 and states(r, 'left') == ['paused', 'paused'],
+          'pause left answers with paused VCPUs: %s' % r)
+    rc, r = run.ctl('status', json_out=True)
+    check(rc == 0 and states(r, 'left') == ['paused', 'paused']
+          and 'paused' not in states(r, 'right'),
+          'status: left paused, right not: %s' % r)
+    rc, r = run.ctl('resume', 'left', json_out=True)
+    check(rc == 0 and 'paused' not in states(r, 'left'), 'resume left')
+    rc, r = run.ctl('pause', json_out=True)
+    check(rc == 0 and set(states(r, 'left') + states(r, 'right'))
+          == {'paused'}, 'pause pauses every VM')
+    rc, r = run.ctl('resume', json_out=True)
+    rc2, r2 = run.ctl('status', json_out=True)
+    check(rc == 0 and rc2 == 0 and 'paused' not in
+          states(r2, 'left') + states(r2, 'right'), 'resume resumes all')
+    rc, text = run.ctl('pause', 'nope')
+    check(rc == 1 and 'no VM named' in text, 'pause of an unknown VM: 1')
+
+
+def check_stats(run):
+    rc, r = run.ctl('stats', json_out=True)
+    check(rc == 0 and len(r['vms']) == 2, 'stats answers for both VMs')
+    for vm in r['vms']:
+        act = {a['name']: a for a in vm['actors']}
+        check({'com1', 'ioapic', 'vcpu0', 'exit'} <= set(act),
+              'stats of %s lists the actors: %s' % (vm['name'], list(act)))
+        check(act.get('com1', {}).get('handled', 0) > 0
+              and act.get('vcpu0', {}).get('type') == 'vcpu'
+              and act.get('vcpu0', {}).get('handled', 0) > 0,
+              'stats of %s counts handled messages' % vm['name'])
+    rc, r = run.ctl('--vm', 'right', 'stats', 'vcpu0', json_out=True)
+    check(rc == 0 and [v['name'] for v in r['vms']] == ['right']
+          and [a['name'] for a in r['vms'][0]['actors']] == ['vcpu0'],
+          'stats --vm right vcpu0 selects one actor')
+    rc, text = run.ctl('stats')
+    check(rc == 0 and 'handled' in text and 'com1' in text, 'text stats')
+    rc, text = run.ctl('stats', 'nope')
+    check(rc == 1 and 'no actor named' in text, 'stats of an unknown actor')
+
+
+def check_trace(run):
+    rc, r = run.ctl('trace', 'off', json_out=True)
+    check(rc == 0 and all(v['trace']['paused'] for v in r['vms']),
+          'trace off pauses recording: %s' % r)
+    rc, r = run.ctl('status', 'right', json_out=True)
+    check(rc == 0 and r['vms'][0]['trace']['paused'],
+          'status shows the trace paused')
+    rc, r = run.ctl('trace', 'on', 'left', json_out=True)
+    check(rc == 0 and [v['name'] for v in r['vms']] == ['left']
+          and not r['vms'][0]['trace']['paused'], 'trace on left')
+    rc, r = run.ctl('trace', 'on', json_out=True)
+    check(rc == 0 and not any(v['trace']['paused'] for v in r['vms']),
+          'trace on resumes every trace')
+
+
+# Each: (hex bytes, expected code). The request schema is in
+# proto/control.proto: field 1 filter, 2..7 the commands.
+MALFORMED_INPUTS = [
+    ('', MALFORMED),                     # decodes, but names no command
+    ('ff', MALFORMED),                   # a truncated varint tag
+    ('0a', MALFORMED),                   # a length-delimited field cut off
+    ('0aff', MALFORMED),                 # a length past the end
+    ('ffffffffffffffffffffff', MALFORMED),  # an over-long varint
+    ('1201', MALFORMED),                 # status with a missing body
+    ('f80101', MALFORMED),               # an unknown field (31)
+    ('0a031201781200', MALFORMED),       # an actor filter on status
+    ('0a030a01011200', MALFORMED),       # a control character in a name
+    ('0a030a01782a00', MALFORMED),       # stop with a VM filter
+    ('1200*3000', TOO_LARGE),            # 6000 bytes
+]
+
+
+def check_malformed(run, ctl_raw):
+    args = [h for h, _ in MALFORMED_INPUTS]
+    res = subprocess.run([ctl_raw, run.url] + args, capture_output=True,
+                         text=True, timeout=PROC_BOUND)
+    lines = res.stdout.splitlines()
+    check(res.returncode == 0 and len(lines) == len(args),
+          'every malformed request is answered: %r' % res.stdout)
+    for (h, want), line in zip(MALFORMED_INPUTS, lines):
+        check(line.split(' ')[0] == str(want),
+              'malformed %s -> code %d: %s' % (h[:24], want, line))
+    # Seeded garbage: the same bytes every run. Each must get an answer
+    # that decodes (whatever the code: random bytes may even be valid).
+    rnd = random.Random(7)
+    garbage = [bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 48)))
+               for _ in range(200)]
+    # Never a stop: its tag is 0x2a (or 0xaa in an over-long varint).
+    garbage = [g.hex() for g in garbage if all(b & 0x7f != 0x2a for b in g)]
+    res = subprocess.run([ctl_raw, run.url] + garbage, capture_output=True,
+                         text=True, timeout=PROC_BOUND)
+    lines = res.stdout.splitlines()
+    check(res.returncode == 0 and len(lines) == len(garbage)
+          and 'undecodable' not in lines,
+          '%d garbage requests answered' % len(garbage))
+    rc, _ = run.ctl('status')
+    check(rc == 0, 'the server still serves after the garbage')
+
+
+def check_stop(run):
+    rc, text = run.ctl('stop')
+    check(rc == 0 and 'stopping' in text, 'stop answers: %r' % text)
+    try:
+        status = run.proc.wait(timeout=PROC_BOUND)
+    except subprocess.TimeoutExpired:
+        status = None
+    check(status == STOPPED, 'the run exits %s after stop: %s' %
+          (STOPPED, status))
+    check('stopped by `actorvm ctl stop`' in run.log(), 'the run says why')
+    if run.trace:  # one file per VM: NAME.VM.trace
+        stem = run.trace[:-len('.trace')]
+        check(all(os.path.exists('%s.%s.trace' % (stem, vm)) and
+                  os.path.getsize('%s.%s.trace' % (stem, vm)) > 0
+                  for vm in ('left', 'right')), 'the traces were written')
+    rc, _ = run.ctl('--timeout', '1', 'status')
+    check(rc == 3, 'ctl after the run ended: exit 3 (got %d)' % rc)
+
+
+def check_usage(actorvm, tmp):
+    nobody = 'ipc://' + os.path.join(tmp, 'nobody.ctl')
+    res = subprocess.run([actorvm, 'ctl', '--timeout', '1', nobody,
+                          'status'], capture_output=True, text=True,
+                         timeout=PROC_BOUND)
+    check(res.returncode == 3, 'a URL nobody serves: exit 3 (got %d)' %
+          res.returncode)
+    for args, want in [([], 2), (['--help'], 0), ([nobody], 2),
+                       ([nobody, 'bogus'], 2), ([nobody, 'trace'], 2),
+                       ([nobody, 'trace', 'maybe'], 2),
+                       ([nobody, 'stop', 'left'], 2),
+                       (['--timeout', 'x', nobody, 'status'], 2),
+                       (['bogus://x', 'status'], 2)]:
+        res = subprocess.run([actorvm, 'ctl'] + args, capture_output=True,
+                             text=True, timeout=PROC_BOUND)
+        check(res.returncode == want, 'ctl %s: exit %d (got %d)' %
+              (' '.join(args), want, res.returncode))
+
+
+def check_no_trace(actorvm, guest_dir, manifest, tmp):
+    run = Run(actorvm, guest_dir, manifest, tmp, 'plain', trace=False)
+    try:
+        if not check(run.wait_ready(), 'untraced run answers'):
+            print(run.log())
+            return
+        rc, text = run.ctl('trace', 'off')
+        check(rc == 1 and 'no-trace' in text, 'trace off without a trace: '
+              'error %r' % text)
+        check_stop(run)
+    finally:
+        run.kill()
+
+
+def main():
+    actorvm, ctl_raw, guest_dir, manifest = map(os.path.abspath,
+                                                sys.argv[1:5])
+    tmp = tempfile.mkdtemp(prefix='actorvm-ctl-')
+    try:
+        check_usage(actorvm, tmp)
+        run = Run(actorvm, guest_dir, manifest, tmp, 'traced', trace=True)
+        try:
+            if check(run.wait_ready(), 'the run answers status'):
+                check_status(run)
+                check_pause_resume(run)
+                check_stats(run)
+                check_trace(run)
+                check_malformed(run, ctl_raw)
+                check_stop(run)
+            if failures:
+                print('---- run log\n%s----' % run.log())
+        finally:
+            run.kill()
+        check_no_trace(actorvm, guest_dir, manifest, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print('%d failure%s' % (len(failures), '' if len(failures) == 1
+                            else 's'))
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
