@@ -21,6 +21,7 @@ struct soft_cpu {
 	_Atomic int kicked;
 	_Atomic uint64_t *exits;
 	uint64_t blocks, block_budget; /* this slice's translation blocks */
+	bool want_window; /* an interrupt waits for IF: 1-block slices */
 	uc_hook in_hook, out_hook, block_hook;
 };
 
@@ -221,6 +222,13 @@ static enum vcpu_exit soft_run(void *cpu, uint64_t insns)
 		return VCPU_EXIT_KICK;
 	c->blocks = 0;
 	c->block_budget = insns / INSNS_PER_BLOCK ? insns / INSNS_PER_BLOCK : 1;
+	/* The software interrupt window: with an interrupt pending and IF
+	 * clear, come back after every block, so the STI that opens the
+	 * window is seen at once rather than at the end of a long slice. */
+	/* Budget 2: the hook stops at the start of the block it counts, so
+	 * a budget of 1 would never run an instruction. */
+	if (c->want_window)
+		c->block_budget = 2;
 	if (uc_emu_start(c->uc, eip, 0xffffffffull, 0, 0))
 		return VCPU_EXIT_ERROR;
 	if (atomic_exchange(&c->kicked, 0))
@@ -236,7 +244,8 @@ static bool soft_irq_ready(void *cpu)
 {
 	struct soft_cpu *c = cpu;
 
-	return reg32(c, UC_X86_REG_EFLAGS) & (1u << 9);
+	c->want_window = !(reg32(c, UC_X86_REG_EFLAGS) & (1u << 9));
+	return !c->want_window;
 }
 
 /* Deliver @vector through the IDT as the CPU would for an external
