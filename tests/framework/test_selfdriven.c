@@ -5,6 +5,7 @@
  * threshold. */
 #include "fixture.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "reply.h" /* avm_mono_ns */
@@ -13,7 +14,8 @@
 
 struct fake_cfg {
 	bool return_at_once;
-	int64_t wait_ns; /* halt timeout, -1 for none */
+	int64_t wait_ns;   /* halt timeout, -1 for none */
+	uint64_t timer_ns; /* >0: run() arms a periodic timer (no handler) */
 	atomic_int *finished;
 };
 
@@ -21,10 +23,19 @@ struct fake_vcpu {
 	struct fake_cfg cfg;
 	atomic_int kicked; /* the kick's only link to the state */
 	bool halted;
-	uint64_t slices, kicks, irqs, timeouts;
+	uint64_t slices, kicks, irqs, timeouts, timers, foreign;
+	pthread_t runner; /* the thread run() is on */
+	bool running;
 };
 
-enum { R_KICKS = 0, R_IRQS = 8, R_HALT = 16, R_TIMEOUTS = 24 };
+enum {
+	R_KICKS = 0,
+	R_IRQS = 8,
+	R_HALT = 16,
+	R_TIMEOUTS = 24,
+	R_TIMERS = 32,
+	R_FOREIGN = 40,
+};
 
 static void fake_kick(void *arg)
 {
@@ -55,6 +66,10 @@ static uint64_t reg(struct fake_vcpu *s, uint64_t off)
 		return s->irqs;
 	case R_HALT:
 		return s->halted;
+	case R_TIMERS:
+		return s->timers;
+	case R_FOREIGN:
+		return s->foreign;
 	default:
 		return s->timeouts;
 	}
@@ -64,7 +79,13 @@ static void fake_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	struct fake_vcpu *s = state;
 
-	if (m->kind == AVM_MSG_READ)
+	/* The state belongs to run()'s thread: a handler elsewhere is a bug
+	 * (under biglock: a sender running it on its own thread). */
+	if (s->running && !pthread_equal(s->runner, pthread_self()))
+		s->foreign++;
+	if (m->kind == AVM_MSG_TIMER)
+		s->timers++;
+	else if (m->kind == AVM_MSG_READ)
 		avm_reply(ctx, reg(s, m->addr));
 	else if (m->kind == AVM_MSG_WRITE && m->addr == R_HALT)
 		s->halted = m->value;
@@ -91,8 +112,13 @@ static int fake_run(void *state, avm_ctx *ctx)
 	struct fake_vcpu *s = state;
 	int err;
 
+	s->runner = pthread_self();
+	s->running = true;
 	if (s->cfg.return_at_once)
 		return 0;
+	/* Outside any handler: under biglock this takes the lock itself. */
+	if (s->cfg.timer_ns)
+		avm_timer_arm(ctx, 0, s->cfg.timer_ns, s->cfg.timer_ns);
 	while (!(err = avm_poll(ctx))) {
 		if (!s->halted) {
 			slice(s);
@@ -108,7 +134,7 @@ static int fake_run(void *state, avm_ctx *ctx)
 }
 
 static const struct avm_region_desc fake_regions[] = {
-	{ .name = "regs", .space = AVM_SPACE_MMIO, .size = 32 },
+	{ .name = "regs", .space = AVM_SPACE_MMIO, .size = 48 },
 };
 
 static const struct avm_device_ops fake_ops = {
@@ -129,15 +155,22 @@ struct vm {
 	atomic_int finished;
 };
 
-static void vm_up(struct vm *vm, struct fake_cfg cfg)
+/* Every test runs on both executors that run self-driven actors. */
+static enum avm_exec_kind exec_of(void **state)
+{
+	return *(enum avm_exec_kind *)*state;
+}
+
+static void vm_up(struct vm *vm, struct fake_cfg cfg, enum avm_exec_kind exec)
 {
 	struct avm_actor_spec s = {
 		.ops = &fake_ops, .name = "vcpu0", .config = &cfg, .cpu = -1
 	};
+	struct avm_runtime_config rc = { .exec = exec };
 
 	atomic_init(&vm->finished, 0);
 	cfg.finished = &vm->finished;
-	assert_int_equal(avm_runtime_new(NULL, &vm->rt), 0);
+	assert_int_equal(avm_runtime_new(&rc, &vm->rt), 0);
 	assert_int_equal(avm_actor_create(vm->rt, &s, &vm->id), 0);
 	assert_int_equal(avm_map(vm->rt, vm->id, 0, 0x1000), 0);
 	assert_int_equal(avm_runtime_start(vm->rt), 0);
@@ -161,12 +194,11 @@ static void vm_down(struct vm *vm)
 	assert_int_equal(atomic_load(&vm->finished), 1);
 }
 
-static void busy_actor_is_kicked_for_reads(void **unused)
+static void busy_actor_is_kicked_for_reads(void **state)
 {
 	struct vm vm;
 
-	(void)unused;
-	vm_up(&vm, (struct fake_cfg){ .wait_ns = -1 });
+	vm_up(&vm, (struct fake_cfg){ .wait_ns = -1 }, exec_of(state));
 	/* Each read must be served within its 1 s deadline although the
 	 * actor is in a 10 s slice: only kicks make that possible. Kicks
 	 * coalesce (one slice may end for several messages), so count >= 1. */
@@ -176,13 +208,12 @@ static void busy_actor_is_kicked_for_reads(void **unused)
 	vm_down(&vm);
 }
 
-static void halted_actor_wakes_on_irq(void **unused)
+static void halted_actor_wakes_on_irq(void **state)
 {
 	struct avm_msg irq = { .kind = AVM_MSG_IRQ, .value = 1 };
 	struct vm vm;
 
-	(void)unused;
-	vm_up(&vm, (struct fake_cfg){ .wait_ns = -1 });
+	vm_up(&vm, (struct fake_cfg){ .wait_ns = -1 }, exec_of(state));
 	assert_int_equal(
 		avm_write(vm.acc, AVM_SPACE_MMIO, 0x1000 + R_HALT, 8, 1), 0);
 	assert_int_equal(rd(&vm, R_HALT), 1);
@@ -193,16 +224,17 @@ static void halted_actor_wakes_on_irq(void **unused)
 		fix_sleep_ms(1);
 	assert_int_equal(rd(&vm, R_IRQS), 1);
 	assert_int_equal(rd(&vm, R_HALT), 0);
+	/* The test thread's IRQ and reads ran on the actor's thread. */
+	assert_int_equal(rd(&vm, R_FOREIGN), 0);
 	vm_down(&vm);
 }
 
-static void halt_wait_times_out(void **unused)
+static void halt_wait_times_out(void **state)
 {
 	struct vm vm;
 	uint64_t t = 0;
 
-	(void)unused;
-	vm_up(&vm, (struct fake_cfg){ .wait_ns = 1000000 });
+	vm_up(&vm, (struct fake_cfg){ .wait_ns = 1000000 }, exec_of(state));
 	assert_int_equal(
 		avm_write(vm.acc, AVM_SPACE_MMIO, 0x1000 + R_HALT, 8, 1), 0);
 	for (int i = 0; i < 5000 && t < 3; i++) {
@@ -213,46 +245,69 @@ static void halt_wait_times_out(void **unused)
 	vm_down(&vm);
 }
 
+/* A timer armed from run(), outside every handler (a local APIC's), fires,
+ * and its expiry is handled on the actor's thread, not the iothread's. */
+static void timer_from_run_is_handled_at_home(void **state)
+{
+	struct vm vm;
+	uint64_t n = 0;
+
+	vm_up(&vm, (struct fake_cfg){ .wait_ns = -1, .timer_ns = 1000000 },
+	      exec_of(state));
+	assert_int_equal(
+		avm_write(vm.acc, AVM_SPACE_MMIO, 0x1000 + R_HALT, 8, 1), 0);
+	for (int i = 0; i < 5000 && n < 5; i++) {
+		fix_sleep_ms(2);
+		n = rd(&vm, R_TIMERS);
+	}
+	assert_true(n >= 5);
+	assert_int_equal(rd(&vm, R_FOREIGN), 0);
+	vm_down(&vm);
+}
+
 /* run() returned at once: the mailbox is still served until the stop. */
-static void early_return_keeps_serving(void **unused)
+static void early_return_keeps_serving(void **state)
 {
 	struct vm vm;
 
-	(void)unused;
-	vm_up(&vm, (struct fake_cfg){ .return_at_once = true });
+	vm_up(&vm, (struct fake_cfg){ .return_at_once = true }, exec_of(state));
 	assert_int_equal(rd(&vm, R_KICKS), 0);
 	vm_down(&vm);
 }
 
-static void other_executors_refuse(void **unused)
+static void deterministic_refuses(void **unused)
 {
-	const enum avm_exec_kind kinds[] = { AVM_EXEC_BIGLOCK,
-					     AVM_EXEC_DETERMINISTIC };
 	struct fake_cfg cfg = { 0 };
 	struct avm_actor_spec s = {
 		.ops = &fake_ops, .name = "v", .config = &cfg, .cpu = -1
 	};
 
-	(void)unused;
-	for (int i = 0; i < 2; i++) {
-		struct avm_runtime_config c = { .exec = kinds[i] };
-		avm_runtime *rt;
-		avm_actor_id id;
+	struct avm_runtime_config c = { .exec = AVM_EXEC_DETERMINISTIC };
+	avm_runtime *rt;
+	avm_actor_id id;
 
-		assert_int_equal(avm_runtime_new(&c, &rt), 0);
-		assert_int_equal(avm_actor_create(rt, &s, &id), -ENOTSUP);
-		avm_runtime_free(rt);
-	}
+	(void)unused;
+	assert_int_equal(avm_runtime_new(&c, &rt), 0);
+	assert_int_equal(avm_actor_create(rt, &s, &id), -ENOTSUP);
+	avm_runtime_free(rt);
 }
+
+static enum avm_exec_kind threaded = AVM_EXEC_THREADED;
+static enum avm_exec_kind biglock = AVM_EXEC_BIGLOCK;
+
+#define BOTH(fn)                                                               \
+	cmocka_unit_test_prestate(fn, &threaded),                              \
+		cmocka_unit_test_prestate(fn, &biglock)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(busy_actor_is_kicked_for_reads),
-		cmocka_unit_test(halted_actor_wakes_on_irq),
-		cmocka_unit_test(halt_wait_times_out),
-		cmocka_unit_test(early_return_keeps_serving),
-		cmocka_unit_test(other_executors_refuse),
+		BOTH(busy_actor_is_kicked_for_reads),
+		BOTH(halted_actor_wakes_on_irq),
+		BOTH(halt_wait_times_out),
+		BOTH(timer_from_run_is_handled_at_home),
+		BOTH(early_return_keeps_serving),
+		cmocka_unit_test(deterministic_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

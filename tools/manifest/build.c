@@ -89,7 +89,8 @@ bool mf_kvm_usable(char *why, size_t len)
 
 bool mf_biglock_runs_vcpus(void)
 {
-	return false;
+	/* exec_biglock.c runs self-driven actors on threads of their own. */
+	return true;
 }
 
 /* --- One VM --------------------------------------------------------------- */
