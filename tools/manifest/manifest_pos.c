@@ -55,16 +55,19 @@ static int add_node(struct mf_manifest *m, char *path, const yaml_mark_t *mk)
 static char *child_path(struct walker *w)
 {
 	struct frame *f = &w->st[w->depth - 1];
+	/* A key that is itself a collection (YAML's "? [a, b]") has no name:
+	 * the schema rejects it; the index only has to survive it. */
+	const char *key = f->key ? f->key : "?";
 	char *p = NULL;
+	int n;
 
+	if (f->is_map && !f->path[0])
+		return strdup(key);
 	if (f->is_map)
-		p = f->path[0]
-			    ? (asprintf(&p, "%s.%s", f->path, f->key) < 0 ? NULL
-									  : p)
-			    : strdup(f->key);
-	else if (asprintf(&p, "%s[%u]", f->path, f->index++) < 0)
-		p = NULL;
-	return p;
+		n = asprintf(&p, "%s.%s", f->path, key);
+	else
+		n = asprintf(&p, "%s[%u]", f->path, f->index++);
+	return n < 0 ? NULL : p;
 }
 
 static int on_value(struct walker *w, const yaml_mark_t *mk, bool collection,
