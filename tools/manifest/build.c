@@ -364,8 +364,8 @@ static int make_console(struct mf_vm_run *v, char *err, size_t len)
 
 	if (!v->console)
 		return 0;
-	v->console_cfg = (struct console_config){ .prefix = v->vm->name,
-						  .fd = 1 };
+	v->console_cfg =
+		(struct console_config){ .prefix = v->vm->name, .fd = 1 };
 	ret = make(v->rt, &console_ops, "console", &v->console_cfg,
 		   &v->console_id);
 	return ret ? fail(err, len, ret, "%s: console: %s", v->vm->name,
@@ -403,6 +403,9 @@ static int build_vm(struct mf_run *r, unsigned idx,
 	if (ret)
 		return fail(err, len, ret, "%s: runtime: %s", v->vm->name,
 			    strerror(-ret));
+	v->mcfg.irqchip = v->vm->irqchip == MF_IRQCHIP_KVM    ? PC_IRQCHIP_KVM
+			  : v->vm->irqchip == MF_IRQCHIP_USER ? PC_IRQCHIP_USER
+							      : PC_IRQCHIP_AUTO;
 	v->mcfg.place = place(v->vm->priority, v->vm->host_cpu,
 			      &(struct pc_placement){ .cpu = -1 });
 	if (v->vm->memory)

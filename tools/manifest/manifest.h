@@ -19,6 +19,7 @@
 
 enum mf_backend { MF_BACKEND_AUTO, MF_BACKEND_KVM, MF_BACKEND_SOFT };
 enum mf_executor { MF_EXEC_THREADED, MF_EXEC_BIGLOCK };
+enum mf_irqchip { MF_IRQCHIP_AUTO, MF_IRQCHIP_USER, MF_IRQCHIP_KVM };
 enum mf_net_type { MF_NET_WIRE, MF_NET_TAP };
 
 /** struct mf_vcpu - one VCPU: its image, command line and placement. */
@@ -55,6 +56,7 @@ struct mf_vm {
 	char *memory;
 	enum mf_backend backend;
 	enum mf_executor executor;
+	enum mf_irqchip irqchip;
 	char *image;   /* for VCPUs without their own */
 	char *cmdline; /* idem */
 	struct mf_vcpu *vcpus;

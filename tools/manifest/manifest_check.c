@@ -211,9 +211,9 @@ static void check_vcpus(struct vmscan *s, const char *guest_dir)
 
 /* --- Devices ------------------------------------------------------------ */
 
-static const char *const platform_names[] = {
-	"exit", "pic", "ioapic", "com1", "pci", "console", "kvm", NULL
-};
+static const char *const platform_names[] = { "exit", "pic", "ioapic",
+					      "com1", "pci", "console",
+					      "kvm",  NULL };
 
 static bool reserved_name(const char *n)
 {
@@ -401,6 +401,11 @@ static void check_backend(struct mf_manifest *m, const struct mf_vm *vm,
 			  "KVM is not usable here (%s): `run` will fail; "
 			  "'auto' falls back to the software CPU",
 			  why);
+	snprintf(p, sizeof(p), "vms[%u].irqchip", idx);
+	if (vm->irqchip == MF_IRQCHIP_KVM && vm->backend != MF_BACKEND_KVM)
+		mf_report(m, MF_ERROR, p,
+			  "KVM's in-kernel irqchip needs the KVM backend "
+			  "(expected cpu: kvm)");
 	snprintf(p, sizeof(p), "vms[%u].executor", idx);
 	if (vm->executor == MF_EXEC_BIGLOCK && !mf_biglock_runs_vcpus())
 		mf_report(m, MF_ERROR, p,

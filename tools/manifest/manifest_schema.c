@@ -21,6 +21,12 @@ static const cyaml_strval_t executor_names[] = {
 	{ "biglock", MF_EXEC_BIGLOCK },
 };
 
+static const cyaml_strval_t irqchip_names[] = {
+	{ "auto", MF_IRQCHIP_AUTO },
+	{ "user", MF_IRQCHIP_USER },
+	{ "kvm", MF_IRQCHIP_KVM },
+};
+
 static const cyaml_strval_t net_type_names[] = {
 	{ "wire", MF_NET_WIRE },
 	{ "tap", MF_NET_TAP },
@@ -67,6 +73,8 @@ static const cyaml_schema_field_t vm_fields[] = {
 			 struct mf_vm, backend, backend_names, 3),
 	CYAML_FIELD_ENUM("executor", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT,
 			 struct mf_vm, executor, executor_names, 2),
+	CYAML_FIELD_ENUM("irqchip", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT,
+			 struct mf_vm, irqchip, irqchip_names, 3),
 	STR("image", struct mf_vm, image),
 	STR("cmdline", struct mf_vm, cmdline),
 	CYAML_FIELD_SEQUENCE("vcpus", CYAML_FLAG_POINTER, struct mf_vm, vcpus,
