@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Ctrl-C and SIGTERM stop `actorvm run` cleanly: exit status 130, and the
+trace is complete (it ends with its footer, so `actorvm trace stats` reads
+it without complaint), and so is a --timeout run (status 124).
+Usage: check_signal.py ACTORVM GUEST_DIR MANIFEST
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def wait_for(path, text, deadline):
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as f:
+                if text in f.read():
+                    return True
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def run_and_signal(actorvm, guest_dir, manifest, sig, tmp):
+    trace = os.path.join(tmp, 'sig.trace')
+    log = os.path.join(tmp, 'sig.log')
+    with open(log, 'w') as err:
+        p = subprocess.Popen([actorvm, 'run', '--trace', trace,
+                              '--guest-dir', guest_dir, manifest],
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=err)
+        # The VMs run once their VCPUs have said which backend they use.
+        if not wait_for(log, 'running on', time.monotonic() + 60):
+            p.kill()
+            return ['the VMs never started']
+        p.send_signal(sig)
+        try:
+            status = p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            return ['%s did not stop the run' % sig.name]
+    problems = []
+    if status != 130:
+        problems.append('%s: exit status %d, expected 130' %
+                        (sig.name, status))
+    for vm in ('left', 'right'):
+        path = os.path.join(tmp, 'sig.%s.trace' % vm)
+        res = subprocess.run([actorvm, 'trace', 'stats', '--no-histogram',
+                              path], capture_output=True, text=True)
+        if res.returncode != 0 or 'com1' not in res.stdout:
+            problems.append('%s: trace %s unreadable: %s' %
+                            (sig.name, path, res.stderr.strip()))
+    return problems
+
+
+def main():
+    actorvm, guest_dir, manifest = sys.argv[1:4]
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            problems += run_and_signal(actorvm, guest_dir, manifest, sig, tmp)
+        res = subprocess.run([actorvm, 'run', '--timeout', '0.5',
+                              '--guest-dir', guest_dir, manifest],
+                             stdin=subprocess.DEVNULL, capture_output=True,
+                             timeout=120)
+        if res.returncode != 124:
+            problems.append('--timeout: exit status %d, expected 124' %
+                            res.returncode)
+    for p in problems:
+        print('FAIL ' + p)
+    print('signals: %s' % ('ok' if not problems else 'failed'))
+    return 1 if problems else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
