@@ -28,6 +28,8 @@ struct soft_cpu {
 /* Instructions per translation block, roughly: slices are counted in
  * blocks (one hook per block) rather than instructions (one per insn). */
 #define INSNS_PER_BLOCK 8
+/* Blocks per slice while an interrupt waits for IF (see soft_run). */
+#define WINDOW_BLOCKS 256
 
 static uint64_t ones(unsigned size)
 {
@@ -223,12 +225,12 @@ static enum vcpu_exit soft_run(void *cpu, uint64_t insns)
 	c->blocks = 0;
 	c->block_budget = insns / INSNS_PER_BLOCK ? insns / INSNS_PER_BLOCK : 1;
 	/* The software interrupt window: with an interrupt pending and IF
-	 * clear, come back after every block, so the STI that opens the
-	 * window is seen at once rather than at the end of a long slice. */
-	/* Budget 2: the hook stops at the start of the block it counts, so
-	 * a budget of 1 would never run an instruction. */
-	if (c->want_window)
-		c->block_budget = 2;
+	 * clear, come back soon, so the STI that opens the window is seen
+	 * within a few thousand instructions rather than at the end of a
+	 * long slice. Not after every block: code that runs long with
+	 * interrupts off (a driver's set-up) would crawl. */
+	if (c->want_window && c->block_budget > WINDOW_BLOCKS)
+		c->block_budget = WINDOW_BLOCKS;
 	if (uc_emu_start(c->uc, eip, 0xffffffffull, 0, 0))
 		return VCPU_EXIT_ERROR;
 	if (atomic_exchange(&c->kicked, 0))
