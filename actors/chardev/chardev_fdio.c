@@ -11,6 +11,8 @@
  */
 #include "chardev_priv.h"
 
+#include <actorvm/runtime.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,6 +24,8 @@ static void fdio_close(struct chardev *cd)
 {
 	if (cd->writer)
 		chardev_writer_stop(cd->writer, cd->out_fd);
+	else if (cd->out_fd > STDERR_FILENO)
+		close(cd->out_fd); /* biglock's synchronous file */
 	cd->writer = NULL;
 	cd->out_fd = -1;
 	/* Stdin is not ours to close. */
@@ -131,6 +135,13 @@ static int file_open_out(struct chardev *cd, avm_ctx *ctx)
 		return err;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* The QEMU-style baseline writes synchronously, under the big lock
+	 * (QEMU's file chardev blocks the same way): no writer thread, so a
+	 * stalled output stalls every device, as the comparison needs. */
+	if (avm_runtime_exec(avm_runtime_of(ctx)) == AVM_EXEC_BIGLOCK) {
+		cd->out_fd = fd;
+		return 0;
+	}
 	err = chardev_writer_start(&cd->writer, fd, true, &cd->out_fd);
 	if (err)
 		close(fd);

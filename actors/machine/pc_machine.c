@@ -143,6 +143,7 @@ static int load_images(avm_runtime *rt, struct pc_machine *m,
 {
 	const char *loaded = NULL;
 	struct mb_boot b = { 0 };
+	unsigned slot = 0;
 	int ret;
 
 	for (unsigned i = 0; i < m->n_vcpus; i++) {
@@ -150,10 +151,16 @@ static int load_images(avm_runtime *rt, struct pc_machine *m,
 		const char *img = v->image ? v->image : c->image;
 
 		/* VCPUs sharing an image share one copy of it (SMP-style). */
+		/* Each further image (AMP) gets an information page of its
+		 * own, so each kernel sees its own command line. */
 		if (!loaded || strcmp(loaded, img)) {
-			ret = mb_load_file(rt, img,
-					   v->cmdline ? v->cmdline : c->cmdline,
-					   &b, err, len);
+			if (slot >= MB_INFO_SLOTS)
+				return fail(err, len, -ENOSPC,
+					    "more than %d distinct images",
+					    MB_INFO_SLOTS);
+			ret = mb_load_file_slot(
+				rt, img, v->cmdline ? v->cmdline : c->cmdline,
+				slot++, &b, err, len);
 			if (ret)
 				return ret;
 			loaded = img;

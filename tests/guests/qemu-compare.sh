@@ -126,6 +126,9 @@ qemu_skip() {
 	case $1 in
 	ipi) echo "starts its second VCPU at the Multiboot entry (actorvm's" \
 		"AMP boot); QEMU starts CPUs only by INIT/SIPI" ;;
+	rt_timer | gp_load) echo "the two images of bench/rt-latency's AMP" \
+		"VM (actorvm's AMP boot, COM2, two e1000s); QEMU starts CPUs" \
+		"only by INIT/SIPI" ;;
 	esac
 }
 
