@@ -16,6 +16,7 @@
 
 #include <actorvm/trace.h>
 
+#include "alarm.h"
 #include "internal.h"
 #include "mailbox.h"
 
@@ -70,6 +71,7 @@ struct thr_actor {
 	uint64_t last_poll;
 	ev_timer wait_timer;
 	bool wait_expired;
+	struct avm_alarm alarm; /* kicks run() when a timer is due */
 	/* Written by the server, read by producers: its own cache line. */
 	_Alignas(AVM_CACHELINE) _Atomic int sleeping;
 };
@@ -90,6 +92,8 @@ static void thr_fini(avm_runtime *rt)
 	(void)rt;
 }
 
+static void alarm_fire(void *arg);
+
 static int thr_actor_init(struct avm_actor *a)
 {
 	struct thr_actor *t = aligned_alloc(AVM_CACHELINE, sizeof(*t));
@@ -109,9 +113,16 @@ static int thr_actor_init(struct avm_actor *a)
 		err = -errno;
 		goto undo_mailbox;
 	}
+	if (a->ops->run) {
+		err = avm_alarm_init(&t->alarm, alarm_fire, t);
+		if (err)
+			goto undo_sem;
+	}
 	a->exec = t;
 	return 0;
 
+undo_sem:
+	sem_destroy(&t->ready);
 undo_mailbox:
 	avm_mailbox_fini(&t->mb);
 undo_alloc:
@@ -125,6 +136,8 @@ static void thr_actor_fini(struct avm_actor *a)
 
 	if (!t)
 		return;
+	if (a->ops->run)
+		avm_alarm_fini(&t->alarm);
 	sem_destroy(&t->ready);
 	avm_mailbox_fini(&t->mb);
 	free(t);
@@ -150,6 +163,17 @@ static void wake(struct thr_actor *t)
 	if (atomic_load_explicit(&t->sleeping, memory_order_relaxed))
 		ev_async_send(t->loop, &t->wake);
 	kick(t);
+}
+
+/* The alarm thread's call when a timer of a self-driven actor is due: wake
+ * it like a producer would (its loop if it sleeps, its kick if it runs
+ * guest code), inside a read section as producers do (see run_self). Its
+ * avm_poll() then finds the timer due and libev fires it. */
+static void alarm_fire(void *arg)
+{
+	avm_read_lock();
+	wake(arg);
+	avm_read_unlock();
 }
 
 static int outbox_add(struct thr_actor *from, avm_actor_id dst,
@@ -263,6 +287,11 @@ static void recompute_due(struct thr_actor *t)
 	for (unsigned i = 0; i < AVM_MAX_TIMERS; i++)
 		if (t->timers[i].due && t->timers[i].due < t->next_due)
 			t->next_due = t->timers[i].due;
+	/* A self-driven actor looks at its loop only between its own work:
+	 * the alarm makes it look when the next timer is due. */
+	if (t->a->ops->run)
+		avm_alarm_set(&t->alarm,
+			      t->next_due == UINT64_MAX ? 0 : t->next_due);
 }
 
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -541,6 +570,7 @@ static void run_self(struct thr_actor *t)
 	struct avm_ctx ctx = { .self = t->a };
 	int err = t->a->ops->run(t->a->state, &ctx);
 
+	avm_alarm_stop(&t->alarm); /* no kick from it after this */
 	if (err && err != -ESHUTDOWN)
 		avm__log(t->a->rt, AVM_LOG_ERROR, t->a->name, "run() ended: %s",
 			 strerror(-err));
