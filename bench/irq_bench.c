@@ -173,10 +173,14 @@ static int irq_sample(struct rig *r, double *out)
 
 	if (avm_write(r->acc, AVM_SPACE_MMIO, DEV_BASE + TESTDEV_IRQ, 8, 1))
 		return -EIO;
+	/* Wait asleep: the sink stamps the arrival itself, and a spinning
+	 * waiter would take a core from the actors it measures. */
 	while (atomic_load_explicit(&r->a.count, memory_order_acquire) ==
-	       before)
+	       before) {
 		if (now_ns() > deadline)
 			return -ETIMEDOUT; /* a lost interrupt */
+		pause_ns(20000);
+	}
 	*out = (double)(atomic_load(&r->a.last_ns) - t0);
 	return avm_write(r->acc, AVM_SPACE_MMIO, DEV_BASE + TESTDEV_IRQ, 8, 0);
 }
@@ -215,7 +219,7 @@ static double floor_sample(struct handoff *h)
 	atomic_fetch_add(&h->word, 1);
 	syscall(SYS_futex, &h->word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	while (atomic_load(&h->got_ns) == got)
-		;
+		pause_ns(20000); /* as irq_sample() waits */
 	return (double)(atomic_load(&h->got_ns) - t0);
 }
 
