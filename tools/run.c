@@ -2,6 +2,7 @@
 /* `actorvm run` and `actorvm check`: a manifest's VMs, run or checked. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,11 +272,20 @@ static int run_manifest(const struct run_args *a, struct mf_manifest *m)
 {
 	struct mf_run *r = calloc(1, sizeof(*r));
 	struct ctl_server *ctl = NULL;
+	sigset_t stop_signals, old_mask;
 	char err[512];
 	int ret, status;
 
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+
 	if (!r)
 		return 1;
+	/* Every thread the VMs start inherits this mask: Ctrl-C and SIGTERM
+	 * reach the main thread only, whose handler sets the flag it reads
+	 * (a handler on a VCPU thread would race with that read). */
+	pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
 	ret = mf_build(r, m, &a->bo, err, sizeof(err));
 	if (!ret) {
 		announce(r, a->file);
@@ -283,6 +293,7 @@ static int run_manifest(const struct run_args *a, struct mf_manifest *m)
 	}
 	if (!ret && a->ctl_url)
 		ret = ctl_server_start(&ctl, a->ctl_url, r, err, sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (ret) {
 		fprintf(stderr, "actorvm run: %s\n", err);
 		mf_fini(r);

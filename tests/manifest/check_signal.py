@@ -44,8 +44,10 @@ def run_and_signal(actorvm, guest_dir, manifest, sig, tmp):
             return ['%s did not stop the run' % sig.name]
     problems = []
     if status != 130:
-        problems.append('%s: exit status %d, expected 130' %
-                        (sig.name, status))
+        with open(log) as f:
+            tail = f.read()[-6000:]
+        problems.append('%s: exit status %d, expected 130; its log:\n%s' %
+                        (sig.name, status, tail))
     for vm in ('left', 'right'):
         path = os.path.join(tmp, 'sig.%s.trace' % vm)
         res = subprocess.run([actorvm, 'trace', 'stats', '--no-histogram',
