@@ -4,17 +4,20 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <sys/prctl.h>
 #include <time.h>
 
 #include "internal.h"
 
-int avm_alarm_init(struct avm_alarm *al, void (*fire)(void *), void *arg)
+int avm_alarm_init(struct avm_alarm *al, const char *name, void (*fire)(void *),
+		   void *arg)
 {
 	pthread_condattr_t ca;
 	int err;
 
 	*al = (struct avm_alarm){ .fire = fire, .arg = arg };
+	snprintf(al->name, sizeof(al->name), "~%s", name);
 	err = pthread_condattr_init(&ca);
 	if (err)
 		return -err;
@@ -65,6 +68,7 @@ static void *alarm_main(void *arg)
 {
 	struct avm_alarm *al = arg;
 
+	pthread_setname_np(pthread_self(), al->name);
 	alarm_placement();
 	/* @fire may enter RCU read sections (the actor's kick does). */
 	avm_reader_register();

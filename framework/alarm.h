@@ -22,10 +22,12 @@ struct avm_alarm {
 	bool stop, running;
 	void (*fire)(void *arg);
 	void *arg;
+	char name[16]; /* its thread's name: "~" and its actor's */
 };
 
-/* Set up (no thread yet). Returns 0 or -errno. */
-int avm_alarm_init(struct avm_alarm *al, void (*fire)(void *), void *arg);
+/* Set up (no thread yet) for the actor called @name. Returns 0 or -errno. */
+int avm_alarm_init(struct avm_alarm *al, const char *name, void (*fire)(void *),
+		   void *arg);
 
 /* Wake at @due_ns (0: never); starts the thread on first use. Called by
  * the actor's own thread only. Returns 0 or -errno (then the actor's
