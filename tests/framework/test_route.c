@@ -6,11 +6,11 @@
  * sources, a router and two probes are written here.
  */
 #include "fixture.h"
+#include "probe.h"
 
 #define MSG_SET	  (AVM_MSG_USER + 1) /* value: input, addr: via, arg: arg */
 #define MSG_CLEAR (AVM_MSG_USER + 2) /* value: input */
 #define MSG_LEVEL (AVM_MSG_USER + 3) /* value: input */
-#define MAX_SEEN  16
 
 struct router {
 	int ret;
@@ -38,25 +38,6 @@ static const struct avm_device_ops router_ops = {
 	.ports = router_ports,
 	.n_ports = 2,
 	.handle = router_handle,
-};
-
-struct probe {
-	unsigned n;
-	struct avm_msg seen[MAX_SEEN];
-};
-
-static void probe_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
-{
-	struct probe *p = state;
-
-	if (p->n < MAX_SEEN)
-		p->seen[p->n++] = *m;
-}
-
-static const struct avm_device_ops probe_ops = {
-	.type = "probe",
-	.state_size = sizeof(struct probe),
-	.handle = probe_handle,
 };
 
 struct rfix {

@@ -18,31 +18,12 @@
 #include <actorvm/runtime.h>
 
 #include "ioapic.h"
+#include "probe.h"
 #include "testdev.h"
 
 #define SRC_BASE 0x10000000u
 #define PIN_A	 11
 #define PIN_B	 5
-#define MAX_SEEN 32
-
-struct probe {
-	unsigned n;
-	struct avm_msg seen[MAX_SEEN];
-};
-
-static void probe_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
-{
-	struct probe *p = state;
-
-	if (p->n < MAX_SEEN)
-		p->seen[p->n++] = *m;
-}
-
-static const struct avm_device_ops probe_ops = {
-	.type = "probe",
-	.state_size = sizeof(struct probe),
-	.handle = probe_handle,
-};
 
 struct fx {
 	avm_runtime *rt;
