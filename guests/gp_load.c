@@ -9,6 +9,8 @@
  * THRE stays 0 for milliseconds), and as many frames as the TX ring of the
  * *second* e1000 takes, at full rate, with a minimal TX-only driver of its
  * own (the library's drives the first NIC, which is the real-time guest's).
+ * Command line "idle": after the start IPI it only halts (bench/rt-latency's
+ * control mode: the same VM without the load).
  * Needs actorvm's AMP boot: not run on QEMU.
  */
 #include "guest.h"
@@ -113,8 +115,24 @@ static void console_burst(void)
 	}
 }
 
+static bool idle_requested(const struct multiboot_info *mbi)
+{
+	const char *cmd = mbi->flags & MULTIBOOT_INFO_CMDLINE
+				  ? (const char *)(uintptr_t)mbi->cmdline
+				  : "";
+
+	for (const char *p = cmd; *p; p++)
+		if ((p == cmd || p[-1] == ' ') &&
+		    !__builtin_memcmp(p, "idle", 4) &&
+		    (p[4] == 0 || p[4] == ' '))
+			return true;
+	return false;
+}
+
 __attribute__((noreturn)) void guest_ap_main(const struct multiboot_info *mbi)
 {
+	bool idle = idle_requested(mbi);
+
 	guest_idt_init(); /* this image's own IDT */
 	guest_set_handler(GO_VECTOR, on_go);
 	guest_lapic_enable(GUEST_SPURIOUS_VECTOR);
@@ -123,6 +141,8 @@ __attribute__((noreturn)) void guest_ap_main(const struct multiboot_info *mbi)
 		guest_sti_hlt();
 		guest_cli();
 	}
+	while (idle)
+		guest_hlt(); /* IF is off: for good */
 	tx_setup();
 	for (;;) {
 		console_burst();

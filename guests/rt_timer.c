@@ -14,11 +14,19 @@
  * echoed at once, from the loop the RX interrupt wakes, with source and
  * destination swapped.
  *
+ * Each sample also carries the TSC when the handler ran (on actorvm's
+ * software CPU the host's TSC, so the bench can line samples up with the
+ * host's own timer floor) and what the guest was doing when the timer
+ * fired: 'h' idle (in sti; hlt, or in another interrupt handler taken from
+ * there, the NIC's), 'e' in the echo loop with interrupts off.
+ *
  * Command line: samples=N (default 1000). After N timer samples it prints
- * them on COM2 (0x2F8; COM1 belongs to the load guest) as "L <ns>" lines
- * between "RT begin" and "RT end", and exits. It first wakes the load guest
- * on VCPU1 (an IPI) once its PCI set-up is done, so the two never race on
- * the configuration ports. Needs actorvm's AMP boot: not run on QEMU.
+ * them on COM2 (0x2F8; COM1 belongs to the load guest) as
+ * "L <ns> <tsc> <h|e>" lines between "RT begin" and "RT end", with the
+ * longest interrupts-off stretch of the echo loop, and exits. It first
+ * wakes the load guest on VCPU1 (an IPI) once its PCI set-up is done, so
+ * the two never race on the configuration ports. Needs actorvm's AMP boot: not
+ * run on QEMU.
  */
 #include "guest.h"
 
@@ -35,10 +43,21 @@
 #define MAX_SAMPLES  200000u
 #define COM2	     0x2F8
 
-static uint32_t samples[MAX_SAMPLES];
+struct sample {
+	uint64_t tsc;
+	uint32_t ns;
+	char phase;
+};
+
+static struct sample samples[MAX_SAMPLES];
 static volatile uint32_t n_samples;
+static volatile char phase = 'e'; /* what the main loop is doing */
+static uint64_t echo_max;	  /* longest interrupts-off stretch, TSC */
+static unsigned int loops;	  /* of the main loop */
 static uint32_t want = 1000;
 static uint64_t ns_mult;       /* ns per TSC tick, 32.32 fixed point */
+static uint64_t tsc_mult;      /* TSC ticks per ns, 32.32 fixed point */
+static uint64_t period_tsc;    /* one timer period in TSC ticks */
 static uint64_t next_deadline; /* TSC of the deadline the next IRQ is for */
 static struct guest_e1000 nic;
 static uint8_t buf[GUEST_E1000_BUF_SIZE];
@@ -93,6 +112,10 @@ static void calibrate(void)
 	} while (c0 - c < CAL_TICKS);
 	guest_lapic_timer_stop();
 	ns_mult = udiv64((uint64_t)(c0 - c) * TICK_NS << 32, t - t0);
+	/* The handler only multiplies: a 64-bit division is a 64-pass loop
+	 * here, hundreds of blocks on the software CPU, with IF off. */
+	tsc_mult = udiv64((t - t0) << 32, (uint64_t)(c0 - c) * TICK_NS);
+	period_tsc = (PERIOD_NS * tsc_mult) >> 32;
 	guest_printf("rt: TSC %u kHz\n",
 		     (unsigned int)udiv64((t - t0) * 1000000ull,
 					  (uint64_t)(c0 - c) * TICK_NS));
@@ -109,11 +132,13 @@ static void on_timer(struct guest_int_frame *f)
 	if (est > exact + PERIOD_NS / 2)
 		missed = (uint32_t)(est - exact + PERIOD_NS / 2) / PERIOD_NS;
 	if (n_samples < want)
-		samples[n_samples++] = exact + missed * PERIOD_NS;
+		samples[n_samples++] =
+			(struct sample){ .tsc = now,
+					 .ns = exact + missed * PERIOD_NS,
+					 .phase = phase };
 	/* Re-anchor on the deadline just measured: calibration error
 	 * accumulates over one period only. */
-	next_deadline = now - udiv64((uint64_t)exact << 32, ns_mult) +
-			udiv64((uint64_t)PERIOD_NS << 32, ns_mult);
+	next_deadline = now - ((exact * tsc_mult) >> 32) + period_tsc;
 }
 
 static void on_spurious(struct guest_int_frame *f)
@@ -135,14 +160,19 @@ static void com2_puts(const char *s)
 
 static void report(void)
 {
-	char line[32];
+	char line[64];
 
 	com2_puts("RT begin\n");
 	for (uint32_t i = 0; i < n_samples; i++) {
-		guest_snprintf(line, sizeof(line), "L %u\n", samples[i]);
+		guest_snprintf(
+			line, sizeof(line), "L %u %llu %c\n", samples[i].ns,
+			(unsigned long long)samples[i].tsc, samples[i].phase);
 		com2_puts(line);
 	}
 	guest_snprintf(line, sizeof(line), "RT echoes %u\n", echoes);
+	com2_puts(line);
+	guest_snprintf(line, sizeof(line), "RT irq-off-max %llu ns\n",
+		       (unsigned long long)tsc_to_ns(echo_max));
 	com2_puts(line);
 	com2_puts("RT end\n");
 }
@@ -198,14 +228,21 @@ int guest_main(const struct multiboot_info *mbi)
 	guest_lapic_send_ipi(LOAD_APIC_ID, GO_VECTOR);
 	calibrate();
 	guest_printf("rt: %u samples at 1 kHz\n", want);
-	next_deadline = rdtsc() + udiv64((uint64_t)PERIOD_NS << 32, ns_mult);
+	next_deadline = rdtsc() + period_tsc;
 	guest_lapic_timer_start(TIMER_VECTOR, GUEST_LAPIC_DIV_16, PERIOD_TICKS,
 				true);
 	guest_cli();
 	while (n_samples < want) {
+		uint64_t t0 = rdtsc();
+
 		echo_all();
+		/* Not while the first passes translate the loop's code. */
+		if (++loops > 100 && rdtsc() - t0 > echo_max)
+			echo_max = rdtsc() - t0;
+		phase = 'h';
 		guest_sti_hlt();
 		guest_cli();
+		phase = 'e';
 	}
 	guest_lapic_timer_stop();
 	report();

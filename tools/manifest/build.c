@@ -13,6 +13,7 @@
 #include <actorvm/trace.h>
 
 #include "console.h"
+#include "nng_threads.h"
 #include "registry.h"
 
 static int fail(char *err, size_t len, int code, const char *fmt, ...)
@@ -107,6 +108,14 @@ static struct pc_placement place(const int *prio, const int *cpu,
 	return p;
 }
 
+/* Where device @i's thread runs: its own keys, else the VM's. */
+static struct pc_placement dev_place(const struct mf_vm_run *v, unsigned i)
+{
+	const struct mf_device *d = &v->vm->devices[i];
+
+	return place(d->priority, d->host_cpu, &v->mcfg.place);
+}
+
 static void log_line(void *arg, int level, const char *actor, const char *line)
 {
 	static const char *const names[] = { "?", "error", "warning", "info",
@@ -183,8 +192,7 @@ static int set_pci(struct mf_vm_run *v, char *err, size_t len)
 			.ops = t->ops,
 			.config = &v->dev[i].nic,
 			.slot = *d->slot,
-			.place =
-				place(d->priority, d->host_cpu, &v->mcfg.place),
+			.place = dev_place(v, i),
 		};
 	}
 	return 0;
@@ -288,22 +296,38 @@ static const struct mf_network *network(const struct mf_doc *d,
 	return NULL;
 }
 
-static int make(avm_runtime *rt, const struct avm_device_ops *ops,
-		const char *name, const void *cfg, avm_actor_id *id)
+static int make_at(avm_runtime *rt, const struct avm_device_ops *ops,
+		   const char *name, const void *cfg,
+		   const struct pc_placement *at, avm_actor_id *id)
 {
 	struct avm_actor_spec s = {
-		.ops = ops, .name = name, .config = cfg, .cpu = -1
+		.ops = ops,
+		.name = name,
+		.config = cfg,
+		.rt_priority = at ? at->rt_priority : 0,
+		.cpu = at ? at->cpu : -1,
 	};
 
 	return avm_actor_create(rt, &s, id);
 }
 
-/* NIC <-> [pcap <->] backend, each actor named after the network. */
+static int make(avm_runtime *rt, const struct avm_device_ops *ops,
+		const char *name, const void *cfg, avm_actor_id *id)
+{
+	return make_at(rt, ops, name, cfg, NULL, id);
+}
+
+/*
+ * NIC <-> [pcap <->] backend, each actor named after the network. They run
+ * where the NIC runs: every frame of a real-time NIC passes through them,
+ * and at normal priority they would wait behind the VM's other work.
+ */
 static int cable(struct mf_run *r, unsigned vm, unsigned i)
 {
 	struct mf_vm_run *v = &r->vm[vm];
 	const struct mf_network *n =
 		network(r->m->doc, v->vm->devices[i].network);
+	const struct pc_placement at = dev_place(v, i);
 	avm_actor_id nic = v->dev_id[i], be, pc;
 	char name[96], pname[104];
 	bool listen = false;
@@ -312,21 +336,21 @@ static int cable(struct mf_run *r, unsigned vm, unsigned i)
 	snprintf(name, sizeof(name), "net.%s", n->name);
 	if (n->type == MF_NET_TAP) {
 		v->tap[i] = (struct tap_config){ .ifname = n->ifname };
-		err = make(v->rt, &tap_ops, name, &v->tap[i], &be);
+		err = make_at(v->rt, &tap_ops, name, &v->tap[i], &at, &be);
 	} else {
 		v->wire[i] = (struct wire_config){
 			.url = wire_url(r, n, vm, i, &listen), .listen = listen
 		};
-		err = v->wire[i].url
-			      ? make(v->rt, &wire_ops, name, &v->wire[i], &be)
-			      : -E2BIG;
+		err = v->wire[i].url ? make_at(v->rt, &wire_ops, name,
+					       &v->wire[i], &at, &be)
+				     : -E2BIG;
 	}
 	if (err || !n->pcap)
 		return err ?: avm_bind(v->rt, nic, "net", be, 0)
 			   ?: avm_bind(v->rt, be, "nic", nic, 0);
 	snprintf(pname, sizeof(pname), "%s.pcap", name);
 	v->pcap[i] = (struct pcap_config){ .path = n->pcap };
-	return make(v->rt, &pcap_ops, pname, &v->pcap[i], &pc)
+	return make_at(v->rt, &pcap_ops, pname, &v->pcap[i], &at, &pc)
 		       ?: avm_bind(v->rt, nic, "net", pc, 0)
 		       ?: avm_bind(v->rt, pc, "nic", nic, 0)
 		       ?: avm_bind(v->rt, pc, "net", be, 0)
@@ -465,11 +489,47 @@ static void plan_traces(struct mf_run *r, const struct mf_build_opts *o)
 	}
 }
 
+static int max_prio(int best, const int *prio)
+{
+	return prio && *prio > best ? *prio : best;
+}
+
+/* The highest SCHED_FIFO priority any actor of the manifest asks for. */
+static int top_priority(const struct mf_doc *d)
+{
+	int best = 0;
+
+	for (unsigned i = 0; i < d->vms_count; i++) {
+		const struct mf_vm *vm = &d->vms[i];
+
+		best = max_prio(best, vm->priority);
+		for (unsigned j = 0; j < vm->vcpus_count; j++)
+			best = max_prio(best, vm->vcpus[j].priority);
+		for (unsigned j = 0; j < vm->devices_count; j++)
+			best = max_prio(best, vm->devices[j].priority);
+	}
+	return best;
+}
+
+/* nng's shared I/O threads as high as the highest real-time actor, before
+ * any actor opens a socket (nng_threads.h says why). */
+static void start_nng_threads(const struct mf_manifest *m, int log_level)
+{
+	char why[160];
+
+	if (mf_nng_threads_start(top_priority(m->doc), why, sizeof(why)) &&
+	    (log_level ? log_level : AVM_LOG_INFO) >= AVM_LOG_WARN)
+		fprintf(stderr,
+			"actorvm: warning: %s: they run at normal priority\n",
+			why);
+}
+
 int mf_build(struct mf_run *r, const struct mf_manifest *m,
 	     const struct mf_build_opts *o, char *err, size_t len)
 {
 	int ret = 0;
 
+	start_nng_threads(m, o->log_level);
 	memset(r, 0, sizeof(*r));
 	r->m = m;
 	r->n_vms = m->doc->vms_count;
