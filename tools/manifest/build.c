@@ -203,13 +203,13 @@ static int set_pci(struct mf_vm_run *v, char *err, size_t len)
 static int add_isa(struct mf_vm_run *v, unsigned i, const struct mf_type *t)
 {
 	const struct mf_device *d = &v->vm->devices[i];
+	const struct pc_placement where = dev_place(v, i);
 	struct avm_actor_spec s = {
 		.ops = t->ops,
 		.name = d->name,
 		.config = &v->dev[i],
-		.rt_priority =
-			d->priority ? *d->priority : v->mcfg.place.rt_priority,
-		.cpu = d->host_cpu ? *d->host_cpu : v->mcfg.place.cpu,
+		.rt_priority = where.rt_priority,
+		.cpu = where.cpu,
 	};
 	int err;
 
