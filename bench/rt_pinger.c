@@ -390,7 +390,7 @@ int main(int argc, char **argv)
 		return 1;
 	if ((o.out && !(out = fopen(o.out, "w"))) ||
 	    (o.floor && !(floor = fopen(o.floor, "w")))) {
-		perror(out ? o.floor : o.out);
+		perror(o.out && !out ? o.out : o.floor);
 		goto close_files;
 	}
 	struct part parts[] = {
