@@ -10,11 +10,18 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "build.h"
 #include "manifest.h"
 #include "registry.h"
+
+static const char *guest_dir;
 
 static struct mf_manifest *load(const char *yaml)
 {
@@ -58,6 +65,16 @@ static void macs_and_serials(void **unused)
 	assert_int_equal(mac[5], 0x5f);
 	assert_int_equal(mf_parse_mac("52:54:00:12:34", mac), -EINVAL);
 	assert_int_equal(mf_parse_mac("52:54:00:12:34:56:78", mac), -EINVAL);
+	/* Exactly six groups of two hex digits: no signs, no 0x, no
+	 * single digits, no other separator. */
+	assert_int_equal(mf_parse_mac("-1:-1:0x:+f:ff:ff", mac), -EINVAL);
+	assert_int_equal(mf_parse_mac("5:54:00:12:34:56", mac), -EINVAL);
+	assert_int_equal(mf_parse_mac("52:54:00:12:34:5", mac), -EINVAL);
+	assert_int_equal(mf_parse_mac("52-54-00-12-34-56", mac), -EINVAL);
+	assert_int_equal(mf_parse_mac("52:54:00:12:34:5g", mac), -EINVAL);
+	assert_int_equal(mf_parse_mac("52:54:00:12:34:56 ", mac), -EINVAL);
+	assert_int_equal(mf_parse_mac("AA:bb:00:12:34:56", mac), 0);
+	assert_int_equal(mac[0], 0xaa);
 	assert_int_equal(mf_parse_serial("file:/tmp/x", &s, why, sizeof(why)),
 			 0);
 	assert_int_equal(s.chr.kind, CHARDEV_FILE);
@@ -162,6 +179,269 @@ static void schema_errors(void **unused)
 	mf_free(m);
 }
 
+/* The only error of @m: at @line (0: the file itself), saying @text. */
+static void one_error(struct mf_manifest *m, unsigned line, const char *text)
+{
+	assert_null(m->doc);
+	assert_int_equal(mf_errors(m), 1);
+	assert_int_equal(m->diags[0].line, line);
+	if (!strstr(m->diags[0].message, text))
+		fail_msg("'%s' not in '%s'", text, m->diags[0].message);
+}
+
+static struct mf_manifest *load_file(const char *path)
+{
+	struct mf_manifest *m = NULL;
+
+	assert_int_equal(mf_load(path, NULL, 0, &m), 0);
+	return m;
+}
+
+/* A file of @size bytes: a valid manifest, then a comment filling it. */
+static void write_sized(const char *path, size_t size)
+{
+	static const char head[] = "vms: [ { name: a, vcpus: [ {} ] } ]\n#";
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(head, f);
+	for (size_t i = sizeof(head) - 1; i < size; i++)
+		fputc('x', f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Over 1 MiB is refused with the limit in the message (the reader once
+ * freed its buffer there and mf_load() freed it again); exactly 1 MiB is
+ * read. Anything but a regular file is refused at once: a FIFO without a
+ * writer once blocked the check for ever, /dev/zero never ends.
+ */
+static void file_reader(void **unused)
+{
+	char dir[] = "/tmp/mf-test-XXXXXX", path[64];
+	struct mf_manifest *m;
+
+	(void)unused;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/big.yaml", dir);
+	write_sized(path, (1u << 20) + 1);
+	m = load_file(path);
+	one_error(m, 0, "1 MiB");
+	mf_free(m);
+	write_sized(path, 1u << 20);
+	m = load_file(path);
+	assert_non_null(m->doc);
+	assert_int_equal(mf_errors(m), 0);
+	mf_free(m);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	m = load_file(path);
+	one_error(m, 0, "a FIFO: only a regular file");
+	mf_free(m);
+	unlink(path);
+	m = load_file(dir);
+	one_error(m, 0, "a directory");
+	mf_free(m);
+	m = load_file("/dev/zero");
+	one_error(m, 0, "a character device");
+	mf_free(m);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Aliases are refused where they are, before libcyaml would expand them
+ * (a small file of nested aliases once took gigabytes), however deep. */
+static void aliases(void **unused)
+{
+	char deep[512] = "";
+	struct mf_manifest *m;
+
+	(void)unused;
+	m = load("a: &x [1, 2]\nvms: *x\n");
+	one_error(m, 2, "alias '*x'");
+	assert_int_equal(m->diags[0].column, 6);
+	mf_free(m);
+	m = load("a: &a [x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b]\n");
+	one_error(m, 2, "YAML aliases are refused");
+	mf_free(m);
+	/* Past the position index's depth (32) too. */
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "[");
+	strcat(deep, "&y 1, *y");
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "]");
+	m = load(deep);
+	one_error(m, 1, "alias '*y'");
+	mf_free(m);
+}
+
+/* A second document is refused, not ignored. */
+static void documents(void **unused)
+{
+	struct mf_manifest *m;
+
+	(void)unused;
+	m = load("vms: [ { name: a, vcpus: [ {} ] } ]\n---\nvms: []\n");
+	one_error(m, 2, "a second YAML document");
+	mf_free(m);
+	m = load("---\nvms: [ { name: a, vcpus: [ {} ] } ]\n...\n");
+	assert_non_null(m->doc);
+	assert_int_equal(mf_errors(m), 0);
+	mf_free(m);
+}
+
+static void names(void **unused)
+{
+	(void)unused;
+	assert_true(mf_name_ok("a"));
+	assert_true(mf_name_ok("Left-1_b"));
+	assert_true(mf_name_ok("0123456789abcdefghijklmnopqrstuv")); /* 32 */
+	assert_false(mf_name_ok("0123456789abcdefghijklmnopqrstuvw"));
+	assert_false(mf_name_ok(""));
+	assert_false(mf_name_ok("../x"));
+	assert_false(mf_name_ok("a/b"));
+	assert_false(mf_name_ok("a.b"));
+	assert_false(mf_name_ok("-a"));
+	assert_false(mf_name_ok("_a"));
+	assert_false(mf_name_ok("a\x1b[31m"));
+	assert_false(mf_name_ok("a b"));
+	assert_false(mf_name_ok("\xc3\xa9"));
+}
+
+/* Diagnostics escape control characters: a value could hold any. */
+static void printed_clean(void **unused)
+{
+	struct mf_manifest *m = load("vms: [ { name: \"a\\e]0;x\\a\", "
+				     "vcpus: [ {} ] } ]\n");
+	char buf[512] = "";
+	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+
+	(void)unused;
+	mf_check(m, NULL);
+	mf_print_diags(m, f);
+	fclose(f);
+	assert_null(strchr(buf, '\x1b'));
+	assert_null(strchr(buf, '\a'));
+	assert_non_null(strstr(buf, "VM name 'a\\x1b]0;x\\x07'"));
+	mf_free(m);
+}
+
+/* Whether @yaml, checked, has an error whose message holds @text. */
+static bool check_says(const char *yaml, const char *text)
+{
+	struct mf_manifest *m = load(yaml);
+	bool found = false;
+
+	mf_check(m, guest_dir);
+	for (size_t i = 0; i < m->n_diags; i++)
+		found |= m->diags[i].severity == MF_ERROR &&
+			 strstr(m->diags[i].message, text);
+	mf_free(m);
+	return found;
+}
+
+static char *repeat(const char *head, const char *unit, unsigned n,
+		    const char *tail)
+{
+	size_t len = strlen(head) + strlen(unit) * n + strlen(tail) + 1;
+	char *s = malloc(len);
+
+	assert_non_null(s);
+	strcpy(s, head);
+	for (unsigned i = 0; i < n; i++)
+		strcat(s, unit);
+	strcat(s, tail);
+	return s;
+}
+
+/* A VM of hello.elf with @n devices, each @fmt of (i, @first + i * @step). */
+static char *devices(unsigned n, const char *fmt, unsigned first, unsigned step)
+{
+	char *y = malloc(128 + n * 128);
+	size_t o;
+
+	assert_non_null(y);
+	o = (size_t)sprintf(y, "vms: [ { name: a, vcpus: [ { image: "
+			       "hello.elf } ],\n  devices: [\n");
+	for (unsigned i = 0; i < n; i++) {
+		o += (size_t)snprintf(y + o, 120, fmt, i, first + i * step);
+		o += (size_t)sprintf(y + o, ",\n");
+	}
+	sprintf(y + o, "] } ]\n");
+	return y;
+}
+
+/* What the builder or the loader would refuse or cut, check refuses. */
+static void check_catches(void **unused)
+{
+	char *y = repeat("vms: [ { name: a, vcpus: [ { image: hello.elf, "
+			 "cmdline: '",
+			 "x", 2048, "' } ] } ]\n");
+
+	(void)unused;
+	assert_true(check_says(y, "at most 2047"));
+	y[strlen(y) - 16] = 0; /* 2047 bytes */
+	strcat(y, "' } ] } ]\n");
+	assert_false(check_says(y, "cmdline"));
+	free(y);
+	assert_true(check_says("vms: [ { name: \"a\\x01\", vcpus: "
+			       "[ { image: hello.elf } ] } ]\n",
+			       "VM name"));
+	assert_true(check_says(
+		"vms: [ { name: a, vcpus: [ { image: hello.elf } ],\n"
+		"  devices: [ { type: testdev, name: t,"
+		" mmio: 0xFFFFFFFFFFFFF800 } ] } ]\n",
+		"wrap past 2^64"));
+	y = devices(9, "{ type: e1000, name: e%u, slot: %u }", 1, 1);
+	assert_true(check_says(y, "more than 8 PCI devices"));
+	free(y);
+	/* 64 devices of two ranges each: every one is still compared (the
+	 * table once ended at 96 and the last overlap went unseen). */
+	y = devices(64,
+		    "{ type: testdev, name: t%1$u, mmio: 0x%2$x000, "
+		    "port: 0x4%1$02x0 }",
+		    0xD0000, 1);
+	strcpy(strstr(y, "0xd003f000"), "0xd0000000, port: 0x5000 }] } ]\n");
+	assert_true(check_says(y, "'t63' (regs) [0xd0000000, 0xd0000fff] "
+				  "overlaps 't0' (regs)"));
+	free(y);
+	assert_true(check_says("vms: [ { name: a, vcpus: [ { image: a.elf },"
+			       " { image: b.elf }, { image: a.elf }, "
+			       "{ image: b.elf }, { image: a.elf } ] } ]\n",
+			       "at most 4"));
+}
+
+/* Checked and built: what check accepts, the builder accepts (64 UARTs
+ * once passed check and failed at run: the runtime held 64 actors). */
+static void builds(char *yaml)
+{
+	struct mf_manifest *m = load(yaml);
+	static struct mf_run run;
+	struct mf_build_opts o = { .guest_dir = guest_dir };
+	char err[256] = "";
+
+	free(yaml);
+	assert_int_equal(mf_check(m, guest_dir), 0);
+	if (mf_build(&run, m, &o, err, sizeof(err)))
+		fail_msg("build: %s", err);
+	mf_fini(&run);
+	mf_free(m);
+}
+
+static void check_then_build(void **unused)
+{
+	(void)unused;
+	builds(devices(64, "{ type: uart16550, name: u%u, port: 0x%x }", 0x1000,
+		       8));
+	builds(devices(64,
+		       "{ type: testdev, name: t%1$u, mmio: 0x%2$x000, "
+		       "port: 0x4%1$02x0 }",
+		       0xD0000, 1));
+	/* The last page of the address space: ends at 2^64 - 1. */
+	builds(devices(1, "{ type: testdev, name: t%u, mmio: 0xffffffff%x }",
+		       0xFFFFF000, 0));
+}
+
 static void registry(void **unused)
 {
 	const struct mf_type *t = mf_type_find("e1000");
@@ -178,7 +458,7 @@ static void registry(void **unused)
 			assert_string_not_equal(a->ops->type, b->ops->type);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes),
@@ -187,7 +467,19 @@ int main(void)
 		cmocka_unit_test(full_manifest),
 		cmocka_unit_test(schema_errors),
 		cmocka_unit_test(registry),
+		cmocka_unit_test(file_reader),
+		cmocka_unit_test(aliases),
+		cmocka_unit_test(documents),
+		cmocka_unit_test(names),
+		cmocka_unit_test(printed_clean),
+		cmocka_unit_test(check_catches),
+		cmocka_unit_test(check_then_build),
 	};
 
+	guest_dir = argc > 1 ? argv[1] : NULL;
+	if (!guest_dir) {
+		fprintf(stderr, "usage: test_manifest GUEST_DIR\n");
+		return 2;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -419,6 +419,8 @@ static int build_vm(struct mf_run *r, unsigned idx,
 		.log = log_line,
 		.log_arg = v->vm->name,
 		.log_level = o->log_level,
+		/* The default (64) is less than a manifest may ask for. */
+		.max_actors = MF_MAX_ACTORS,
 	};
 	char why[160];
 	int ret;
@@ -460,23 +462,29 @@ static int build_vm(struct mf_run *r, unsigned idx,
 					?: bind_console(v, err, len);
 }
 
-static void trace_path(struct mf_run *r, unsigned idx, const char *file)
+/* Whether the path fit: a cut one would be some other file. */
+static bool trace_path(struct mf_run *r, unsigned idx, const char *file)
 {
 	struct mf_vm_run *v = &r->vm[idx];
 	const char *dot = strrchr(file, '.');
 	int stem = dot && !strchr(dot, '/') ? (int)(dot - file)
 					    : (int)strlen(file);
+	size_t n;
 
 	/* One file per VM: "run.trace" -> "run.left.trace" when several. */
 	if (r->n_vms == 1)
-		snprintf(v->trace_path, sizeof(v->trace_path), "%s", file);
+		n = (size_t)snprintf(v->trace_path, sizeof(v->trace_path), "%s",
+				     file);
 	else
-		snprintf(v->trace_path, sizeof(v->trace_path), "%.*s.%s%s",
-			 stem, file, v->vm->name,
-			 dot && stem != (int)strlen(file) ? dot : ".trace");
+		n = (size_t)snprintf(
+			v->trace_path, sizeof(v->trace_path), "%.*s.%s%s", stem,
+			file, v->vm->name,
+			dot && stem != (int)strlen(file) ? dot : ".trace");
+	return n < sizeof(v->trace_path);
 }
 
-static void plan_traces(struct mf_run *r, const struct mf_build_opts *o)
+static int plan_traces(struct mf_run *r, const struct mf_build_opts *o,
+		       char *err, size_t len)
 {
 	const struct mf_trace *t = r->m->doc->trace;
 	const char *file = o->trace_file;
@@ -484,9 +492,14 @@ static void plan_traces(struct mf_run *r, const struct mf_build_opts *o)
 	if (!file && t && (!t->enabled || *t->enabled))
 		file = t->file ? t->file : "actorvm.trace";
 	for (unsigned i = 0; file && i < r->n_vms; i++) {
-		trace_path(r, i, file);
+		if (!trace_path(r, i, file))
+			return fail(err, len, -ENAMETOOLONG,
+				    "trace file name too long (at most %d "
+				    "bytes)",
+				    MF_TRACE_FILE_MAX);
 		r->vm[i].traced = true;
 	}
+	return 0;
 }
 
 static int max_prio(int best, const int *prio)
@@ -537,12 +550,11 @@ int mf_build(struct mf_run *r, const struct mf_manifest *m,
 		r->vm[i].vm = &m->doc->vms[i];
 	for (unsigned i = 0; !ret && i < r->n_vms; i++)
 		ret = build_vm(r, i, o, err, len);
-	if (ret) {
+	if (!ret)
+		ret = plan_traces(r, o, err, len);
+	if (ret)
 		mf_fini(r);
-		return ret;
-	}
-	plan_traces(r, o);
-	return 0;
+	return ret;
 }
 
 static int start_trace(struct mf_run *r, struct mf_vm_run *v)

@@ -21,6 +21,10 @@
 
 #define MF_MAX_VMS     16
 #define MF_MAX_DEVICES 64
+/* A VM's actors at most: the platform's (exit, pic, ioapic, com1, pci,
+ * kvm, the console: 16 leaves room), its VCPUs, and each device with the
+ * two actors of the network it may be cabled to. */
+#define MF_MAX_ACTORS (16 + IRQCHIP_MAX_CPUS + 3 * MF_MAX_DEVICES)
 
 /** struct mf_serial - a parsed serial backend spec ("file:out.txt"...). */
 struct mf_serial {

@@ -2,10 +2,12 @@
 /* Loading a manifest: the schema load, its errors with their lines, and
  * the diagnostics list every later check adds to. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "manifest_priv.h"
@@ -43,9 +45,8 @@ static const struct mf_node *nearest(const struct mf_manifest *m,
 }
 
 static void add_diag(struct mf_manifest *m, enum mf_severity sev,
-		     const char *path, char *msg)
+		     const char *path, const struct mf_node *at, char *msg)
 {
-	const struct mf_node *n = nearest(m, path);
 	struct mf_diag *d;
 
 	if (m->n_diags == m->cap_diags) {
@@ -61,25 +62,43 @@ static void add_diag(struct mf_manifest *m, enum mf_severity sev,
 	}
 	m->diags[m->n_diags++] = (struct mf_diag){
 		.severity = sev,
-		.line = n ? n->line : 0,
-		.column = n ? n->column : 0,
+		.line = at ? at->line : 0,
+		.column = at ? at->column : 0,
 		.path = strdup(path),
 		.message = msg,
 	};
+}
+
+static void report_v(struct mf_manifest *m, enum mf_severity sev,
+		     const char *path, const struct mf_node *at,
+		     const char *fmt, va_list ap)
+{
+	char *msg;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	add_diag(m, sev, path, at, msg);
 }
 
 void mf_report(struct mf_manifest *m, enum mf_severity sev, const char *path,
 	       const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	report_v(m, sev, path, nearest(m, path), fmt, ap);
 	va_end(ap);
-	if (msg)
-		add_diag(m, sev, path, msg);
+}
+
+void mf_report_at(struct mf_manifest *m, unsigned line, unsigned column,
+		  const char *fmt, ...)
+{
+	const struct mf_node at = { .line = line, .column = column };
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_v(m, MF_ERROR, "", &at, fmt, ap);
+	va_end(ap);
 }
 
 unsigned mf_errors(const struct mf_manifest *m)
@@ -91,16 +110,35 @@ unsigned mf_errors(const struct mf_manifest *m)
 	return n;
 }
 
+/* @s with control characters escaped: names and values come from the
+ * manifest, and raw they could drive the terminal. */
+static void put_clean(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
 void mf_print_diags(const struct mf_manifest *m, FILE *f)
 {
 	for (size_t i = 0; i < m->n_diags; i++) {
 		const struct mf_diag *d = &m->diags[i];
 
-		fprintf(f, "%s:%u:%u: %s: %s%s%s\n", m->file, d->line,
-			d->column,
-			d->severity == MF_ERROR ? "error" : "warning",
-			d->path[0] ? d->path : "", d->path[0] ? ": " : "",
-			d->message);
+		put_clean(f, m->file);
+		/* Line 0: about the file as a whole (too large, a FIFO). */
+		if (d->line)
+			fprintf(f, ":%u:%u", d->line, d->column);
+		fprintf(f, ": %s: ",
+			d->severity == MF_ERROR ? "error" : "warning");
+		put_clean(f, d->path);
+		fputs(d->path[0] ? ": " : "", f);
+		put_clean(f, d->message);
+		fputc('\n', f);
 	}
 }
 
@@ -223,24 +261,96 @@ static void schema_load(struct mf_manifest *m, const char *text, size_t len)
 
 /* --- Loading ------------------------------------------------------------ */
 
-static int read_file(const char *path, char **text, size_t *len)
+/* What a path that is not a regular file is, for the message. */
+static const char *file_kind(mode_t mode)
 {
-	FILE *f = fopen(path, "rb");
-	size_t n;
+	return S_ISDIR(mode)	? "a directory"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISSOCK(mode) ? "a socket"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISBLK(mode)	? "a block device"
+				: "not a regular file";
+}
 
-	if (!f)
+static int refuse_kind(struct mf_manifest *m, mode_t mode)
+{
+	mf_report(m, MF_ERROR, "",
+		  "%s: only a regular file is read as a manifest",
+		  file_kind(mode));
+	return 0;
+}
+
+/* Up to MAX_FILE + 1 bytes of @fd into @buf: one more than the limit
+ * tells a file that is too large. */
+static ssize_t read_bounded(int fd, char *buf)
+{
+	size_t n = 0;
+
+	while (n <= MAX_FILE) {
+		ssize_t r = read(fd, buf + n, MAX_FILE + 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			break;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
+}
+
+/* A regular file of at most MAX_FILE bytes into *@text (malloc'ed). */
+static int read_fd(struct mf_manifest *m, int fd, char **text, size_t *len)
+{
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st))
 		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return refuse_kind(m, st.st_mode);
 	*text = malloc(MAX_FILE + 1);
-	n = *text ? fread(*text, 1, MAX_FILE + 1, f) : 0;
-	fclose(f);
 	if (!*text)
 		return -ENOMEM;
-	if (n > MAX_FILE) {
-		free(*text);
-		return -EFBIG;
+	n = read_bounded(fd, *text);
+	if (n >= 0 && (size_t)n <= MAX_FILE) {
+		*len = (size_t)n;
+		return 0;
 	}
-	*len = n;
+	free(*text);
+	*text = NULL;
+	if (n < 0)
+		return (int)n;
+	mf_report(m, MF_ERROR, "",
+		  "larger than %u bytes (1 MiB), the limit of a manifest",
+		  MAX_FILE);
 	return 0;
+}
+
+/*
+ * Only regular files are read: a FIFO or a terminal could block for ever
+ * and /dev/zero never ends. O_NONBLOCK keeps the open itself from waiting
+ * for a FIFO's writer; fstat() then judges what was opened. Returns 0 with
+ * *@text set (the caller's to free), 0 with *@text NULL and an error
+ * diagnostic (refused), or -errno; on failure nothing is left to free.
+ */
+static int read_file(struct mf_manifest *m, char **text, size_t *len)
+{
+	int fd = open(m->file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	int err;
+
+	*text = NULL;
+	/* A socket cannot be opened at all (ENXIO): say what it is. */
+	if (fd < 0 && errno == ENXIO && !stat(m->file, &st) &&
+	    !S_ISREG(st.st_mode))
+		return refuse_kind(m, st.st_mode);
+	if (fd < 0)
+		return -errno;
+	err = read_fd(m, fd, text, len);
+	close(fd);
+	return err;
 }
 
 static int init_manifest(struct mf_manifest *m, const char *path)
@@ -264,20 +374,25 @@ int mf_load(const char *path, const char *text, size_t len,
 		return -ENOMEM;
 	err = init_manifest(m, path);
 	if (!err && !text) {
-		err = read_file(path, &buf, &len);
+		err = read_file(m, &buf, &len);
 		text = buf;
 	}
-	if (!err)
+	if (!err && text)
 		err = mf_index_positions(m, text, len);
-	if (err) {
-		free(buf);
-		mf_free(m);
-		return err;
-	}
-	schema_load(m, text, len);
+	if (err)
+		goto undo_manifest;
+	/* A refused file, a refused construct: no schema load (aliases would
+	 * be expanded there). */
+	if (text && !mf_errors(m))
+		schema_load(m, text, len);
 	free(buf);
 	*out = m;
 	return 0;
+
+undo_manifest:
+	free(buf);
+	mf_free(m);
+	return err;
 }
 
 void mf_free(struct mf_manifest *m)
@@ -346,17 +461,49 @@ int mf_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* By hand: sscanf's %x takes signs, "0x" and single digits. */
 int mf_parse_mac(const char *s, uint8_t mac[6])
 {
-	unsigned b[6];
-	char tail;
+	uint8_t b[6];
 
-	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
-			 &b[3], &b[4], &b[5], &tail) != 6)
+	if (!s || strlen(s) != 17)
 		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
+	for (int i = 0; i < 6; i++, s += 3) {
+		int hi = hex_digit(s[0]), lo = hex_digit(s[1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[2] != ':'))
+			return -EINVAL;
+		b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(mac, b, sizeof(b));
 	return 0;
+}
+
+static bool name_char(char c, bool first)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (!first && (c == '-' || c == '_'));
+}
+
+bool mf_name_ok(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && s[n]; n++)
+		if (n == MF_NAME_MAX || !name_char(s[n], !n))
+			return false;
+	return n > 0;
 }
 
 char *mf_resolve(const struct mf_manifest *m, const char *file,

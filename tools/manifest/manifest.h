@@ -17,6 +17,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * Names of VMs, devices and networks: 1 to MF_NAME_MAX characters from
+ * A-Z a-z 0-9 '-' '_', the first a letter or digit. They are printed in
+ * logs and become parts of actor names, trace file names and nng URLs.
+ */
+#define MF_NAME_MAX 32
+/* A kernel command line: the Multiboot loader's page holds this many
+ * bytes before its NUL (MB_CMDLINE_MAX, actors/vcpu/multiboot.c). */
+#define MF_CMDLINE_MAX 2047
+/* A trace file name, so that STEM.VM.EXT still fits the builder's path. */
+#define MF_TRACE_FILE_MAX 400
+
 enum mf_backend { MF_BACKEND_AUTO, MF_BACKEND_KVM, MF_BACKEND_SOFT };
 enum mf_executor { MF_EXEC_THREADED, MF_EXEC_BIGLOCK };
 enum mf_irqchip { MF_IRQCHIP_AUTO, MF_IRQCHIP_USER, MF_IRQCHIP_KVM };
@@ -165,8 +177,16 @@ const struct mf_node *mf_node_at(const struct mf_manifest *m, const char *path);
  */
 int mf_parse_size(const char *s, uint64_t *out);
 
-/** mf_parse_mac() - "52:54:00:12:34:56" -> bytes. Returns 0 or -EINVAL. */
+/**
+ * mf_parse_mac() - "52:54:00:12:34:56" -> bytes: exactly six groups of two
+ * hex digits separated by ':'. Returns 0 or -EINVAL.
+ */
 int mf_parse_mac(const char *s, uint8_t mac[6]);
+
+/**
+ * mf_name_ok() - whether @s is a valid name (see %MF_NAME_MAX).
+ */
+bool mf_name_ok(const char *s);
 
 /**
  * mf_resolve() - the path of @file: as is if absolute, else next to the

@@ -12,16 +12,22 @@
 
 #include "build.h"
 #include "manifest_priv.h"
+#include "multiboot.h"
 #include "registry.h"
 
 #define MB_SEARCH 8192
 #define RAM_MIN	  (2ull << 20)
 #define RAM_MAX	  0xE0000000ull /* the PCI memory window starts there */
 
-/* Address ranges and pins already taken in one VM. */
+/* The platform's ranges, then at most this many per device. */
+#define PLATFORM_RANGES 16
+#define DEVICE_RANGES	4
+
+/* Address ranges (inclusive: a range may end at 2^64 - 1) and pins
+ * already taken in one VM. */
 struct range {
 	int space; /* 0 MMIO, 1 PIO */
-	uint64_t lo, hi;
+	uint64_t lo, last;
 	char what[96];
 };
 
@@ -29,8 +35,8 @@ struct vmscan {
 	struct mf_manifest *m;
 	const struct mf_vm *vm;
 	unsigned idx;
-	struct range r[96];
-	unsigned n_r;
+	struct range r[PLATFORM_RANGES + MF_MAX_DEVICES * DEVICE_RANGES];
+	unsigned n_r, n_pci;
 	char pin_owner[24][96];
 };
 
@@ -46,28 +52,32 @@ static void path_of(char *buf, size_t len, unsigned vm, const char *fmt,
 
 /* --- Ranges and pins ---------------------------------------------------- */
 
+/* @size > 0 and lo + size - 1 not wrapping: the caller checked. */
 static void claim(struct vmscan *s, const char *path, int space, uint64_t lo,
 		  uint64_t size, const char *what)
 {
+	uint64_t last = lo + (size - 1);
+
 	for (unsigned i = 0; i < s->n_r; i++) {
 		const struct range *r = &s->r[i];
 
-		if (r->space == space && lo < r->hi && r->lo < lo + size) {
+		if (r->space == space && lo <= r->last && r->lo <= last) {
 			mf_report(s->m, MF_ERROR, path,
-				  "%s [0x%llx, 0x%llx) overlaps %s", what,
+				  "%s [0x%llx, 0x%llx] overlaps %s", what,
 				  (unsigned long long)lo,
-				  (unsigned long long)(lo + size), r->what);
+				  (unsigned long long)last, r->what);
 			return;
 		}
 	}
-	if (s->n_r < sizeof(s->r) / sizeof(s->r[0])) {
-		struct range *r = &s->r[s->n_r++];
-
-		*r = (struct range){ .space = space,
-				     .lo = lo,
-				     .hi = lo + size };
-		snprintf(r->what, sizeof(r->what), "%s", what);
+	if (s->n_r == sizeof(s->r) / sizeof(s->r[0])) {
+		/* Cannot happen within the schema's bounds; never skip a
+		 * range silently though: run would find the overlap. */
+		mf_report(s->m, MF_ERROR, path, "too many address ranges");
+		return;
 	}
+	s->r[s->n_r++] =
+		(struct range){ .space = space, .lo = lo, .last = last };
+	snprintf(s->r[s->n_r - 1].what, sizeof(s->r[0].what), "%s", what);
 }
 
 static void claim_pin(struct vmscan *s, const char *path, unsigned pin,
@@ -209,15 +219,68 @@ static void check_place(struct mf_manifest *m, const char *base,
 			  *cpu, ncpu - 1);
 }
 
+/* Names are printed and become parts of actor, file and URL names. */
+static void check_name(struct mf_manifest *m, const char *path,
+		       const char *what, const char *name)
+{
+	if (!mf_name_ok(name))
+		mf_report(m, MF_ERROR, path,
+			  "%s name '%.40s%s' (expected 1 to %d characters "
+			  "from A-Z a-z 0-9 - _, the first a letter or digit)",
+			  what, name, strlen(name) > 40 ? "..." : "",
+			  MF_NAME_MAX);
+}
+
+/* The loader would cut a longer one: refused rather than cut. */
+static void check_cmdline(struct mf_manifest *m, const char *path,
+			  const char *cmdline)
+{
+	if (cmdline && strlen(cmdline) > MF_CMDLINE_MAX)
+		mf_report(m, MF_ERROR, path,
+			  "cmdline of %zu bytes (at most %d: the Multiboot "
+			  "information page holds no more)",
+			  strlen(cmdline), MF_CMDLINE_MAX);
+}
+
+/* The machine loads each image where the VCPUs' image changes, each with
+ * an information page of its own: there are MB_INFO_SLOTS of them. */
+static void check_image_count(struct vmscan *s)
+{
+	const struct mf_vm *vm = s->vm;
+	const char *prev = NULL;
+	unsigned loads = 0;
+	char p[128];
+
+	for (unsigned i = 0; i < vm->vcpus_count; i++) {
+		const char *img =
+			vm->vcpus[i].image ? vm->vcpus[i].image : vm->image;
+
+		if (!img || (prev && !strcmp(prev, img)))
+			continue;
+		prev = img;
+		if (++loads == MB_INFO_SLOTS + 1) {
+			path_of(p, sizeof(p), s->idx, ".vcpus[%u]", i, NULL);
+			mf_report(s->m, MF_ERROR, p,
+				  "a %uth image load: at most %d (VCPUs with "
+				  "the same image next to each other share "
+				  "one)",
+				  loads, MB_INFO_SLOTS);
+		}
+	}
+}
+
 static void check_vcpus(struct vmscan *s, const char *guest_dir)
 {
 	const struct mf_vm *vm = s->vm;
-	char p[128];
+	char p[128], cl[160];
 
+	check_image_count(s);
 	for (unsigned i = 0; i < vm->vcpus_count; i++) {
 		const struct mf_vcpu *c = &vm->vcpus[i];
 
 		path_of(p, sizeof(p), s->idx, ".vcpus[%u]", i, NULL);
+		snprintf(cl, sizeof(cl), "%s.cmdline", p);
+		check_cmdline(s->m, cl, c->cmdline);
 		if (!c->image && !vm->image)
 			mf_report(s->m, MF_ERROR, p,
 				  "no image (give vcpus[].image or the VM's "
@@ -307,6 +370,12 @@ static void check_pci(struct vmscan *s, const struct mf_device *d,
 	char p[160], who[96];
 	unsigned pin;
 
+	if (++s->n_pci == PC_MACHINE_MAX_PCI + 1)
+		mf_report(s->m, MF_ERROR, base,
+			  "more than %d PCI devices in one VM (the "
+			  "machine's limit)",
+			  PC_MACHINE_MAX_PCI);
+
 	snprintf(p, sizeof(p), "%s.slot", base);
 	if (!d->slot) {
 		mf_report(s->m, MF_ERROR, base,
@@ -355,6 +424,12 @@ static void check_isa(struct vmscan *s, const struct mf_device *d,
 			mf_report(s->m, MF_ERROR, p,
 				  "port 0x%llx: the I/O space ends at 0xffff",
 				  (unsigned long long)*at);
+		else if (*at + (rd->size - 1) < *at)
+			mf_report(s->m, MF_ERROR, p,
+				  "mmio 0x%llx: its %llu bytes would wrap past "
+				  "2^64",
+				  (unsigned long long)*at,
+				  (unsigned long long)rd->size);
 		else
 			claim(s, p, rd->space == AVM_SPACE_PIO, *at, rd->size,
 			      what);
@@ -387,6 +462,8 @@ static void check_device(struct vmscan *s, unsigned i,
 		return;
 	}
 	check_options(s, i, t);
+	snprintf(p, sizeof(p), "%s.name", base);
+	check_name(s->m, p, "device", d->name);
 	for (unsigned j = 0; j < i; j++)
 		if (!strcmp(s->vm->devices[j].name, d->name))
 			mf_report(s->m, MF_ERROR, base,
@@ -453,6 +530,7 @@ static void check_vm(struct mf_manifest *m, unsigned idx, const char *guest_dir)
 		ram = PC_MACHINE_RAM_DEFAULT;
 	}
 	snprintf(p, sizeof(p), "vms[%u].name", idx);
+	check_name(m, p, "VM", vm->name);
 	for (unsigned j = 0; j < idx; j++)
 		if (!strcmp(m->doc->vms[j].name, vm->name))
 			mf_report(m, MF_ERROR, p, "VM name '%s' is used twice",
@@ -463,6 +541,8 @@ static void check_vm(struct mf_manifest *m, unsigned idx, const char *guest_dir)
 	check_place(m, p, vm->priority, vm->host_cpu);
 	snprintf(p, sizeof(p), "vms[%u].serial", idx);
 	check_serial(m, p, vm->serial);
+	snprintf(p, sizeof(p), "vms[%u].cmdline", idx);
+	check_cmdline(m, p, vm->cmdline);
 	check_backend(m, vm, idx);
 	for (unsigned i = 0; i < vm->devices_count; i++)
 		check_device(&s, i, slot_owner);
@@ -487,6 +567,8 @@ static void check_network(struct mf_manifest *m, unsigned i)
 	unsigned ends = ends_of(m->doc, n->name);
 	char p[64];
 
+	snprintf(p, sizeof(p), "networks[%u].name", i);
+	check_name(m, p, "network", n->name);
 	snprintf(p, sizeof(p), "networks[%u]", i);
 	for (unsigned j = 0; j < i; j++)
 		if (!strcmp(m->doc->networks[j].name, n->name))
@@ -540,6 +622,10 @@ static void check_trace(struct mf_manifest *m)
 	const struct mf_trace *t = m->doc->trace;
 	char p[64];
 
+	if (t && t->file && strlen(t->file) > MF_TRACE_FILE_MAX)
+		mf_report(m, MF_ERROR, "trace.file",
+			  "a file name of %zu bytes (at most %d)",
+			  strlen(t->file), MF_TRACE_FILE_MAX);
 	for (unsigned i = 0; t && i < t->actors_count; i++) {
 		snprintf(p, sizeof(p), "trace.actors[%u]", i);
 		if (!actor_named(m->doc, t->actors[i]))

@@ -27,6 +27,8 @@ struct walker {
 	struct mf_manifest *m;
 	struct frame st[MAX_DEPTH];
 	int depth;
+	unsigned too_deep; /* open collections past MAX_DEPTH: not indexed */
+	unsigned docs;
 };
 
 static int add_node(struct mf_manifest *m, char *path, const yaml_mark_t *mk)
@@ -92,8 +94,10 @@ static int on_value(struct walker *w, const yaml_mark_t *mk, bool collection,
 		return 0;
 	}
 	if (w->depth == MAX_DEPTH) {
+		/* Not indexed, but still scanned for what is refused. */
+		w->too_deep++;
 		free(path);
-		return -E2BIG;
+		return 0;
 	}
 	w->st[w->depth++] = (struct frame){ .is_map = is_map,
 					    .want_key = is_map,
@@ -123,16 +127,62 @@ static void pop(struct walker *w)
 	free(f->key);
 }
 
+/*
+ * What the loader refuses before libcyaml sees it: an alias makes libcyaml
+ * copy its anchor's events, so a small file of nested aliases expands
+ * exponentially (the "billion laughs"); a second document would be
+ * ignored. Each stops the scan (-ECANCELED) with an error at its place.
+ */
+static int refused(struct walker *w, const yaml_event_t *ev)
+{
+	unsigned line = (unsigned)ev->start_mark.line + 1,
+		 col = (unsigned)ev->start_mark.column + 1;
+
+	if (ev->type == YAML_ALIAS_EVENT) {
+		mf_report_at(w->m, line, col,
+			     "alias '*%.64s': YAML aliases are refused (a "
+			     "manifest spells every value out)",
+			     (const char *)ev->data.alias.anchor);
+		return -ECANCELED;
+	}
+	if (ev->type == YAML_DOCUMENT_START_EVENT && ++w->docs > 1) {
+		mf_report_at(w->m, line, col,
+			     "a second YAML document: a manifest is one "
+			     "document (remove this '---' and what follows, "
+			     "or merge it into the first)");
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+static int on_end(struct walker *w)
+{
+	if (w->too_deep)
+		w->too_deep--;
+	else if (w->depth)
+		pop(w);
+	return 0;
+}
+
 static int step(struct walker *w, const yaml_event_t *ev)
 {
 	struct frame *f = w->depth ? &w->st[w->depth - 1] : NULL;
+	int err = refused(w, ev);
 
+	if (err)
+		return err;
+	if (w->too_deep && (ev->type == YAML_MAPPING_START_EVENT ||
+			    ev->type == YAML_SEQUENCE_START_EVENT))
+		w->too_deep++;
+	if (w->too_deep)
+		return ev->type == YAML_MAPPING_END_EVENT ||
+				       ev->type == YAML_SEQUENCE_END_EVENT
+			       ? on_end(w)
+			       : 0;
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		if (f && f->is_map && f->want_key)
 			return on_key(w, ev);
-		return on_value(w, &ev->start_mark, false, false);
-	case YAML_ALIAS_EVENT:
 		return on_value(w, &ev->start_mark, false, false);
 	case YAML_MAPPING_START_EVENT:
 		return on_value(w, &ev->start_mark, true, true);
@@ -140,14 +190,17 @@ static int step(struct walker *w, const yaml_event_t *ev)
 		return on_value(w, &ev->start_mark, true, false);
 	case YAML_MAPPING_END_EVENT:
 	case YAML_SEQUENCE_END_EVENT:
-		if (w->depth)
-			pop(w);
-		return 0;
+		return on_end(w);
 	default:
 		return 0;
 	}
 }
 
+/*
+ * Every event of the stream, to its end: a refused construct may come
+ * after the first document. A syntax error ends the scan early; the schema
+ * load reports it (libcyaml stops at the same place).
+ */
 int mf_index_positions(struct mf_manifest *m, const char *text, size_t len)
 {
 	struct walker w = { .m = m };
@@ -159,15 +212,13 @@ int mf_index_positions(struct mf_manifest *m, const char *text, size_t len)
 	if (!yaml_parser_initialize(&p))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	/* A syntax error ends the index early: the schema load reports it. */
 	while (!err && !done && yaml_parser_parse(&p, &ev)) {
-		done = ev.type == YAML_STREAM_END_EVENT ||
-		       ev.type == YAML_DOCUMENT_END_EVENT;
+		done = ev.type == YAML_STREAM_END_EVENT;
 		err = step(&w, &ev);
 		yaml_event_delete(&ev);
 	}
 	while (w.depth)
 		pop(&w);
 	yaml_parser_delete(&p);
-	return err == -E2BIG ? 0 : err;
+	return err == -ECANCELED ? 0 : err;
 }
