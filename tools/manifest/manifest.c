@@ -280,52 +280,71 @@ static int refuse_kind(struct mf_manifest *m, mode_t mode)
 	return 0;
 }
 
-/* Up to MAX_FILE + 1 bytes of @fd into @buf: one more than the limit
- * tells a file that is too large. */
-static ssize_t read_bounded(int fd, char *buf)
+/*
+ * Up to MAX_FILE + 1 bytes of @fd into *@buf of @cap bytes, grown to
+ * MAX_FILE + 1 if the file has more than its size said (it grew, or it is
+ * one of /proc's, which say 0): one byte over the limit tells a file that
+ * is too large.
+ */
+static ssize_t read_bounded(int fd, char **buf, size_t cap)
 {
 	size_t n = 0;
 
 	while (n <= MAX_FILE) {
-		ssize_t r = read(fd, buf + n, MAX_FILE + 1 - n);
+		ssize_t r;
 
+		if (n == cap) {
+			char *more = realloc(*buf, MAX_FILE + 1);
+
+			if (!more)
+				return -ENOMEM;
+			*buf = more;
+			cap = MAX_FILE + 1;
+		}
+		r = read(fd, *buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0)
-			return -errno;
-		if (!r)
-			break;
+		if (r <= 0)
+			return r < 0 ? -errno : (ssize_t)n;
 		n += (size_t)r;
 	}
 	return (ssize_t)n;
+}
+
+static int too_large(struct mf_manifest *m)
+{
+	mf_report(m, MF_ERROR, "",
+		  "larger than %u bytes (1 MiB), the limit of a manifest",
+		  MAX_FILE);
+	return 0;
 }
 
 /* A regular file of at most MAX_FILE bytes into *@text (malloc'ed). */
 static int read_fd(struct mf_manifest *m, int fd, char **text, size_t *len)
 {
 	struct stat st;
+	size_t cap;
 	ssize_t n;
 
 	if (fstat(fd, &st))
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return refuse_kind(m, st.st_mode);
-	*text = malloc(MAX_FILE + 1);
+	if (st.st_size > MAX_FILE)
+		return too_large(m);
+	/* Its size and a byte: the end is seen without growing. */
+	cap = (size_t)st.st_size + 1;
+	*text = malloc(cap);
 	if (!*text)
 		return -ENOMEM;
-	n = read_bounded(fd, *text);
+	n = read_bounded(fd, text, cap);
 	if (n >= 0 && (size_t)n <= MAX_FILE) {
 		*len = (size_t)n;
 		return 0;
 	}
 	free(*text);
 	*text = NULL;
-	if (n < 0)
-		return (int)n;
-	mf_report(m, MF_ERROR, "",
-		  "larger than %u bytes (1 MiB), the limit of a manifest",
-		  MAX_FILE);
-	return 0;
+	return n < 0 ? (int)n : too_large(m);
 }
 
 /*
