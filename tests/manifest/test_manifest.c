@@ -57,7 +57,7 @@ static void macs_and_serials(void **unused)
 {
 	uint8_t mac[6];
 	struct mf_serial s;
-	char why[160];
+	char why[160], path[400];
 
 	(void)unused;
 	assert_int_equal(mf_parse_mac("52:54:00:12:34:5f", mac), 0);
@@ -91,6 +91,16 @@ static void macs_and_serials(void **unused)
 	assert_int_equal(mf_parse_serial("stdiox", &s, why, sizeof(why)),
 			 -EINVAL);
 	assert_non_null(strstr(why, "stdiox"));
+	/* A path longer than the backend's buffer: refused, not cut. */
+	memset(path, 'p', sizeof(path) - 1);
+	memcpy(path, "file:", 5);
+	path[sizeof(path) - 1] = 0;
+	assert_int_equal(mf_parse_serial(path, &s, why, sizeof(why)),
+			 -ENAMETOOLONG);
+	assert_non_null(strstr(why, "longer than 255 bytes"));
+	path[5 + 255] = 0;
+	assert_int_equal(mf_parse_serial(path, &s, why, sizeof(why)), 0);
+	assert_int_equal(strlen(s.chr.path), 255);
 }
 
 static void positions(void **unused)

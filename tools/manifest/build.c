@@ -54,6 +54,14 @@ int mf_parse_serial(const char *spec, struct mf_serial *out, char *why,
 			continue;
 		if (forms[i].needs_arg && !spec[n])
 			break;
+		/* A cut path or URL would be another one: refused. */
+		if (strlen(spec + n) >= sizeof(out->arg)) {
+			snprintf(why, len,
+				 "serial '%.*s...': its path or URL is longer "
+				 "than %zu bytes",
+				 (int)n + 16, spec, sizeof(out->arg) - 1);
+			return -ENAMETOOLONG;
+		}
 		snprintf(out->arg, sizeof(out->arg), "%s", spec + n);
 		out->chr.kind = forms[i].kind;
 		out->chr.listen = forms[i].listen;
