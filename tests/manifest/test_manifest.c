@@ -9,6 +9,7 @@
 /* cmocka.h needs the four headers above included first. */
 #include <cmocka.h>
 
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,6 +427,62 @@ static void check_catches(void **unused)
 			       "at most 4"));
 }
 
+/* hello.elf with its first segment moved to @paddr, written to @path. */
+static void moved_image(const char *path, uint32_t paddr)
+{
+	static uint8_t img[1 << 20];
+	char src[512];
+	FILE *f;
+	size_t n;
+	Elf32_Ehdr eh;
+	Elf32_Phdr ph;
+
+	snprintf(src, sizeof(src), "%s/hello.elf", guest_dir);
+	f = fopen(src, "rb");
+	assert_non_null(f);
+	n = fread(img, 1, sizeof(img), f);
+	fclose(f);
+	memcpy(&eh, img, sizeof(eh));
+	memcpy(&ph, img + eh.e_phoff, sizeof(ph));
+	assert_int_equal(ph.p_type, PT_LOAD);
+	ph.p_paddr = paddr;
+	memcpy(img + eh.e_phoff, &ph, sizeof(ph));
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Images: one that run's loader refuses (a segment outside the VM's RAM)
+ * is refused by check too; an image that is a FIFO is refused at once
+ * (the check once opened it and waited for a writer).
+ */
+static void image_checks(void **unused)
+{
+	char dir[] = "/tmp/mf-test-XXXXXX", path[64], yaml[256];
+
+	(void)unused;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/far.elf", dir);
+	moved_image(path, 0x8000000); /* 128 MiB: past 64M of RAM */
+	snprintf(yaml, sizeof(yaml),
+		 "vms: [ { name: a, vcpus: [ { image: %s } ] } ]\n", path);
+	assert_true(check_says(yaml, "cannot be loaded in this VM's 64 MiB "
+				     "of RAM: segment [0x8000000"));
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/fifo.elf", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(yaml, sizeof(yaml),
+		 "vms: [ { name: a, vcpus: [ { image: %s } ] } ]\n", path);
+	assert_true(check_says(yaml, "is not a regular file"));
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+	assert_false(check_says("vms: [ { name: a, memory: 2M, vcpus: "
+				"[ { image: hello.elf } ] } ]\n",
+				"image"));
+}
+
 /* Checked and built: what check accepts, the builder accepts (64 UARTs
  * once passed check and failed at run: the runtime held 64 actors). */
 static void builds(char *yaml)
@@ -489,6 +546,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(printed_clean),
 		cmocka_unit_test(check_catches),
 		cmocka_unit_test(check_then_build),
+		cmocka_unit_test(image_checks),
 	};
 
 	guest_dir = argc > 1 ? argv[1] : NULL;

@@ -4,10 +4,12 @@
  * the node it is about and goes on, so one run lists every problem.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "build.h"
@@ -37,6 +39,7 @@ struct vmscan {
 	unsigned idx;
 	struct range r[PLATFORM_RANGES + MF_MAX_DEVICES * DEVICE_RANGES];
 	unsigned n_r, n_pci;
+	uint64_t ram;
 	char pin_owner[24][96];
 };
 
@@ -120,18 +123,36 @@ static void claim_platform(struct vmscan *s, uint64_t ram)
 
 /* --- VCPUs and images ------------------------------------------------- */
 
+/* The first bytes of @file, if it is a regular file: a FIFO would block
+ * the check for ever, a device might never end. -1 with *@why if not. */
+static ssize_t read_head(const char *file, uint8_t *b, size_t len,
+			 const char **why)
+{
+	int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	ssize_t n = -1;
+
+	*why = "cannot be opened";
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		*why = "is not a regular file";
+	else
+		n = read(fd, b, len);
+	close(fd);
+	return n;
+}
+
 /* A Multiboot v1 ELF32 kernel: ELF magic, 32-bit class, x86, and a valid
- * Multiboot header in its first 8 KiB. The loader checks the rest. */
+ * Multiboot header in its first 8 KiB. load_refused() checks the rest. */
 static const char *not_multiboot(const char *file)
 {
 	uint8_t b[MB_SEARCH];
-	FILE *f = fopen(file, "rb");
-	size_t n;
+	const char *why;
+	ssize_t n = read_head(file, b, sizeof(b), &why);
 
-	if (!f)
-		return "cannot be opened";
-	n = fread(b, 1, sizeof(b), f);
-	fclose(f);
+	if (n < 0)
+		return why;
 	if (n < 52 || memcmp(b,
 			     "\x7f"
 			     "ELF",
@@ -139,7 +160,7 @@ static const char *not_multiboot(const char *file)
 		return "is not an ELF file";
 	if (b[4] != 1 || b[18] != 3)
 		return "is not a 32-bit x86 ELF (ELFCLASS32, EM_386)";
-	for (size_t i = 0; i + 12 <= n; i += 4) {
+	for (size_t i = 0; i + 12 <= (size_t)n; i += 4) {
 		uint32_t w[3];
 
 		memcpy(w, b + i, sizeof(w));
@@ -149,11 +170,39 @@ static const char *not_multiboot(const char *file)
 	return "has no Multiboot header in its first 8 KiB";
 }
 
+/*
+ * Whether run's loader refuses @file in this VM's RAM, and why: the image
+ * is loaded into a scratch runtime by the machine's own loader, so check
+ * refuses what run would (a segment outside RAM or below the information
+ * pages, an entry outside the segments...). RAM is mapped lazily: only
+ * the image's pages are touched.
+ */
+static bool load_refused(const struct vmscan *s, const char *file,
+			 const char *cmdline, char *why, size_t len)
+{
+	avm_runtime *rt;
+	struct mb_boot b;
+	int err;
+
+	if (avm_runtime_new(NULL, &rt))
+		return false; /* out of memory: run will say so */
+	err = avm_ram_add(rt, 0, s->ram, NULL);
+	if (!err)
+		err = mb_load_file_slot(rt, file, cmdline, 0, &b, why, len);
+	else
+		err = 0; /* the host's RAM, not the manifest: run says */
+	avm_runtime_free(rt);
+	return err != 0;
+}
+
+/* @load: the machine loads the image here (not shared with the VCPU
+ * before), with @cmdline. */
 static void check_image(struct vmscan *s, const char *path, const char *img,
-			const char *guest_dir)
+			const char *guest_dir, bool load, const char *cmdline)
 {
 	char *file = mf_resolve(s->m, img, guest_dir);
 	const char *why;
+	char err[160];
 
 	if (!file) {
 		mf_report(s->m, MF_ERROR, path,
@@ -169,6 +218,11 @@ static void check_image(struct vmscan *s, const char *path, const char *img,
 			s->m, MF_ERROR, path,
 			"image '%s' %s (expected a Multiboot v1 ELF32 kernel)",
 			file, why);
+	else if (load && load_refused(s, file, cmdline, err, sizeof(err)))
+		mf_report(s->m, MF_ERROR, path,
+			  "image '%s' cannot be loaded in this VM's %llu MiB "
+			  "of RAM: %s",
+			  file, (unsigned long long)(s->ram >> 20), err);
 	free(file);
 }
 
@@ -272,22 +326,26 @@ static void check_image_count(struct vmscan *s)
 static void check_vcpus(struct vmscan *s, const char *guest_dir)
 {
 	const struct mf_vm *vm = s->vm;
+	const char *prev = NULL;
 	char p[128], cl[160];
 
 	check_image_count(s);
 	for (unsigned i = 0; i < vm->vcpus_count; i++) {
 		const struct mf_vcpu *c = &vm->vcpus[i];
+		const char *img = c->image ? c->image : vm->image;
 
 		path_of(p, sizeof(p), s->idx, ".vcpus[%u]", i, NULL);
 		snprintf(cl, sizeof(cl), "%s.cmdline", p);
 		check_cmdline(s->m, cl, c->cmdline);
-		if (!c->image && !vm->image)
+		if (!img)
 			mf_report(s->m, MF_ERROR, p,
 				  "no image (give vcpus[].image or the VM's "
 				  "image)");
 		else
-			check_image(s, p, c->image ? c->image : vm->image,
-				    guest_dir);
+			check_image(s, p, img, guest_dir,
+				    !prev || strcmp(prev, img),
+				    c->cmdline ? c->cmdline : vm->cmdline);
+		prev = img;
 		check_place(s->m, p, c->priority, c->host_cpu);
 	}
 }
@@ -536,6 +594,7 @@ static void check_vm(struct mf_manifest *m, unsigned idx, const char *guest_dir)
 			mf_report(m, MF_ERROR, p, "VM name '%s' is used twice",
 				  vm->name);
 	claim_platform(&s, ram);
+	s.ram = ram;
 	check_vcpus(&s, guest_dir);
 	snprintf(p, sizeof(p), "vms[%u]", idx);
 	check_place(m, p, vm->priority, vm->host_cpu);
