@@ -387,6 +387,68 @@ static void check_options(struct vmscan *s, unsigned i, const struct mf_type *t)
 	}
 }
 
+/* A port: 0..65535 in decimal digits only. */
+static bool port_ok(const char *p, size_t len)
+{
+	unsigned long v = 0;
+
+	if (!len || len > 5)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	}
+	return v <= 65535;
+}
+
+/* HOST:PORT, up to the path; HOST may be [IPv6] or empty. WebSocket
+ * URLs may leave the port out (80, 443). */
+static const char *ip_problem(const char *addr, bool port_optional)
+{
+	size_t len = strcspn(addr, "/");
+	const char *colon = memrchr(addr, ':', len);
+
+	if (!colon || memchr(colon, ']', len - (size_t)(colon - addr)))
+		return port_optional ? NULL : "has no :PORT";
+	return port_ok(colon + 1, len - (size_t)(colon + 1 - addr))
+		       ? NULL
+		       : "has no valid port (0 to 65535)";
+}
+
+/*
+ * What nng would refuse in @url when run opens it: an unknown scheme, no
+ * address, a TCP-style address without a valid port. Found by hand, as
+ * opening a socket here would start nng's threads before the builder
+ * sets their priority (nng_threads.h). NULL if none.
+ */
+static const char *url_problem(const char *url)
+{
+	static const char *const local[] = { "inproc://", "ipc://",
+					     "abstract://", NULL };
+	static const char *const ip[] = { "tcp://", "tcp4://", "tcp6://",
+					  "ws://",  "wss://",  "tls+tcp://",
+					  NULL };
+
+	for (unsigned i = 0; local[i]; i++)
+		if (!strncmp(url, local[i], strlen(local[i])))
+			return url[strlen(local[i])] ? NULL : "has no address";
+	for (unsigned i = 0; ip[i]; i++)
+		if (!strncmp(url, ip[i], strlen(ip[i])))
+			return ip_problem(url + strlen(ip[i]),
+					  !strncmp(url, "ws", 2));
+	return "has no scheme nng knows (inproc://, ipc://, abstract://, "
+	       "tcp://, tcp4://, tcp6://, ws://, wss://, tls+tcp://)";
+}
+
+static void check_url(struct mf_manifest *m, const char *path, const char *url)
+{
+	const char *why = url ? url_problem(url) : NULL;
+
+	if (why)
+		mf_report(m, MF_ERROR, path, "url '%s' %s", url, why);
+}
+
 static void check_serial(struct mf_manifest *m, const char *path,
 			 const char *spec)
 {
@@ -395,6 +457,8 @@ static void check_serial(struct mf_manifest *m, const char *path,
 
 	if (spec && mf_parse_serial(spec, &ser, why, sizeof(why)))
 		mf_report(m, MF_ERROR, path, "%s", why);
+	else if (spec && ser.chr.kind == CHARDEV_NNG)
+		check_url(m, path, ser.chr.path);
 }
 
 static void check_nic(struct vmscan *s, const struct mf_device *d,
@@ -646,6 +710,9 @@ static void check_network(struct mf_manifest *m, unsigned i)
 	}
 	if (n->ifname)
 		mf_report(m, MF_ERROR, p, "ifname is an option of taps");
+	snprintf(p, sizeof(p), "networks[%u].url", i);
+	check_url(m, p, n->url);
+	snprintf(p, sizeof(p), "networks[%u]", i);
 	if (ends == 0)
 		mf_report(m, MF_WARNING, p, "wire '%s' has no NIC", n->name);
 	else if (ends == 1 && !n->url)
