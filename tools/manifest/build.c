@@ -28,6 +28,18 @@ static int fail(char *err, size_t len, int code, const char *fmt, ...)
 
 /* --- Values --------------------------------------------------------------- */
 
+/* A cut path or URL would be another one: refused. */
+static bool arg_too_long(const char *spec, size_t prefix, size_t room,
+			 char *why, size_t len)
+{
+	if (strlen(spec + prefix) < room)
+		return false;
+	snprintf(why, len,
+		 "serial '%.*s...': its path or URL is longer than %zu bytes",
+		 (int)prefix + 16, spec, room - 1);
+	return true;
+}
+
 int mf_parse_serial(const char *spec, struct mf_serial *out, char *why,
 		    size_t len)
 {
@@ -54,14 +66,8 @@ int mf_parse_serial(const char *spec, struct mf_serial *out, char *why,
 			continue;
 		if (forms[i].needs_arg && !spec[n])
 			break;
-		/* A cut path or URL would be another one: refused. */
-		if (strlen(spec + n) >= sizeof(out->arg)) {
-			snprintf(why, len,
-				 "serial '%.*s...': its path or URL is longer "
-				 "than %zu bytes",
-				 (int)n + 16, spec, sizeof(out->arg) - 1);
+		if (arg_too_long(spec, n, sizeof(out->arg), why, len))
 			return -ENAMETOOLONG;
-		}
 		snprintf(out->arg, sizeof(out->arg), "%s", spec + n);
 		out->chr.kind = forms[i].kind;
 		out->chr.listen = forms[i].listen;

@@ -684,19 +684,31 @@ static unsigned ends_of(const struct mf_doc *d, const char *net)
 	return n;
 }
 
+/* Network @i's name (its characters, unique) and URL. */
+static void check_net_keys(struct mf_manifest *m, unsigned i)
+{
+	const struct mf_network *n = &m->doc->networks[i];
+	char p[64];
+
+	snprintf(p, sizeof(p), "networks[%u].name", i);
+	check_name(m, p, "network", n->name);
+	snprintf(p, sizeof(p), "networks[%u].url", i);
+	check_url(m, p, n->url);
+	snprintf(p, sizeof(p), "networks[%u]", i);
+	for (unsigned j = 0; j < i; j++)
+		if (!strcmp(m->doc->networks[j].name, n->name))
+			mf_report(m, MF_ERROR, p,
+				  "network name '%s' is used twice", n->name);
+}
+
 static void check_network(struct mf_manifest *m, unsigned i)
 {
 	const struct mf_network *n = &m->doc->networks[i];
 	unsigned ends = ends_of(m->doc, n->name);
 	char p[64];
 
-	snprintf(p, sizeof(p), "networks[%u].name", i);
-	check_name(m, p, "network", n->name);
+	check_net_keys(m, i);
 	snprintf(p, sizeof(p), "networks[%u]", i);
-	for (unsigned j = 0; j < i; j++)
-		if (!strcmp(m->doc->networks[j].name, n->name))
-			mf_report(m, MF_ERROR, p,
-				  "network name '%s' is used twice", n->name);
 	if (n->type == MF_NET_TAP) {
 		if (ends != 1)
 			mf_report(m, MF_ERROR, p,
@@ -710,9 +722,6 @@ static void check_network(struct mf_manifest *m, unsigned i)
 	}
 	if (n->ifname)
 		mf_report(m, MF_ERROR, p, "ifname is an option of taps");
-	snprintf(p, sizeof(p), "networks[%u].url", i);
-	check_url(m, p, n->url);
-	snprintf(p, sizeof(p), "networks[%u]", i);
 	if (ends == 0)
 		mf_report(m, MF_WARNING, p, "wire '%s' has no NIC", n->name);
 	else if (ends == 1 && !n->url)
