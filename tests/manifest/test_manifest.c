@@ -421,6 +421,16 @@ static void check_catches(void **unused)
 	assert_true(check_says(y, "'t63' (regs) [0xd003e000, 0xd003efff] "
 				  "overlaps 't62' (regs)"));
 	free(y);
+	/* VCPUs sharing an image share its command line: another one of
+	 * their own was once ignored without a word. */
+	assert_true(check_says("vms: [ { name: a, vcpus: [ { image: hello.elf,"
+			       " cmdline: x }, { image: hello.elf, cmdline: y "
+			       "} ] } ]\n",
+			       "its own would be ignored"));
+	assert_false(check_says("vms: [ { name: a, cmdline: x, vcpus: [ { "
+				"image: hello.elf }, { image: hello.elf } ] "
+				"} ]\n",
+				"ignored"));
 	assert_true(check_says("vms: [ { name: a, vcpus: [ { image: a.elf },"
 			       " { image: b.elf }, { image: a.elf }, "
 			       "{ image: b.elf }, { image: a.elf } ] } ]\n",

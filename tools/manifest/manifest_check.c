@@ -323,16 +323,36 @@ static void check_image_count(struct vmscan *s)
 	}
 }
 
+/*
+ * VCPUs next to each other with one image share its copy and its
+ * information page, the first one's command line: another one's own
+ * would be ignored, so it is refused. @load_cl: the command line the
+ * image was loaded with.
+ */
+static void check_shared_cmdline(struct vmscan *s, const char *path,
+				 const char *cl, const char *load_cl)
+{
+	if ((cl || load_cl) && (!cl || !load_cl || strcmp(cl, load_cl)))
+		mf_report(s->m, MF_ERROR, path,
+			  "this VCPU shares the image of the VCPU before it, "
+			  "and so its command line ('%.40s'): its own would be "
+			  "ignored (give both the same cmdline, or different "
+			  "images)",
+			  load_cl ? load_cl : "");
+}
+
 static void check_vcpus(struct vmscan *s, const char *guest_dir)
 {
 	const struct mf_vm *vm = s->vm;
-	const char *prev = NULL;
+	const char *prev = NULL, *load_cl = NULL;
 	char p[128], cl[160];
 
 	check_image_count(s);
 	for (unsigned i = 0; i < vm->vcpus_count; i++) {
 		const struct mf_vcpu *c = &vm->vcpus[i];
-		const char *img = c->image ? c->image : vm->image;
+		const char *img = c->image ? c->image : vm->image,
+			   *own = c->cmdline ? c->cmdline : vm->cmdline;
+		bool load = !prev || (img && strcmp(prev, img));
 
 		path_of(p, sizeof(p), s->idx, ".vcpus[%u]", i, NULL);
 		snprintf(cl, sizeof(cl), "%s.cmdline", p);
@@ -342,10 +362,11 @@ static void check_vcpus(struct vmscan *s, const char *guest_dir)
 				  "no image (give vcpus[].image or the VM's "
 				  "image)");
 		else
-			check_image(s, p, img, guest_dir,
-				    !prev || strcmp(prev, img),
-				    c->cmdline ? c->cmdline : vm->cmdline);
-		prev = img;
+			check_image(s, p, img, guest_dir, load, own);
+		if (img && !load)
+			check_shared_cmdline(s, cl, own, load_cl);
+		load_cl = img && load ? own : load_cl;
+		prev = img ? img : prev;
 		check_place(s->m, p, c->priority, c->host_cpu);
 	}
 }
