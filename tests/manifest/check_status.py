@@ -10,10 +10,12 @@ Every run ends by itself; --timeout and the subprocess bound only guard
 against a hang (a hang is a failure, whatever the machine's load).
 Usage: check_status.py ACTORVM GUEST_DIR
 """
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 
 HANG_GUARD = 300  # seconds; never reached by a working run
 failures = 0
@@ -82,6 +84,43 @@ def serial_loss_is_reported(actorvm, guest_dir, tmp):
           'the bytes lost are counted at the end')
 
 
+def ctl_status_counts_the_loss(actorvm, guest_dir, tmp):
+    """A running VM tracing to /dev/full: `ctl status` says the trace loses
+    (polled until the writer's first flush fails: an event, bounded tries
+    as a hang guard), and a ctl stop still ends with status 8."""
+    path = os.path.join(tmp, 'idle.yaml')
+    with open(path, 'w') as f:
+        f.write('vms:\n  - name: idle\n    memory: 16M\n'
+                '    image: idle.elf\n    serial: "null"\n'
+                '    vcpus:\n      - {}\n')
+    url = 'ipc://' + os.path.join(tmp, 'idle.ctl')
+    proc = subprocess.Popen([actorvm, 'run', '--guest-dir', guest_dir,
+                             '--timeout', str(HANG_GUARD), '--ctl', url,
+                             '--trace', '/dev/full', path],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    trace = {}
+    for _ in range(HANG_GUARD * 10):
+        res = subprocess.run([actorvm, 'ctl', '--json', url, 'status'],
+                             capture_output=True, text=True, timeout=60)
+        if res.returncode == 0:
+            trace = json.loads(res.stdout)['vms'][0].get('trace', {})
+            if trace.get('write_error') or proc.poll() is not None:
+                break
+        time.sleep(0.1)
+    check(trace.get('write_error') == 'No space left on device',
+          'ctl status: the trace write error (%s)' % trace)
+    check(trace.get('written') == 0,
+          'ctl status: nothing reached the file as written')
+    subprocess.run([actorvm, 'ctl', url, 'stop'], capture_output=True,
+                   timeout=60)
+    _, err = proc.communicate(timeout=HANG_GUARD)
+    check(proc.returncode == 8,
+          'stopped, with the trace lost: status 8 (got %d)' %
+          proc.returncode)
+    check('events lost to write errors' in err, 'the loss counted at the end')
+
+
 def stopped_cpu_ends_the_run(actorvm, guest_dir, tmp):
     for how in ('ud2', 'triple'):
         st, err = run(actorvm, guest_dir, manifest(tmp, how, how))
@@ -96,6 +135,7 @@ def main():
         statuses_do_not_collide(actorvm, guest_dir, tmp)
         trace_loss_is_reported(actorvm, guest_dir, tmp)
         serial_loss_is_reported(actorvm, guest_dir, tmp)
+        ctl_status_counts_the_loss(actorvm, guest_dir, tmp)
         stopped_cpu_ends_the_run(actorvm, guest_dir, tmp)
     print('%d failure%s' % (failures, '' if failures == 1 else 's'))
     return 1 if failures else 0
