@@ -12,9 +12,12 @@ Usage: check_status.py ACTORVM GUEST_DIR
 """
 import json
 import os
+import queue
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HANG_GUARD = 300  # seconds; never reached by a working run
@@ -121,6 +124,73 @@ def ctl_status_counts_the_loss(actorvm, guest_dir, tmp):
     check('events lost to write errors' in err, 'the loss counted at the end')
 
 
+def wire_manifest(tmp, name, url, listen):
+    path = os.path.join(tmp, name + '.yaml')
+    with open(path, 'w') as f:
+        f.write('vms:\n  - name: %s\n    memory: 16M\n'
+                '    image: idle.elf\n    serial: "null"\n'
+                '    vcpus:\n      - {}\n    devices:\n'
+                '      - {type: e1000, name: nic, slot: 3, network: link}\n'
+                'networks:\n  - {name: link, url: "%s", listen: %s}\n'
+                % (name, url, 'true' if listen else 'false'))
+    return path
+
+
+def start_logged(args):
+    """A process whose stderr lines arrive in a queue as they come."""
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+
+    def pump():
+        for line in proc.stderr:
+            lines.put(line)
+        lines.put(None)
+    threading.Thread(target=pump, daemon=True).start()
+    return proc, lines
+
+
+def wait_line(lines, text):
+    """Until a line containing @text (the run's own event), or its end."""
+    while True:
+        try:
+            line = lines.get(timeout=HANG_GUARD)
+        except queue.Empty:
+            return None
+        if line is None or text in line:
+            return line
+
+
+def lost_wire_peer_is_told(actorvm, guest_dir, tmp):
+    """docs/network.md: a peer killed -9 is a cable pull, said at once."""
+    url = 'ipc://' + os.path.join(tmp, 'cable.sock')
+    base = [actorvm, 'run', '--guest-dir', guest_dir, '--timeout',
+            str(HANG_GUARD)]
+    here, lines = start_logged(base + [wire_manifest(tmp, 'here', url,
+                                                     True)])
+    peer = None
+    try:
+        # The listener listens before it announces its VMs' start.
+        check(wait_line(lines, 'VM: here') is not None, 'the listener runs')
+        peer = subprocess.Popen(base + [wire_manifest(tmp, 'peer', url,
+                                                      False)],
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        check(wait_line(lines, 'peer connected') is not None,
+              'the listener sees its peer')
+        peer.send_signal(signal.SIGKILL)
+        peer.wait()
+        line = wait_line(lines, 'went away')
+        check(line is not None and 'link down' in line and url in line,
+              'a peer killed -9: said at once (%r)' % line)
+        check(here.poll() is None, 'and the run goes on (a cable pull)')
+    finally:
+        for p in (here, peer):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 def stopped_cpu_ends_the_run(actorvm, guest_dir, tmp):
     for how in ('ud2', 'triple'):
         st, err = run(actorvm, guest_dir, manifest(tmp, how, how))
@@ -136,6 +206,7 @@ def main():
         trace_loss_is_reported(actorvm, guest_dir, tmp)
         serial_loss_is_reported(actorvm, guest_dir, tmp)
         ctl_status_counts_the_loss(actorvm, guest_dir, tmp)
+        lost_wire_peer_is_told(actorvm, guest_dir, tmp)
         stopped_cpu_ends_the_run(actorvm, guest_dir, tmp)
     print('%d failure%s' % (failures, '' if failures == 1 else 's'))
     return 1 if failures else 0
