@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A stop must end even when a receiver is stuck: a sender's parked messages
- * (its outbox) for a receiver whose handler never returns are dropped after
- * a bound, counted and logged, instead of being retried for ever.
+ * Waits with a bound about correctness: a stop must end even when a
+ * receiver is stuck (a sender's parked messages for a receiver whose
+ * handler never returns are dropped after a bound, counted and logged), and
+ * a requester must not wait for ever for a reply whose replier claimed the
+ * slot and never wrote it.
  *
- * No timing in the verdict: the receiver blocks until the drop is logged
- * (the log sink releases it), so the stop ends only through the bound.
+ * No timing in the verdicts: what is waited for never happens (the stuck
+ * receiver is released only by the drop's log line; the claimed reply never
+ * comes), so only the bound can end each wait.
  */
 #include "fixture.h"
+#include "reply.h"
 
 #include <pthread.h>
 #include <semaphore.h>
@@ -120,10 +124,27 @@ static void stop_drops_what_a_stuck_receiver_never_takes(void **unused)
 	sem_destroy(&sent);
 }
 
+static void claimed_reply_that_never_comes(void **unused)
+{
+	struct avm_reply_slot slot = { 0 };
+	uint64_t v = 0;
+
+	(void)unused;
+	avm__slot_claim_wait_ns =
+		1000000; /* what the bound is does not matter */
+	avm_slot_arm(&slot, 5);
+	/* A replier claims request 5 (as avm_slot_complete() does first) and
+	 * is never heard of again. */
+	atomic_store(&slot.want, AVM_SLOT_CLAIMED);
+	assert_int_equal(avm_slot_wait(&slot, 5, 0, avm_mono_ns(), &v), -EIO);
+	assert_true(atomic_load(&slot.broken));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stop_drops_what_a_stuck_receiver_never_takes),
+		cmocka_unit_test(claimed_reply_that_never_comes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
