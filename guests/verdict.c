@@ -3,14 +3,14 @@
  * verdict: a guest that ends the way its command line says, for the tests
  * of `actorvm run`'s exit statuses and of runs that can never finish:
  *   exit=N   write N to the exit port (any value, 0 included)
- *   say=N    first print N lines of 64 bytes to the serial port
+ *   say=N    first print N lines of 61 bytes to the serial port
  *   ud2      execute an invalid instruction (the CPU stops for good)
  *   triple   load an empty IDT and raise an exception: a triple fault
  * With none of exit/ud2/triple it exits with GUEST_EXIT_SUCCESS.
  */
 #include "guest.h"
 
-/* The value of "key=" in @cmdline (at a word start), or NULL. */
+/* What follows "key=" (or "key" alone) at a word start of @cmdline, or NULL. */
 static const char *option(const char *cmdline, const char *key)
 {
 	size_t n = 0;
