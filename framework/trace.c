@@ -785,7 +785,7 @@ int avm_trace_stop(avm_runtime *rt)
 		avm__log(rt, AVM_LOG_ERROR, NULL,
 			 "trace: %s: %llu events lost to write errors (%s); "
 			 "%llu written",
-			 t->path,
+			 t->path ? t->path : "?",
 			 (unsigned long long)atomic_load(&t->write_lost),
 			 strerror(-err), (unsigned long long)t->written);
 	pthread_mutex_lock(&t->lock);
