@@ -56,6 +56,11 @@ void avm_accessor_free(avm_accessor *acc)
 {
 	if (!acc)
 		return;
+	if (atomic_load(&acc->slot.broken)) {
+		/* Its late reply may still be written: never free the slot. */
+		avm_reader_unregister();
+		return;
+	}
 	if (!writes_settled(acc)) {
 		avm__log(acc->rt, AVM_LOG_ERROR, NULL,
 			 "accessor %s freed with %llu writes unhandled; leaked",
@@ -127,6 +132,11 @@ static int call(avm_accessor *acc, struct avm_actor *dst, struct avm_msg *m,
 	uint64_t deadline;
 	int err;
 
+	if (atomic_load(&acc->slot.broken)) {
+		if (locked)
+			avm_read_unlock();
+		return -EIO; /* a lost reply may still land in its slot */
+	}
 	m->src = AVM_ACTOR_NONE;
 	m->corr = next_corr(acc);
 	m->reply = &acc->slot;
@@ -142,7 +152,13 @@ static int call(avm_accessor *acc, struct avm_actor *dst, struct avm_msg *m,
 		return err;
 	}
 	deadline = avm_mono_ns() + rt->cfg.read_deadline_ns;
-	return rt->exec->wait_reply(acc, &acc->slot, m->corr, deadline, val);
+	err = rt->exec->wait_reply(acc, &acc->slot, m->corr, deadline, val);
+	if (err == -EIO && atomic_load(&acc->slot.broken))
+		avm__log(rt, AVM_LOG_ERROR, NULL,
+			 "accessor %s: a reply its replier claimed never came; "
+			 "the accessor fails every request from now on",
+			 acc->name);
+	return err;
 }
 
 int avm_read(avm_accessor *acc, enum avm_space space, uint64_t addr,

@@ -582,13 +582,46 @@ static void run_self(struct thr_actor *t)
 		serve(t);
 }
 
-/* After STOP: handle what was queued before, deliver parked sends. */
+/* A stop gave up on the parked sends: drop them, counted and said. */
+static void outbox_drop(struct thr_actor *t, uint64_t waited_ns)
+{
+	avm__log(t->a->rt, AVM_LOG_ERROR, t->a->name,
+		 "stop: %llu messages could not be delivered in %llu ms (a "
+		 "receiver takes nothing): dropped",
+		 (unsigned long long)t->ob_len,
+		 (unsigned long long)(waited_ns / 1000000));
+	while (t->ob_head) {
+		struct outbox_node *n = t->ob_head;
+
+		t->ob_head = n->next;
+		avm_msg_release(&n->msg);
+		atomic_fetch_add(&t->a->dropped, 1);
+		free(n);
+	}
+	t->ob_tail = NULL;
+	t->ob_len = 0;
+}
+
+/*
+ * After STOP: handle what was queued before, deliver parked sends. A
+ * receiver that takes none of them for DRAIN_PATIENCE read deadlines is
+ * stuck (a handler that never returns): the stop must still end.
+ */
+#define DRAIN_PATIENCE 10
 static void drain(struct thr_actor *t)
 {
+	uint64_t bound = DRAIN_PATIENCE * t->a->rt->cfg.read_deadline_ns;
+	uint64_t since = avm_mono_ns(), left;
+
 	while (serve_one(t))
 		;
 	while (t->ob_len) {
+		left = t->ob_len;
 		outbox_flush(t);
+		if (t->ob_len < left)
+			since = avm_mono_ns(); /* progress: patience again */
+		else if (avm_mono_ns() - since > bound)
+			outbox_drop(t, avm_mono_ns() - since);
 		if (t->ob_len)
 			sched_yield();
 	}

@@ -46,7 +46,7 @@ struct avm_actor {
 	_Atomic uint8_t *levels;
 	/* Per region: where it is mapped (UINT64_MAX: not), for inspection. */
 	_Atomic uint64_t *bases;
-	void *exec;		 /* executor-private per-actor data */
+	void *exec; /* executor-private per-actor data */
 	_Atomic uint64_t handled;
 	_Atomic uint64_t dropped;
 	_Atomic uint64_t bounced;
@@ -128,6 +128,8 @@ struct avm_runtime {
 	pthread_cond_t exit_cond;
 	bool exited;
 	int exit_code;
+	/* Output lost (avm_runtime_data_lost), from any thread. */
+	_Atomic unsigned losses;
 	/* Tracing: one relaxed load of trace_on per event site while off. */
 	_Atomic bool trace_on;
 	struct avm_tracer *tracer;

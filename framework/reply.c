@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+uint64_t avm__slot_claim_wait_ns = 10000000000ull;
+
 uint64_t avm_mono_ns(void)
 {
 	struct timespec ts;
@@ -118,6 +120,25 @@ static bool spin_for(struct avm_reply_slot *slot, int64_t spin_ns,
 	}
 }
 
+/*
+ * A replier claimed the slot just now: its answer is a few stores away. If
+ * it never comes (a replier thread gone), waiting for ever would hang the
+ * caller; bound it, and keep the slot from reuse, as its write may come yet.
+ */
+static int wait_claimed(struct avm_reply_slot *slot, uint64_t *val)
+{
+	uint64_t until = avm_mono_ns() + avm__slot_claim_wait_ns;
+
+	while (!avm_slot_done(slot)) {
+		if (avm_mono_ns() > until) {
+			atomic_store(&slot->broken, true);
+			return -EIO;
+		}
+		sched_yield();
+	}
+	return avm_slot_take(slot, val);
+}
+
 int avm_slot_wait(struct avm_reply_slot *slot, uint64_t corr, int64_t spin_ns,
 		  uint64_t deadline_ns, uint64_t *val)
 {
@@ -139,8 +160,5 @@ int avm_slot_wait(struct avm_reply_slot *slot, uint64_t corr, int64_t spin_ns,
 	}
 	if (avm_slot_abandon(slot, corr))
 		return -ETIMEDOUT;
-	/* A replier claimed the slot just now: its answer is imminent. */
-	while (!avm_slot_done(slot))
-		sched_yield();
-	return avm_slot_take(slot, val);
+	return wait_claimed(slot, val);
 }

@@ -28,6 +28,9 @@ struct avm_reply_slot {
 	_Atomic uint32_t state;
 	int err;
 	uint64_t value;
+	/* A claimed reply never came (avm_slot_wait): a late one may still
+	 * land here, so the slot must never be armed again. */
+	_Atomic bool broken;
 	/* Posted writes handled so far, by any actor (acks can come from
 	 * several actors in any order, so this counts rather than orders). */
 	_Alignas(64) _Atomic uint64_t acked;
@@ -46,10 +49,15 @@ bool avm_slot_done(struct avm_reply_slot *slot);
 /*
  * Wait for the reply: poll for @spin_ns (negative: poll forever), then sleep
  * on a futex until @deadline_ns (CLOCK_MONOTONIC). Returns 0 with *@val set,
- * the replier's error, or -ETIMEDOUT.
+ * the replier's error, or -ETIMEDOUT. A replier that claimed the slot at the
+ * deadline gets avm__slot_claim_wait_ns more to finish (a few stores); past
+ * that it is taken for lost: -EIO, and the slot is marked broken.
  */
 int avm_slot_wait(struct avm_reply_slot *slot, uint64_t corr, int64_t spin_ns,
 		  uint64_t deadline_ns, uint64_t *val);
+
+/* How long a claimed reply may take (10 s; tests shorten it). */
+extern uint64_t avm__slot_claim_wait_ns;
 
 /* Take the result of a completed slot and make it idle again. */
 int avm_slot_take(struct avm_reply_slot *slot, uint64_t *val);

@@ -25,18 +25,45 @@ static void log_stderr(void *arg, int level, const char *actor,
 		level_names[level >= 1 && level <= 4 ? level : 0], line);
 }
 
-void avm__log(avm_runtime *rt, int level, const char *actor, const char *fmt,
-	      ...)
+static void vlog(avm_runtime *rt, int level, const char *actor, const char *fmt,
+		 va_list ap)
 {
 	char line[512];
-	va_list ap;
 
 	if (level > rt->cfg.log_level)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	rt->cfg.log(rt->cfg.log_arg, level, actor, line);
+}
+
+void avm__log(avm_runtime *rt, int level, const char *actor, const char *fmt,
+	      ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(rt, level, actor, fmt, ap);
+	va_end(ap);
+}
+
+void avm_runtime_log(avm_runtime *rt, int level, const char *actor,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(rt, level, actor, fmt, ap);
+	va_end(ap);
+}
+
+void avm_runtime_data_lost(avm_runtime *rt)
+{
+	atomic_fetch_add(&rt->losses, 1);
+}
+
+unsigned avm_runtime_losses(avm_runtime *rt)
+{
+	return atomic_load(&rt->losses);
 }
 
 static const struct avm_exec_ops *exec_of(enum avm_exec_kind kind)

@@ -81,7 +81,11 @@ struct avm_tracer {
 	bool pub_open;
 	uint64_t written;
 	uint64_t events_lost;
-	uint8_t *enc; /* encode buffer */
+	/* Write errors: the first one ends the file; what follows is lost. */
+	uint64_t durable; /* events flushed before the last good fflush */
+	_Atomic uint64_t write_lost;
+	_Atomic int write_err; /* positive errno of the first failure */
+	uint8_t *enc;	       /* encode buffer */
 	size_t enc_cap;
 };
 
@@ -135,6 +139,7 @@ void avm__tracer_free(avm_runtime *rt)
 		free(r->buf);
 		free(r);
 	}
+	free(t->path);
 	pthread_cond_destroy(&t->wake);
 	pthread_mutex_destroy(&t->lock);
 	free(t->actor_bits);
@@ -306,6 +311,28 @@ void avm__trace_reply(avm_runtime *rt, avm_actor_id actor,
 
 /* --- Writing (the writer thread, and start/stop) -------------------------- */
 
+/*
+ * A full disk (or /dev/full) must not pass unnoticed: say so at once, once,
+ * and count as lost both what follows and what sat in stdio's buffer since
+ * the last flush that worked (those records never reached the file).
+ */
+static void write_failed(struct avm_tracer *t, int err)
+{
+	if (atomic_load_explicit(&t->write_err, memory_order_relaxed))
+		return;
+	atomic_store_explicit(&t->write_err, err ? err : EIO,
+			      memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->write_lost, t->written - t->durable,
+				  memory_order_relaxed);
+	t->written = t->durable;
+	avm__log(t->rt, AVM_LOG_ERROR, NULL,
+		 "trace: writing %s: %s: the rest of this trace is lost "
+		 "(the file holds at most %llu events)",
+		 t->path ? t->path : "?", strerror(err ? err : EIO),
+		 (unsigned long long)t->durable);
+	avm_runtime_data_lost(t->rt);
+}
+
 static int put_record(struct avm_tracer *t, const Actorvm__TraceRecord *rec)
 {
 	size_t n = actorvm__trace_record__get_packed_size(rec);
@@ -313,6 +340,8 @@ static int put_record(struct avm_tracer *t, const Actorvm__TraceRecord *rec)
 	size_t h = 0;
 	uint64_t v = n;
 
+	if (atomic_load_explicit(&t->write_err, memory_order_relaxed))
+		return -EIO;
 	if (n > t->enc_cap) {
 		uint8_t *b = realloc(t->enc, n);
 
@@ -327,8 +356,10 @@ static int put_record(struct avm_tracer *t, const Actorvm__TraceRecord *rec)
 		v >>= 7;
 	} while (v);
 	if (fwrite(hdr, 1, h, t->file) != h ||
-	    fwrite(t->enc, 1, n, t->file) != n)
+	    fwrite(t->enc, 1, n, t->file) != n) {
+		write_failed(t, errno);
 		return -EIO;
+	}
 	/* Followers get the record without the prefix; never blocks. */
 	if (t->pub_open)
 		nng_send(t->pub, t->enc, n, NNG_FLAG_NONBLOCK);
@@ -374,6 +405,11 @@ static int put_event(struct avm_tracer *t, struct trace_ring *r,
 	ev.payload_len = x->payload_len;
 	rec.rec_case = ACTORVM__TRACE_RECORD__REC_EVENT;
 	rec.event = &ev;
+	if (atomic_load_explicit(&t->write_err, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&t->write_lost, 1,
+					  memory_order_relaxed);
+		return -EIO;
+	}
 	t->written++;
 	return put_record(t, &rec);
 }
@@ -415,6 +451,16 @@ static void drain_ring(struct avm_tracer *t, struct trace_ring *r)
 	put_loss(t, r);
 }
 
+static void flush(struct avm_tracer *t)
+{
+	if (atomic_load_explicit(&t->write_err, memory_order_relaxed))
+		return;
+	if (fflush(t->file))
+		write_failed(t, errno);
+	else
+		t->durable = t->written;
+}
+
 static void drain_all(struct avm_tracer *t)
 {
 	struct trace_ring *r;
@@ -425,7 +471,7 @@ static void drain_all(struct avm_tracer *t)
 	/* Rings are only ever prepended: the list from r on is stable. */
 	for (; r; r = r->next)
 		drain_ring(t, r);
-	fflush(t->file);
+	flush(t);
 }
 
 static void pin_self(struct avm_tracer *t, int cpu)
@@ -598,6 +644,8 @@ static int open_outputs(struct avm_tracer *t, const struct avm_trace_options *o)
 	t->file = fopen(o->path, "wb");
 	if (!t->file)
 		return -errno;
+	free(t->path); /* the last trace's: kept for messages until now */
+	t->path = strdup(o->path);
 	if (!o->follow_url)
 		return 0;
 	err = nng_pub0_open(&t->pub);
@@ -680,7 +728,9 @@ static int begin(struct avm_tracer *t, const struct avm_trace_options *o)
 	if (err)
 		return err;
 	calibrate(t);
-	t->written = t->events_lost = 0;
+	t->written = t->events_lost = t->durable = 0;
+	atomic_store(&t->write_lost, 0);
+	atomic_store(&t->write_err, 0);
 	atomic_fetch_add(&t->gen, 1);
 	reset_rings(t);
 	err = put_header(t);
@@ -728,9 +778,16 @@ int avm_trace_stop(avm_runtime *rt)
 	pthread_mutex_unlock(&t->lock);
 	pthread_join(t->writer, NULL);
 	drain_all(t); /* what was recorded until trace_on went off */
-	err = put_footer(t);
-	if (fflush(t->file) && !err)
-		err = -errno;
+	put_footer(t);
+	flush(t);
+	err = -atomic_load(&t->write_err);
+	if (err)
+		avm__log(rt, AVM_LOG_ERROR, NULL,
+			 "trace: %s: %llu events lost to write errors (%s); "
+			 "%llu written",
+			 t->path ? t->path : "?",
+			 (unsigned long long)atomic_load(&t->write_lost),
+			 strerror(-err), (unsigned long long)t->written);
 	pthread_mutex_lock(&t->lock);
 	close_outputs(t);
 	t->running = false;
@@ -759,5 +816,8 @@ void avm_trace_get_stats(avm_runtime *rt, struct avm_trace_stats *out)
 		out->dropped += atomic_load(&r->dropped);
 	}
 	out->written = t->written;
+	out->lost = atomic_load_explicit(&t->write_lost, memory_order_relaxed);
+	out->write_error =
+		atomic_load_explicit(&t->write_err, memory_order_relaxed);
 	pthread_mutex_unlock(&t->lock);
 }

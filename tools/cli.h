@@ -11,6 +11,22 @@ struct avm_cli_command {
 
 #include <stdbool.h>
 
+/*
+ * `actorvm run`'s exit statuses. A guest's verdict is QEMU's isa-debug-exit
+ * number, (V << 1) | 1 for a guest that wrote V: always odd. So the tool's
+ * own outcomes are even, and no guest can fake one (nor hide behind one).
+ */
+enum avm_exit {
+	AVM_EXIT_OK = 0,
+	AVM_EXIT_USAGE = 2,	    /* bad command line */
+	AVM_EXIT_MANIFEST = 4,	    /* manifest unreadable or with errors */
+	AVM_EXIT_BUILD = 6,	    /* the VMs could not be built or started */
+	AVM_EXIT_DATA_LOST = 8,	    /* trace or serial output lost */
+	AVM_EXIT_STUCK = 10,	    /* a VM can never exit (its CPUs stopped) */
+	AVM_EXIT_TIMEOUT = 124,	    /* --timeout */
+	AVM_EXIT_INTERRUPTED = 130, /* Ctrl-C, SIGTERM, `actorvm ctl stop` */
+};
+
 struct mf_manifest;
 
 int avm_cli_demo(int argc, char **argv);

@@ -198,9 +198,12 @@ static void print_trace(const Actorvm__CtlTraceState *t)
 	if (!t || !t->tracing)
 		return;
 	printf("  trace: %s (%s), %" PRIu64 " recorded, %" PRIu64
-	       " dropped, %" PRIu64 " written\n",
+	       " dropped, %" PRIu64 " written",
 	       t->path, t->paused ? "paused" : "recording", t->recorded,
 	       t->dropped, t->written);
+	if (t->write_error && *t->write_error)
+		printf(", %" PRIu64 " LOST (%s)", t->lost, t->write_error);
+	printf("\n");
 }
 
 static void print_vm(const Actorvm__CtlVm *vm)
@@ -289,9 +292,12 @@ static void json_vm(const Actorvm__CtlVm *vm)
 		printf(",\"trace\":{");
 		json_str("path", t->path, ",");
 		printf("\"paused\":%s,\"recorded\":%" PRIu64
-		       ",\"dropped\":%" PRIu64 ",\"written\":%" PRIu64 "}",
+		       ",\"dropped\":%" PRIu64 ",\"written\":%" PRIu64
+		       ",\"lost\":%" PRIu64 ",",
 		       t->paused ? "true" : "false", t->recorded, t->dropped,
-		       t->written);
+		       t->written, t->lost);
+		json_str("write_error", t->write_error ? t->write_error : "",
+			 "}");
 	}
 	printf("}");
 }

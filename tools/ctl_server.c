@@ -129,6 +129,8 @@ static void add_trace(struct ctl_server *s, unsigned i, Actorvm__CtlVm *vm)
 	t->recorded = st.recorded;
 	t->dropped = st.dropped;
 	t->written = st.written;
+	t->lost = st.lost;
+	t->write_error = st.write_error ? strerror(st.write_error) : "";
 }
 
 /* Read every VCPU's state register; the number that did not answer. */

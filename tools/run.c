@@ -133,15 +133,32 @@ static void run_usage(FILE *f)
 		"                     ipc:///tmp/vm.ctl) for `actorvm ctl`; "
 		"see docs/ctl.md\n"
 		"  --verbose          log debug lines too\n\n"
-		"Exit status: the largest guest exit status among the VMs, "
+		"Exit status: a guest's verdict is odd, the tool's own "
+		"outcomes "
+		"even:\n"
+		"  odd      the guests' verdict: the largest among the VMs, "
 		"(V << 1) | 1\n"
-		"for a guest that wrote V (33: success for the test guests), "
-		"as QEMU's;\n"
-		"1 if the manifest is wrong or the VMs cannot be built, 124 on "
-		"--timeout,\n"
-		"130 on Ctrl-C or `actorvm ctl URL stop` (the VMs are stopped "
-		"and the\n"
-		"trace flushed first).\n",
+		"           for a guest that wrote V to its exit port, as "
+		"QEMU's\n"
+		"           isa-debug-exit (33 = 0x10: success for the test "
+		"guests;\n"
+		"           1 = a guest that wrote 0)\n"
+		"  2        bad command line\n"
+		"  4        the manifest cannot be read or has errors\n"
+		"  6        the VMs cannot be built or started\n"
+		"  8        output was lost: a trace or serial file could not "
+		"be\n"
+		"           written (a full disk); it wins over the other "
+		"outcomes,\n"
+		"           and the guests' verdict is logged\n"
+		"  10       a VM can never exit: its CPU stopped for good (a "
+		"triple\n"
+		"           fault, an instruction it cannot run); the others "
+		"are stopped\n"
+		"  124      --timeout\n"
+		"  130      Ctrl-C, SIGTERM or `actorvm ctl URL stop`\n"
+		"The VMs are always stopped and their traces flushed before "
+		"the exit.\n",
 		AVM_DEFAULT_MANIFEST, AVM_GUEST_DIR);
 }
 
@@ -268,6 +285,39 @@ static const char *why_stopped(int ret)
 				   : "timed out";
 }
 
+/* The statuses of cli.h, from how the wait ended and what was lost. */
+static int final_status(int ret, const struct mf_run *r, unsigned losses)
+{
+	int guests = mf_status(r);
+
+	if (losses) {
+		if (!ret)
+			fprintf(stderr,
+				"actorvm run: the guests' verdict was %d, but "
+				"output was lost (see above): exit status %d\n",
+				guests, AVM_EXIT_DATA_LOST);
+		return AVM_EXIT_DATA_LOST;
+	}
+	if (ret == -ENOTRECOVERABLE)
+		return AVM_EXIT_STUCK;
+	if (ret == -ETIMEDOUT)
+		return AVM_EXIT_TIMEOUT;
+	return ret ? AVM_EXIT_INTERRUPTED : guests;
+}
+
+static void say_stopped(int ret, const struct mf_run *r)
+{
+	if (ret == -ENOTRECOVERABLE)
+		fprintf(stderr,
+			"actorvm run: %s: its CPU stopped for good (see "
+			"above); "
+			"it can never exit: stopping the VMs\n",
+			mf_failed_vm(r));
+	else if (ret)
+		fprintf(stderr, "actorvm run: %s: stopping the VMs\n",
+			why_stopped(ret));
+}
+
 static int run_manifest(const struct run_args *a, struct mf_manifest *m)
 {
 	struct mf_run *r = calloc(1, sizeof(*r));
@@ -281,7 +331,7 @@ static int run_manifest(const struct run_args *a, struct mf_manifest *m)
 	sigaddset(&stop_signals, SIGTERM);
 
 	if (!r)
-		return 1;
+		return AVM_EXIT_BUILD;
 	/* Every thread the VMs start inherits this mask: Ctrl-C and SIGTERM
 	 * reach the main thread only, whose handler sets the flag it reads
 	 * (a handler on a VCPU thread would race with that read). */
@@ -298,16 +348,14 @@ static int run_manifest(const struct run_args *a, struct mf_manifest *m)
 		fprintf(stderr, "actorvm run: %s\n", err);
 		mf_fini(r);
 		free(r);
-		return 1;
+		return AVM_EXIT_BUILD;
 	}
 	ret = wait_vms(r, a->timeout_ns, ctl);
-	status = ret == -ETIMEDOUT ? 124 : ret ? 130 : mf_status(r);
-	if (ret)
-		fprintf(stderr, "actorvm run: %s: stopping the VMs\n",
-			why_stopped(ret));
+	say_stopped(ret, r);
 	ctl_server_stop(ctl); /* its accessors go before the runtimes */
-	fflush(stdout);
-	mf_fini(r);
+	if (fflush(stdout))
+		fprintf(stderr, "actorvm run: stdout: %s\n", strerror(errno));
+	status = final_status(ret, r, mf_fini(r));
 	free(r);
 	return status;
 }
@@ -321,11 +369,11 @@ int avm_cli_run(int argc, char **argv)
 
 	if (ret) {
 		run_usage(ret > 0 ? stdout : stderr);
-		return ret > 0 ? 0 : 2;
+		return ret > 0 ? AVM_EXIT_OK : AVM_EXIT_USAGE;
 	}
 	m = avm_cli_load(a.file, a.guest_dir, true);
 	if (!m)
-		return 1;
+		return AVM_EXIT_MANIFEST;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ret = run_manifest(&a, m);

@@ -302,7 +302,8 @@ static int build_items(struct items *it, const struct tcli_life *lives,
 	for (size_t i = 0; i < n && !ret; i++)
 		ret = life_slices(it, &lives[i])
 			      ?: life_flow(it, &lives[i], i + 1);
-	if (!ret)
+	/* A trace without events has no array: qsort(NULL) is undefined. */
+	if (!ret && it->n)
 		qsort(it->v, it->n, sizeof(*it->v), cmp_item);
 	return ret;
 }

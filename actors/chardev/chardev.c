@@ -102,8 +102,9 @@ void chardev_error(struct chardev *cd, avm_ctx *ctx, const char *what, int err)
 		return;
 	cd->err_logged = true;
 	avm_log(ctx, AVM_LOG_WARN,
-		"chardev %s: %s: %s (further errors counted)",
-		cd->be ? cd->be->name : "?", what, strerror(-err));
+		"chardev %s%s%s: %s: %s (further errors counted)",
+		cd->be ? cd->be->name : "?", cd->cfg.path ? " " : "",
+		cd->cfg.path ? cd->cfg.path : "", what, strerror(-err));
 }
 
 ssize_t chardev_fd_write(struct chardev *cd, int fd, const uint8_t *p, size_t n,

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -95,7 +96,7 @@ static ssize_t fdio_read(struct chardev *cd, uint8_t *p, size_t n, avm_ctx *ctx)
 static int stdio_open(struct chardev *cd, avm_ctx *ctx)
 {
 	int err = chardev_writer_start(&cd->writer, STDOUT_FILENO, false,
-				       &cd->out_fd);
+				       &cd->out_fd, ctx, "chardev stdio");
 
 	if (err) {
 		avm_log(ctx, AVM_LOG_ERROR, "chardev stdio: writer: %s",
@@ -126,6 +127,7 @@ static int file_open_out(struct chardev *cd, avm_ctx *ctx)
 	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK |
 		    (cd->cfg.append ? O_APPEND : O_TRUNC);
 	int fd = open(cd->cfg.path, flags, 0644);
+	char who[CHARDEV_PATH_MAX + 16];
 	int err;
 
 	if (fd < 0) {
@@ -142,7 +144,9 @@ static int file_open_out(struct chardev *cd, avm_ctx *ctx)
 		cd->out_fd = fd;
 		return 0;
 	}
-	err = chardev_writer_start(&cd->writer, fd, true, &cd->out_fd);
+	snprintf(who, sizeof(who), "chardev file %s", cd->cfg.path);
+	err = chardev_writer_start(&cd->writer, fd, true, &cd->out_fd, ctx,
+				   who);
 	if (err)
 		close(fd);
 	return err;

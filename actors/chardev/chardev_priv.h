@@ -121,13 +121,17 @@ unsigned chardev_fd_event(struct chardev *cd, const struct avm_msg *m,
 
 /*
  * The writer thread: blocking writes to @fd (closed at the end if @own)
- * fed through a pipe whose non-blocking write end goes to *@wfd.
+ * fed through a pipe whose non-blocking write end goes to *@wfd. Bytes it
+ * cannot write are lost: logged at once (as "@who: write: error") through
+ * @ctx's runtime, which is told of the loss (avm_runtime_data_lost()).
  */
 int chardev_writer_start(struct chardev_writer **out, int fd, bool own,
-			 int *wfd);
+			 int *wfd, avm_ctx *ctx, const char *who);
 /* Close @wfd, let the thread drain (bounded wait), release. */
 void chardev_writer_stop(struct chardev_writer *w, int wfd);
 uint64_t chardev_writer_errors(const struct chardev_writer *w);
+/* Bytes the thread could not write (dropped). */
+uint64_t chardev_writer_lost(const struct chardev_writer *w);
 
 extern const struct chardev_backend chardev_null;
 extern const struct chardev_backend chardev_stdio;

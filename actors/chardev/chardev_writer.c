@@ -15,13 +15,17 @@
  */
 #include "chardev_priv.h"
 
+#include <actorvm/runtime.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +39,14 @@ struct chardev_writer {
 	bool own;
 	atomic_uint refs;
 	atomic_uint_least64_t errors;
+	/* Bytes that never reached the output, and why the first did not. */
+	atomic_uint_least64_t lost;
+	atomic_int first_err;
+	/* Where losses are told; NULL once a stop gave up on the thread
+	 * (the runtime may be gone by the time its write returns). */
+	_Atomic(avm_runtime *) rt;
+	char who[CHARDEV_PATH_MAX + 64];
+	char actor[64]; /* a copy: the thread may outlive the actor */
 };
 
 /* acq_rel: whoever drops the last reference sees everything the other
@@ -43,6 +55,29 @@ static void writer_put(struct chardev_writer *w)
 {
 	if (atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
 		free(w);
+}
+
+/*
+ * Guest output that cannot be written (a full disk) is lost: say so at
+ * once, naming the output and the error, and have the run end with an
+ * error; later failures are only counted (the stop tells the total).
+ */
+static void writer_lost(struct chardev_writer *w, size_t n, int err)
+{
+	int none = 0;
+	avm_runtime *rt;
+
+	atomic_fetch_add_explicit(&w->lost, n, memory_order_relaxed);
+	if (!atomic_compare_exchange_strong(&w->first_err, &none, err))
+		return;
+	rt = atomic_load(&w->rt);
+	if (!rt)
+		return;
+	avm_runtime_data_lost(rt);
+	avm_runtime_log(rt, AVM_LOG_ERROR, w->actor,
+			"%s: write: %s: guest output is being lost "
+			"(further losses counted)",
+			w->who, strerror(err));
 }
 
 /* All of @n bytes, or count an error and drop the rest of the chunk. */
@@ -65,6 +100,7 @@ static void writer_all(struct chardev_writer *w, const uint8_t *p, size_t n)
 			/* A statistic: no ordering needed. */
 			atomic_fetch_add_explicit(&w->errors, 1,
 						  memory_order_relaxed);
+			writer_lost(w, n, r < 0 ? errno : EIO);
 			return;
 		}
 	}
@@ -109,7 +145,7 @@ static int writer_spawn(struct chardev_writer *w)
 }
 
 int chardev_writer_start(struct chardev_writer **out, int fd, bool own,
-			 int *wfd)
+			 int *wfd, avm_ctx *ctx, const char *who)
 {
 	struct chardev_writer *w = calloc(1, sizeof(*w));
 	int p[2], err;
@@ -129,6 +165,12 @@ int chardev_writer_start(struct chardev_writer **out, int fd, bool own,
 	w->own = own;
 	atomic_init(&w->refs, 2);
 	atomic_init(&w->errors, 0);
+	atomic_init(&w->lost, 0);
+	atomic_init(&w->first_err, 0);
+	atomic_init(&w->rt, avm_runtime_of(ctx));
+	snprintf(w->who, sizeof(w->who), "%s", who);
+	snprintf(w->actor, sizeof(w->actor), "%s",
+		 avm_actor_name(avm_runtime_of(ctx), avm_self(ctx)));
 	err = writer_spawn(w);
 	if (err)
 		goto close_pipe;
@@ -143,6 +185,19 @@ free_w:
 	return err;
 }
 
+/* The end of the output: what it lost in all, if anything. */
+static void writer_total(struct chardev_writer *w)
+{
+	uint64_t lost = atomic_load(&w->lost);
+	avm_runtime *rt = atomic_load(&w->rt);
+
+	if (lost && rt)
+		avm_runtime_log(rt, AVM_LOG_ERROR, w->actor,
+				"%s: %llu bytes of guest output lost (%s)",
+				w->who, (unsigned long long)lost,
+				strerror(atomic_load(&w->first_err)));
+}
+
 void chardev_writer_stop(struct chardev_writer *w, int wfd)
 {
 	struct timespec ts;
@@ -150,12 +205,20 @@ void chardev_writer_stop(struct chardev_writer *w, int wfd)
 	close(wfd);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += WRITER_STOP_S;
-	if (pthread_timedjoin_np(w->tid, NULL, &ts))
+	if (pthread_timedjoin_np(w->tid, NULL, &ts)) {
+		atomic_store(&w->rt, NULL);
 		pthread_detach(w->tid);
+	}
+	writer_total(w);
 	writer_put(w);
 }
 
 uint64_t chardev_writer_errors(const struct chardev_writer *w)
 {
 	return atomic_load_explicit(&w->errors, memory_order_relaxed);
+}
+
+uint64_t chardev_writer_lost(const struct chardev_writer *w)
+{
+	return atomic_load_explicit(&w->lost, memory_order_relaxed);
 }

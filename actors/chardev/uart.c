@@ -16,6 +16,8 @@
  */
 #include "uart_priv.h"
 
+#include <actorvm/runtime.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -51,6 +53,8 @@ static void uart_out_flush(struct uart *s, avm_ctx *ctx)
 		} else {
 			/* Nobody attached, or a broken backend: a guest must
 			 * never wait for ever, so the bytes go. */
+			if (r != -EPIPE && !s->cd.errors)
+				avm_runtime_data_lost(avm_runtime_of(ctx));
 			if (r != -EPIPE)
 				chardev_error(&s->cd, ctx, "write", (int)r);
 			uart_out_discard(s);

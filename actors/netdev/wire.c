@@ -50,7 +50,8 @@ struct wire {
 	int recv_fd;
 	bool recv_watched;
 	struct wire_link *link;
-	int carrier; /* last state told to the NIC; -1: none yet */
+	int carrier;   /* last state told to the NIC; -1: none yet */
+	bool had_peer; /* a peer was connected: its loss is told */
 	bool err_logged;
 };
 
@@ -282,6 +283,24 @@ static void wire_recv_burst(struct wire *w, avm_ctx *ctx)
 	avm_continue(ctx, WIRE_CONT_RECV);
 }
 
+/*
+ * A peer that goes away (its process killed, its host gone) is a cable
+ * pull: the run goes on with the link down and a new peer brings it back
+ * (docs/network.md). But nobody may be left guessing why frames stopped:
+ * say it at once, whatever the NIC is told.
+ */
+static void wire_tell_peer(struct wire *w, avm_ctx *ctx, bool up)
+{
+	if (up && !w->had_peer)
+		avm_log(ctx, AVM_LOG_INFO, "wire %s: peer connected", w->url);
+	else if (!up && w->had_peer)
+		avm_log(ctx, AVM_LOG_WARN,
+			"wire %s: the peer went away: link down until a peer "
+			"connects again",
+			w->url);
+	w->had_peer = up;
+}
+
 static void wire_link_event(struct wire *w, avm_ctx *ctx)
 {
 	uint64_t n;
@@ -289,6 +308,7 @@ static void wire_link_event(struct wire *w, avm_ctx *ctx)
 
 	(void)!read(w->link->efd, &n, sizeof(n));
 	up = atomic_load(&w->link->pipe) != 0;
+	wire_tell_peer(w, ctx, up);
 	if (up == w->carrier || w->cfg.no_carrier)
 		return;
 	w->carrier = up;

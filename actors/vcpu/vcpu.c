@@ -278,6 +278,18 @@ static void vcpu_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 	v->ctx = outer;
 }
 
+/*
+ * This CPU cannot go on. A real PC shuts down on a triple fault (QEMU with
+ * -no-reboot exits): the VM ends, or its runner would wait for ever for an
+ * exit the guest can no longer make. The VCPU stays readable (state FAILED,
+ * its registers) for whoever looks before the VM is stopped.
+ */
+static void fail(struct vcpu *v, avm_ctx *ctx)
+{
+	v->failed = true;
+	avm_vm_exit(ctx, AVM_VM_EXIT_FAILED);
+}
+
 /* The highest pending vector, as the local APIC would prioritise. */
 static int next_vector(const struct vcpu *v)
 {
@@ -304,9 +316,10 @@ static void deliver(struct vcpu *v, avm_ctx *ctx)
 		v->pending[vec / 64] &= ~(1ull << (vec % 64));
 	if (v->be->inject(v->cpu, (unsigned)vec)) {
 		/* No usable gate: a real CPU would triple-fault. */
-		avm_log(ctx, AVM_LOG_ERROR, "vector %d has no usable IDT gate",
+		avm_log(ctx, AVM_LOG_ERROR,
+			"vector %d has no usable IDT gate: the VM shuts down",
 			vec);
-		v->failed = true;
+		fail(v, ctx);
 		return;
 	}
 	v->irqs++;
@@ -320,9 +333,10 @@ static void step(struct vcpu *v, avm_ctx *ctx)
 		v->halted = true;
 		break;
 	case VCPU_EXIT_ERROR:
-		avm_log(ctx, AVM_LOG_ERROR, "guest stopped at EIP 0x%llx",
+		avm_log(ctx, AVM_LOG_ERROR,
+			"guest stopped at EIP 0x%llx: the VM shuts down",
 			(unsigned long long)v->be->reg(v->cpu, VCPU_REG_EIP));
-		v->failed = true;
+		fail(v, ctx);
 		break;
 	default:
 		break;

@@ -173,8 +173,9 @@ int main(int argc, char **argv)
 	int ret = -EINVAL;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: trace_gen basic|incomplete|"
-				"truncated|badversion|weird|frames OUT\n");
+		fprintf(stderr,
+			"usage: trace_gen basic|incomplete|"
+			"truncated|badversion|weird|frames|empty OUT\n");
 		return 2;
 	}
 	f = fopen(argv[2], "wb");
@@ -191,6 +192,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "truncated"))
 		ret = basic(f, false, true) ?: tw_varint(f, 200) ?:
 					  tw_raw(f, "\x12\x10", 2);
+	else if (!strcmp(argv[1], "empty")) /* a header, no event */
+		ret = tw_start(f, (const char *const[]){ "dev0" }, 1)
+			      ?: tw_footer(f, 0, 0);
 	else if (!strcmp(argv[1], "weird"))
 		ret = weird(f);
 	else if (!strcmp(argv[1], "badversion"))

@@ -322,6 +322,8 @@ static void missing_gate_fails_the_vcpu(void **unused)
 		;
 	assert_int_equal(vcpu_reg(&vm, VCPU_REG_STATE), 3); /* failed */
 	assert_int_equal(vcpu_reg(&vm, VCPU_REG_EIP) >= IMG_BASE, 1);
+	/* The VM shuts down, as a PC on a triple fault: nobody waits on. */
+	assert_int_equal(wait_exit(&vm), AVM_VM_EXIT_FAILED);
 	vm_down(&vm);
 }
 

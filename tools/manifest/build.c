@@ -633,6 +633,9 @@ int mf_wait(struct mf_run *r, int64_t timeout_ns, volatile sig_atomic_t *stop)
 			if (!v->exited &&
 			    !avm_runtime_wait_exit(v->rt, 10000000, &v->status))
 				v->exited = true;
+			/* Its CPU stopped: the others may wait on it. */
+			if (v->exited && v->status == AVM_VM_EXIT_FAILED)
+				return -ENOTRECOVERABLE;
 			left += !v->exited;
 		}
 		if (left && stop && *stop)
@@ -654,8 +657,18 @@ int mf_status(const struct mf_run *r)
 	return st;
 }
 
-void mf_fini(struct mf_run *r)
+const char *mf_failed_vm(const struct mf_run *r)
 {
+	for (unsigned i = 0; i < r->n_vms; i++)
+		if (r->vm[i].exited && r->vm[i].status == AVM_VM_EXIT_FAILED)
+			return r->vm[i].vm->name;
+	return NULL;
+}
+
+unsigned mf_fini(struct mf_run *r)
+{
+	unsigned losses = 0;
+
 	for (unsigned i = r->n_vms; i-- > 0;) {
 		struct mf_vm_run *v = &r->vm[i];
 
@@ -665,9 +678,12 @@ void mf_fini(struct mf_run *r)
 		avm_runtime_stop(v->rt);
 		if (v->traced)
 			avm_trace_stop(v->rt);
+		/* After both: stopping drains the serial outputs too. */
+		losses += avm_runtime_losses(v->rt);
 		avm_runtime_free(v->rt);
 		v->rt = NULL;
 		for (unsigned c = 0; c < IRQCHIP_MAX_CPUS; c++)
 			free(v->images[c]);
 	}
+	return losses;
 }

@@ -107,14 +107,22 @@ int mf_start(struct mf_run *r, char *err, size_t len);
 /**
  * mf_wait() - wait until every VM's guest exited, @timeout_ns passed
  * (negative: none), or *@stop became non-zero (a signal). Returns 0 when
- * all exited, -ETIMEDOUT, or -EINTR.
+ * all exited, -ETIMEDOUT, -EINTR, or -ENOTRECOVERABLE as soon as one VM's
+ * CPU stopped for good (%AVM_VM_EXIT_FAILED; mf_failed_vm() names it).
  */
 int mf_wait(struct mf_run *r, int64_t timeout_ns, volatile sig_atomic_t *stop);
 
 /** mf_status() - the largest exit status among the VMs (QEMU's numbers). */
 int mf_status(const struct mf_run *r);
 
-/** mf_fini() - stop every VM, end its trace, free everything. */
-void mf_fini(struct mf_run *r);
+/** mf_failed_vm() - the name of a VM whose CPU stopped for good, or NULL. */
+const char *mf_failed_vm(const struct mf_run *r);
+
+/**
+ * mf_fini() - stop every VM, end its trace, free everything. Returns how
+ * many outputs lost data (a trace or serial file that could not be
+ * written; each logged what it lost), 0 if none did.
+ */
+unsigned mf_fini(struct mf_run *r);
 
 #endif /* MF_BUILD_H */

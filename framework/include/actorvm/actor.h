@@ -481,6 +481,14 @@ int avm_ram_block(avm_ctx *ctx, unsigned i, uint64_t *gpa, uint64_t *size,
  */
 void avm_vm_exit(avm_ctx *ctx, int code);
 
+/*
+ * The exit code of a VM whose CPU stopped for good (a triple fault, an
+ * instruction it cannot run): the machine shuts down, as a real PC does on a
+ * triple fault (and QEMU with -no-reboot). Even, so no guest verdict of the
+ * isa-debug-exit port ((V << 1) | 1, always odd) can be mistaken for it.
+ */
+#define AVM_VM_EXIT_FAILED (-2)
+
 struct avm_runtime;
 /**
  * avm_runtime_of() - the runtime an actor runs in. For VCPU actors, which

@@ -217,8 +217,8 @@ void *avm_ram_ptr(avm_runtime *rt, uint64_t gpa, uint64_t len);
  * avm_runtime_start() - start every actor (init, then the server threads),
  * and return once all have reported ready. The threaded executor starts
  * the devices in creation order, then the self-driven actors (VCPUs), so
- * guest code runs only once every device takes messages. On an init failure, the actors
- * already started are stopped again and the error is returned.
+ * guest code runs only once every device takes messages. On an init failure,
+ * the actors already started are stopped again and the error is returned.
  */
 int avm_runtime_start(avm_runtime *rt);
 
@@ -235,6 +235,25 @@ void avm_runtime_stop(avm_runtime *rt);
  * with *@code set, or -ETIMEDOUT.
  */
 int avm_runtime_wait_exit(avm_runtime *rt, int64_t timeout_ns, int *code);
+
+/**
+ * avm_runtime_log() - log a line through @rt's log sink, from any thread
+ * (for an actor's helper thread, which has no context; @actor names whose
+ * line it is, or NULL).
+ */
+void avm_runtime_log(avm_runtime *rt, int level, const char *actor,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/**
+ * avm_runtime_data_lost() - record that output the run was to keep (a
+ * trace, a guest's serial output) was lost. Whoever lost it logs what and
+ * how much; the runner reads avm_runtime_losses() to end with an error.
+ */
+void avm_runtime_data_lost(avm_runtime *rt);
+
+/** avm_runtime_losses() - how many avm_runtime_data_lost() reports so far. */
+unsigned avm_runtime_losses(avm_runtime *rt);
 
 /** avm_actor_reset() - post a RESET on the control lane of actor @id. */
 int avm_actor_reset(avm_runtime *rt, avm_actor_id id);

@@ -126,12 +126,17 @@ struct avm_trace_options {
  * struct avm_trace_stats - counters of the current (or last) trace.
  * @recorded: events put in rings.
  * @dropped: events lost to full rings.
- * @written: events written to the file.
+ * @written: events written to the file (flushed to it, once a write
+ *	     failed: what the file holds at most).
+ * @lost: events lost to write errors (a full disk): not in the file.
+ * @write_error: the errno of the first write error, 0 if none.
  */
 struct avm_trace_stats {
 	uint64_t recorded;
 	uint64_t dropped;
 	uint64_t written;
+	uint64_t lost;
+	int write_error;
 };
 
 /**
@@ -143,7 +148,9 @@ int avm_trace_start(avm_runtime *rt, const struct avm_trace_options *opts);
 
 /**
  * avm_trace_stop() - stop recording, drain every ring, write the footer and
- * close the file. Safe to call when no trace runs.
+ * close the file. Safe to call when no trace runs. Returns 0, or the
+ * negative errno of the first write error (logged when it happened, and
+ * counted in &struct avm_trace_stats.lost).
  */
 int avm_trace_stop(avm_runtime *rt);
 
