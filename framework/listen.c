@@ -228,8 +228,11 @@ static void check_all(void)
 
 	if (nng_stats_get(&root))
 		return;
+	/* Only ipc: nng's tcp transport survives the same client (its one
+	 * handshake write to a closed peer succeeds), and re-making a tcp
+	 * listener on port 0 would move it. */
 	for (struct avm_listener *l = reg_head; l; l = l->next)
-		if (l->live && suspect(l, root))
+		if (l->live && l->ipc && suspect(l, root))
 			restart(l);
 	nng_stats_free(root);
 }

@@ -14,8 +14,8 @@
  *   removed.
  * - ipc sockets are created mode 0600, whatever the umask: whoever can
  *   connect can drive what listens there.
- * - A watchdog re-makes the listener when nng loses it. nng 1.5.2 (Debian 12)
- *   ends a listener for good when a client connects and closes before the
+ * - A watchdog re-makes an ipc listener when nng loses it. nng 1.5.2 (Debian
+ * 12) ends a listener for good when a client connects and closes before the
  *   8-byte SP handshake is done (the send fails with EPIPE, reported as
  *   NNG_ECLOSED, which the listener takes for its own close: nanomsg/nng#1518,
  *   fixed upstream in 1.6.0); its poll thread then spins once a later client
@@ -24,7 +24,9 @@
  *   more than the pipes that closed account for), or any error while no pipe
  *   is open, makes it close the listener and listen again on the same URL.
  *   Clients connected at that moment lose their connection and re-dial (nng
- *   dialers do so by themselves).
+ *   dialers do so by themselves). tcp listeners are not watched: nng's tcp
+ *   transport survives such a client (its one handshake write to a peer
+ *   that closed still succeeds).
  */
 #ifndef ACTORVM_LISTEN_H
 #define ACTORVM_LISTEN_H
