@@ -44,7 +44,6 @@ struct avm_listener {
 	uint64_t accepted; /* the statistics at the last check */
 	uint64_t pipes;
 	uint64_t errors;
-	unsigned restarts;
 	struct avm_listener *next;
 };
 
@@ -184,7 +183,6 @@ static void restart(struct avm_listener *l)
 
 	nng_listener_close(l->nl); /* for ipc, removes our socket file */
 	l->live = false;
-	l->restarts++;
 	rv = start_nl(l);
 	if (rv)
 		fprintf(stderr,
@@ -350,14 +348,4 @@ void avm_listener_free(struct avm_listener *l)
 	pthread_mutex_unlock(&reg_lock);
 	free(l->url);
 	free(l);
-}
-
-unsigned avm_listener_restarts(struct avm_listener *l)
-{
-	unsigned n;
-
-	pthread_mutex_lock(&reg_lock);
-	n = l->restarts;
-	pthread_mutex_unlock(&reg_lock);
-	return n;
 }

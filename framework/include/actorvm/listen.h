@@ -64,12 +64,6 @@ int avm_listen(nng_socket sock, const char *url, struct avm_listener **out,
  */
 void avm_listener_free(struct avm_listener *l);
 
-/**
- * avm_listener_restarts() - how many times the watchdog re-made @l (for
- * tests and diagnostics).
- */
-unsigned avm_listener_restarts(struct avm_listener *l);
-
 #ifdef __cplusplus
 }
 #endif
