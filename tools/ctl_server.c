@@ -522,16 +522,16 @@ static void close_async(nng_socket sock)
 	pthread_attr_destroy(&attr);
 }
 
-/* Anyone who can reach a tcp listener can stop the VMs: say so loudly
- * unless it is bound to a loopback address. */
-static void warn_tcp(const char *url)
+/* Anyone who can reach a network listener can stop the VMs: say so loudly
+ * unless it is local (ipc, inproc) or bound to a loopback address. */
+static void warn_remote(const char *url)
 {
-	static const char *const local[] = { "tcp://127.", "tcp://localhost:",
-					     "tcp://[::1]:", "tcp4://127.",
-					     "tcp6://[::1]:" };
+	static const char *const local[] = {
+		"ipc://",	 "inproc://",	     "abstract://",
+		"tcp://127.",	 "tcp4://127.",	     "tcp://[::1]:",
+		"tcp6://[::1]:", "tcp://localhost:",
+	};
 
-	if (strncmp(url, "tcp", 3))
-		return;
 	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
 		if (!strncmp(url, local[i], strlen(local[i])))
 			return;
@@ -565,7 +565,7 @@ static int open_socket(struct ctl_server *s, const char *url, char *err,
 		snprintf(err, len, "ctl: %s", why);
 		return rv == -EEXIST || rv == -EADDRINUSE ? rv : -EADDRNOTAVAIL;
 	}
-	warn_tcp(url);
+	warn_remote(url);
 	return 0;
 }
 
