@@ -44,17 +44,6 @@ struct fixture {
 	char url[160];
 };
 
-/*
- * LeakSanitizer: nng 1.5.2 never frees the listener its bug broke (the one
- * the watchdog replaced), nor what that listener holds: a few hundred bytes
- * per broken listener, inside libnng, that no call of ours can release.
- */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libnng.so\n";
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
