@@ -29,6 +29,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
+#include <actorvm/listen.h>
 #include <actorvm/runtime.h>
 #include <actorvm/trace.h>
 
@@ -62,6 +63,7 @@ struct ctl_reply {
 
 struct ctl_server {
 	nng_socket sock;
+	struct avm_listener *listener;
 	struct mf_run *run;
 	pthread_t thread;
 	sem_t ready;	      /* the thread made its accessors (or failed to) */
@@ -304,6 +306,38 @@ static bool name_ok(const char *name)
 	return true;
 }
 
+/* The body of the request's command, NULL if none. */
+static const ProtobufCMessage *command_body(const ctl_req *rq)
+{
+	switch (rq->command_case) {
+	case ACTORVM__CTL_REQUEST__COMMAND_STATUS:
+		return &rq->status->base;
+	case ACTORVM__CTL_REQUEST__COMMAND_PAUSE:
+		return &rq->pause->base;
+	case ACTORVM__CTL_REQUEST__COMMAND_RESUME:
+		return &rq->resume->base;
+	case ACTORVM__CTL_REQUEST__COMMAND_STOP:
+		return &rq->stop->base;
+	case ACTORVM__CTL_REQUEST__COMMAND_STATS:
+		return &rq->stats->base;
+	case ACTORVM__CTL_REQUEST__COMMAND_TRACE:
+		return &rq->trace->base;
+	default:
+		return NULL;
+	}
+}
+
+/* Unknown fields anywhere: in the request, its filter or its command's
+ * body (protobuf-c keeps them rather than failing the decode). */
+static bool has_unknown_fields(const ctl_req *rq)
+{
+	const ProtobufCMessage *body = command_body(rq);
+
+	return rq->base.n_unknown_fields ||
+	       (rq->filter && rq->filter->base.n_unknown_fields) ||
+	       (body && body->n_unknown_fields);
+}
+
 /* Strict checks beyond what decoding already refused. */
 static bool request_ok(struct ctl_server *s, const ctl_req *rq)
 {
@@ -312,8 +346,7 @@ static bool request_ok(struct ctl_server *s, const ctl_req *rq)
 	const Actorvm__CtlErrorCode K =
 		ACTORVM__CTL_ERROR_CODE__CTL_ERR_MALFORMED;
 
-	if (rq->base.n_unknown_fields ||
-	    (rq->filter && rq->filter->base.n_unknown_fields))
+	if (has_unknown_fields(rq))
 		fail(&s->reply, K, "unknown fields in the request");
 	else if (rq->command_case == ACTORVM__CTL_REQUEST__COMMAND__NOT_SET)
 		fail(&s->reply, K, "the request names no command");
@@ -491,9 +524,30 @@ static void close_async(nng_socket sock)
 	pthread_attr_destroy(&attr);
 }
 
+/* Anyone who can reach a network listener can stop the VMs: say so loudly
+ * unless it is local (ipc, inproc) or bound to a loopback address. */
+static void warn_remote(const char *url)
+{
+	static const char *const local[] = {
+		"ipc://",	 "inproc://",	     "abstract://",
+		"tcp://127.",	 "tcp4://127.",	     "tcp://[::1]:",
+		"tcp6://[::1]:", "tcp://localhost:",
+	};
+
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		if (!strncmp(url, local[i], strlen(local[i])))
+			return;
+	fprintf(stderr,
+		"actorvm run: WARNING: the control socket %s is not bound to "
+		"a loopback address: anyone who can reach it can pause or "
+		"stop the VMs (there is no authentication; see docs/ctl.md)\n",
+		url);
+}
+
 static int open_socket(struct ctl_server *s, const char *url, char *err,
 		       size_t len)
 {
+	char why[256];
 	int rv = nng_rep0_open(&s->sock);
 
 	if (rv) {
@@ -506,14 +560,14 @@ static int open_socket(struct ctl_server *s, const char *url, char *err,
 	/* Above this the transport drops the connection unanswered; between
 	 * CTL_MAX_REQUEST and it, the client gets CTL_ERR_TOO_LARGE. */
 	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, RECV_MAX);
-	rv = nng_listen(s->sock, url, NULL, 0);
+	rv = avm_listen(s->sock, url, &s->listener, why, sizeof(why));
 	if (rv) {
 		/* No pipe can exist yet: a plain close cannot deadlock. */
 		nng_close(s->sock);
-		snprintf(err, len, "ctl: cannot listen on %s: %s", url,
-			 nng_strerror(rv));
-		return -EADDRNOTAVAIL;
+		snprintf(err, len, "ctl: %s", why);
+		return rv == -EEXIST || rv == -EADDRINUSE ? rv : -EADDRNOTAVAIL;
 	}
+	warn_remote(url);
 	return 0;
 }
 
@@ -567,6 +621,7 @@ int ctl_server_start(struct ctl_server **out, const char *url,
 	return 0;
 
 close_socket:
+	avm_listener_free(s->listener);
 	close_async(s->sock); /* a client may have connected already */
 free_server:
 	free(s);
@@ -585,6 +640,7 @@ void ctl_server_stop(struct ctl_server *s)
 	atomic_store(&s->quit, true);
 	pthread_join(s->thread, NULL);
 	sem_destroy(&s->ready);
+	avm_listener_free(s->listener);
 	close_async(s->sock);
 	free(s);
 }

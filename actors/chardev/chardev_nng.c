@@ -31,6 +31,8 @@
 
 #include <nng/protocol/pair1/pair.h>
 
+#include <actorvm/listen.h>
+
 #define NNG_RECV_MAX  65536 /* larger messages make nng close the pipe */
 #define NNG_BUF_MSGS  16
 #define NNG_MAX_EMPTY 8 /* empty messages skipped per read */
@@ -86,6 +88,8 @@ static void cnng_close(struct chardev *cd)
 	if (cd->rx_msg)
 		nng_msg_free(cd->rx_msg);
 	cd->rx_msg = NULL;
+	avm_listener_free(cd->listener);
+	cd->listener = NULL;
 	if (cd->sock_open)
 		nng_close(cd->sock);
 	cd->sock_open = false;
@@ -125,12 +129,28 @@ static int cnng_socket(struct chardev *cd)
 		rv = nng_socket_get_int(cd->sock, NNG_OPT_RECVFD, &cd->recv_fd);
 	if (!rv)
 		rv = nng_socket_get_int(cd->sock, NNG_OPT_SENDFD, &cd->send_fd);
-	if (rv)
-		return rv;
-	if (cd->cfg.listen)
-		return nng_listen(cd->sock, cd->cfg.path, NULL, 0);
+	return rv;
+}
+
+static int cnng_connect(struct chardev *cd, avm_ctx *ctx)
+{
+	char why[256];
+	int err;
+
+	if (cd->cfg.listen) {
+		/* Path checks, 0600 and nng 1.5.2's lost listener: listen.h */
+		err = avm_listen(cd->sock, cd->cfg.path, &cd->listener, why,
+				 sizeof(why));
+		if (err)
+			avm_log(ctx, AVM_LOG_ERROR, "chardev nng: %s", why);
+		return err;
+	}
 	/* Non-blocking: nng keeps redialling until the listener is there. */
-	return nng_dial(cd->sock, cd->cfg.path, NULL, NNG_FLAG_NONBLOCK);
+	err = nng_dial(cd->sock, cd->cfg.path, NULL, NNG_FLAG_NONBLOCK);
+	if (err)
+		avm_log(ctx, AVM_LOG_ERROR, "chardev nng %s: cannot dial: %s",
+			cd->cfg.path, nng_strerror(err));
+	return err ? nng_to_errno(err) : 0;
 }
 
 static int cnng_link_new(struct chardev *cd)
@@ -156,12 +176,14 @@ static int cnng_open(struct chardev *cd, avm_ctx *ctx)
 		goto close_all;
 	rv = cnng_socket(cd);
 	if (rv) {
-		avm_log(ctx, AVM_LOG_ERROR, "chardev nng %s: cannot %s: %s",
-			cd->cfg.path, cd->cfg.listen ? "listen" : "dial",
-			nng_strerror(rv));
+		avm_log(ctx, AVM_LOG_ERROR, "chardev nng %s: cannot open: %s",
+			cd->cfg.path, nng_strerror(rv));
 		err = nng_to_errno(rv);
 		goto close_all;
 	}
+	err = cnng_connect(cd, ctx);
+	if (err)
+		goto close_all;
 	err = avm_fd_watch(ctx, CHARDEV_WATCH_LINK, cd->link->efd, AVM_FD_READ);
 	if (err)
 		goto close_all;

@@ -17,6 +17,7 @@
 #include <nng/nng.h>
 
 #include <actorvm/actor.h>
+#include <actorvm/listen.h>
 
 #include "chardev.h"
 
@@ -72,6 +73,7 @@ struct chardev {
 	struct chardev_writer *writer;
 	/* nng */
 	nng_socket sock;
+	struct avm_listener *listener; /* nng-listen: only */
 	bool sock_open;
 	int recv_fd, send_fd;
 	struct chardev_link *link;

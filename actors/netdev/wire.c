@@ -31,6 +31,8 @@
 #include <nng/protocol/pair0/pair.h>
 #include <nng/protocol/pair1/pair.h>
 
+#include <actorvm/listen.h>
+
 #define WIRE_CONT_RECV	 1
 #define WIRE_DEFAULT_BUF 64
 #define WIRE_URL_MAX	 256
@@ -46,6 +48,7 @@ struct wire {
 	struct wire_config cfg;
 	char url[WIRE_URL_MAX];
 	nng_socket sock;
+	struct avm_listener *listener; /* listen: true only */
 	bool open;
 	int recv_fd;
 	bool recv_watched;
@@ -176,18 +179,33 @@ static int wire_socket_open(struct wire *w)
 	return rv;
 }
 
-static int wire_connect(struct wire *w)
+static int wire_connect(struct wire *w, avm_ctx *ctx)
 {
-	if (w->cfg.listen)
-		return nng_listen(w->sock, w->url, NULL, 0);
+	char why[256];
+	int err;
+
+	if (w->cfg.listen) {
+		/* Path checks, 0600 and nng 1.5.2's lost listener: listen.h */
+		err = avm_listen(w->sock, w->url, &w->listener, why,
+				 sizeof(why));
+		if (err)
+			avm_log(ctx, AVM_LOG_ERROR, "wire: %s", why);
+		return err;
+	}
 	/* Non-blocking: nng keeps redialling until the listener is there. */
-	return nng_dial(w->sock, w->url, NULL, NNG_FLAG_NONBLOCK);
+	err = nng_dial(w->sock, w->url, NULL, NNG_FLAG_NONBLOCK);
+	if (err)
+		avm_log(ctx, AVM_LOG_ERROR, "wire %s: cannot dial: %s", w->url,
+			nng_strerror(err));
+	return err ? wire_errno(err) : 0;
 }
 
 static void wire_fini(void *state)
 {
 	struct wire *w = state;
 
+	avm_listener_free(w->listener);
+	w->listener = NULL;
 	/* Waits for nng's pipes, so no callback runs after this. */
 	if (w->open)
 		nng_close(w->sock);
@@ -223,14 +241,15 @@ static int wire_init(void *state, const void *config, avm_ctx *ctx)
 	if (err)
 		goto fail;
 	rv = wire_socket_open(w);
-	if (!rv)
-		rv = wire_connect(w);
 	if (rv) {
-		avm_log(ctx, AVM_LOG_ERROR, "wire %s: cannot %s: %s", w->url,
-			w->cfg.listen ? "listen" : "dial", nng_strerror(rv));
+		avm_log(ctx, AVM_LOG_ERROR, "wire %s: cannot open: %s", w->url,
+			nng_strerror(rv));
 		err = wire_errno(rv);
 		goto fail;
 	}
+	err = wire_connect(w, ctx);
+	if (err)
+		goto fail;
 	err = avm_fd_watch(ctx, WIRE_WATCH_RECV, w->recv_fd, AVM_FD_READ);
 	if (!err)
 		err = avm_fd_watch(ctx, WIRE_WATCH_LINK, w->link->efd,

@@ -10,6 +10,8 @@ import json
 import os
 import random
 import shutil
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,13 @@ MALFORMED, TOO_LARGE = 1, 5
 failures = []
 
 
+def cpu_ticks(pid):
+    """The CPU time process @pid used so far (utime + stime, in ticks)."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def check(cond, what):
     print('%s %s' % ('ok  ' if cond else 'FAIL', what))
     if not cond:
@@ -33,9 +42,10 @@ def check(cond, what):
 class Run:
     """One `actorvm run --ctl` process."""
 
-    def __init__(self, actorvm, guest_dir, manifest, tmp, name, trace):
+    def __init__(self, actorvm, guest_dir, manifest, tmp, name, trace,
+                 url=None, umask=-1):
         self.actorvm = actorvm
-        self.url = 'ipc://' + os.path.join(tmp, name + '.ctl')
+        self.url = url or 'ipc://' + os.path.join(tmp, name + '.ctl')
         self.trace = os.path.join(tmp, name + '.trace') if trace else None
         self.out = open(os.path.join(tmp, name + '.log'), 'w+')
         args = [actorvm, 'run', '--timeout', str(PROC_BOUND), '--ctl',
@@ -45,7 +55,7 @@ class Run:
         self.proc = subprocess.Popen(args + [manifest],
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.out, stderr=self.out,
-                                     cwd=tmp)
+                                     cwd=tmp, umask=umask)
 
     def ctl(self, *args, json_out=False):
         cmd = [self.actorvm, 'ctl', '--timeout', CTL_TIMEOUT]
@@ -72,6 +82,15 @@ class Run:
     def log(self):
         self.out.seek(0)
         return self.out.read()
+
+    def wait_log(self, text):
+        """Until the log holds @text or the run ended (bounded)."""
+        deadline = time.monotonic() + PROC_BOUND
+        while time.monotonic() < deadline:
+            if text in self.log() or self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        return text in self.log()
 
     def kill(self):
         if self.proc.poll() is None:
@@ -171,6 +190,12 @@ MALFORMED_INPUTS = [
     ('0a031201781200', MALFORMED),       # an actor filter on status
     ('0a030a01011200', MALFORMED),       # a control character in a name
     ('0a030a01782a00', MALFORMED),       # stop with a VM filter
+    ('0a03f801011200', MALFORMED),       # an unknown field in the filter
+    ('1203f80101', MALFORMED),           # ... in status's body
+    ('1a03f80101', MALFORMED),           # ... in pause's body
+    ('3203f80101', MALFORMED),           # ... in stats's body
+    ('3a050801f80101', MALFORMED),       # ... in trace's body
+    ('2a03f80101', MALFORMED),           # ... in stop's (must not stop)
     ('1200*3000', TOO_LARGE),            # 6000 bytes
 ]
 
@@ -200,6 +225,97 @@ def check_malformed(run, ctl_raw):
           '%d garbage requests answered' % len(garbage))
     rc, _ = run.ctl('status')
     check(rc == 0, 'the server still serves after the garbage')
+
+
+def connect_and_close(url):
+    """The issue's repro: connect to the ipc path and close at once."""
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(url[len('ipc://'):])
+    s.close()
+
+
+def check_abrupt_clients(run):
+    for i in range(3):
+        connect_and_close(run.url)
+        rc, text = run.ctl('status')
+        check(rc == 0, 'status after a client that closed at once (%d): '
+              'exit %d%s' % (i, rc, '' if rc == 0 else ' ' + text[-200:]))
+    # nng 1.5.2's poll thread spins once a client gave up on a lost
+    # listener. Compare the run's CPU time with that of a process spinning
+    # on purpose over the same interval: both compete for the same cores,
+    # so the ratio holds on a busy machine. Idle, the run takes a small
+    # fraction of it; spinning, about as much.
+    spin = subprocess.Popen([sys.executable, '-c', 'while True: pass'])
+    try:
+        run0, spin0 = cpu_ticks(run.proc.pid), cpu_ticks(spin.pid)
+        time.sleep(3)
+        run1, spin1 = cpu_ticks(run.proc.pid), cpu_ticks(spin.pid)
+    finally:
+        spin.kill()
+        spin.wait()
+    check(spin1 > spin0 and run1 - run0 < (spin1 - spin0) / 2,
+          'the run does not spin: %d ticks beside a spinner\'s %d' %
+          (run1 - run0, spin1 - spin0))
+
+
+def check_second_run(run, actorvm, guest_dir, manifest, tmp):
+    second = Run(actorvm, guest_dir, manifest, tmp, 'second', trace=False,
+                 url=run.url)
+    try:
+        status = second.proc.wait(timeout=PROC_BOUND)
+    except subprocess.TimeoutExpired:
+        status = None
+    finally:
+        second.kill()
+    check(status not in (None, 0) and 'another process serves it' in
+          second.log(), 'a second run on the URL fails: %s %r' %
+          (status, second.log()[-300:]))
+    rc, _ = run.ctl('status')
+    check(rc == 0, 'the first run still serves after the second failed')
+
+
+def check_socket_mode(run):
+    mode = os.lstat(run.url[len('ipc://'):]).st_mode
+    check(stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600,
+          'the socket is 0600 under umask 000: %o' % mode)
+
+
+def check_regular_file(actorvm, guest_dir, manifest, tmp):
+    path = os.path.join(tmp, 'precious')
+    with open(path, 'w') as f:
+        f.write('keep me')
+    run = Run(actorvm, guest_dir, manifest, tmp, 'file', trace=False,
+              url='ipc://' + path)
+    try:
+        status = run.proc.wait(timeout=PROC_BOUND)
+    except subprocess.TimeoutExpired:
+        status = None
+    finally:
+        run.kill()
+    check(status not in (None, 0) and 'is not a socket' in run.log(),
+          '--ctl on a regular file fails: %s %r' % (status, run.log()[-300:]))
+    with open(path) as f:
+        check(f.read() == 'keep me', 'the regular file survives')
+
+
+def check_tcp_warning(actorvm, guest_dir, manifest, tmp):
+    warn = 'is not bound to a loopback address'
+    run = Run(actorvm, guest_dir, manifest, tmp, 'tcp_any', trace=False,
+              url='tcp://0.0.0.0:0')
+    try:
+        check(run.wait_log(warn), 'tcp on every address is warned about')
+    finally:
+        run.kill()
+    with socket.socket() as s:  # a free loopback port (nng needs one)
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    run = Run(actorvm, guest_dir, manifest, tmp, 'tcp_lo', trace=False,
+              url='tcp://127.0.0.1:%d' % port)
+    try:
+        check(run.wait_ready() and warn not in run.log(),
+              'tcp on loopback: no warning')
+    finally:
+        run.kill()
 
 
 def check_stop(run):
@@ -260,9 +376,13 @@ def main():
     tmp = tempfile.mkdtemp(prefix='actorvm-ctl-')
     try:
         check_usage(actorvm, tmp)
-        run = Run(actorvm, guest_dir, manifest, tmp, 'traced', trace=True)
+        run = Run(actorvm, guest_dir, manifest, tmp, 'traced', trace=True,
+                  umask=0)
         try:
             if check(run.wait_ready(), 'the run answers status'):
+                check_socket_mode(run)
+                check_abrupt_clients(run)
+                check_second_run(run, actorvm, guest_dir, manifest, tmp)
                 check_status(run)
                 check_pause_resume(run)
                 check_stats(run)
@@ -274,6 +394,8 @@ def main():
         finally:
             run.kill()
         check_no_trace(actorvm, guest_dir, manifest, tmp)
+        check_regular_file(actorvm, guest_dir, manifest, tmp)
+        check_tcp_warning(actorvm, guest_dir, manifest, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print('%d failure%s' % (len(failures), '' if len(failures) == 1

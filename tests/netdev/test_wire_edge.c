@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -354,6 +355,29 @@ static int try_wire(const struct wire_config *cfg)
 	return err;
 }
 
+/* A regular file at a listening wire's ipc path is refused (nng alone
+ * would unlink it as a stale socket) and survives. */
+static void regular_file_is_not_replaced(void)
+{
+	char path[64], url[80], buf[8] = "";
+	struct wire_config c = { .url = url, .listen = true };
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/netdev-edge-%d.file", getpid());
+	snprintf(url, sizeof(url), "ipc://%s", path);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "keep", 4), 4);
+	close(fd);
+	assert_int_equal(try_wire(&c), -EEXIST);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 4);
+	close(fd);
+	unlink(path);
+	assert_string_equal(buf, "keep");
+}
+
 static void bad_configs_fail_init(void **state)
 {
 	struct fx f = { 0 };
@@ -371,6 +395,7 @@ static void bad_configs_fail_init(void **state)
 	c.url = f.url; /* already taken by the fixture's wire */
 	assert_int_equal(try_wire(&c), -EADDRINUSE);
 	fx_down(&f);
+	regular_file_is_not_replaced();
 }
 
 int main(void)

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guarded nng listeners (see include/actorvm/listen.h for what and why).
+ *
+ * Threading: one watchdog thread per process, started with the first
+ * listener (again in a forked child, which does not inherit it). The
+ * registry lock covers the list and every field of its entries, so a
+ * listener is never re-made while its owner frees it. The thread runs at
+ * normal priority whatever its creator's: it sleeps nearly always, and must
+ * never compete with real-time threads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <actorvm/listen.h>
+
+#define IPC_PREFIX "ipc://"
+/* How long the probe of a live socket waits for its handshake bytes. */
+#define PROBE_MS 2000
+/* The SP header of nng's transports: "\0SP\0", a protocol id, two zeros.
+ * Protocol 0 is nobody's peer: the probe's pipe is rejected after the
+ * handshake, an event every listener survives. */
+static const uint8_t sp_header[8] = { 0, 'S', 'P', 0, 0, 0, 0, 0 };
+
+struct avm_listener {
+	nng_socket sock;
+	char *url;
+	bool ipc;
+	bool live; /* nl is a started listener */
+	nng_listener nl;
+	uint64_t accepted; /* the statistics at the last check */
+	uint64_t pipes;
+	uint64_t errors;
+	struct avm_listener *next;
+};
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reg_cond = PTHREAD_COND_INITIALIZER;
+static struct avm_listener *reg_head;
+static pid_t reg_pid; /* the process whose watchdog runs */
+
+/*
+ * LeakSanitizer (ASan builds only; elsewhere nothing calls this): nng 1.5.2
+ * never frees the listener its bug broke, the one the watchdog replaces,
+ * nor what that listener holds: a few hundred bytes per broken listener,
+ * allocated inside libnng, that no call of ours can release. Every program
+ * using avm_listen() can meet it, so the suppression lives here.
+ */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libnng.so\n";
+}
+
+static int nng_errno(int rv)
+{
+	if (rv & NNG_ESYSERR)
+		return -(rv & ~NNG_ESYSERR);
+	switch (rv) {
+	case NNG_ENOMEM:
+		return -ENOMEM;
+	case NNG_EINVAL:
+	case NNG_EADDRINVAL:
+	case NNG_ENOTSUP:
+		return -EINVAL;
+	case NNG_EADDRINUSE:
+		return -EADDRINUSE;
+	case NNG_EPERM:
+		return -EACCES;
+	case NNG_ENOENT:
+		return -ENOENT;
+	default:
+		return -EIO;
+	}
+}
+
+/* Wait for the peer's header, so its side of the handshake completes
+ * before the close (a close before it is what breaks nng 1.5.2). */
+static void probe_handshake(int fd)
+{
+	uint8_t buf[sizeof(sp_header)];
+	size_t got = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (send(fd, sp_header, sizeof(sp_header), MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(sp_header))
+		return;
+	while (got < sizeof(buf) && poll(&p, 1, PROBE_MS) == 1) {
+		ssize_t n = recv(fd, buf + got, sizeof(buf) - got, 0);
+
+		if (n <= 0)
+			return;
+		got += (size_t)n;
+	}
+}
+
+/* A socket at @path: 0 if it was stale (and is removed now), -EADDRINUSE
+ * if something serves it. */
+static int probe_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		probe_handshake(fd);
+		ret = -EADDRINUSE;
+	} else if (errno == ECONNREFUSED) {
+		ret = unlink(path) && errno != ENOENT ? -errno : 0;
+	} else {
+		/* EAGAIN: a full backlog is a live listener too. */
+		ret = errno == EAGAIN ? -EADDRINUSE : -errno;
+	}
+	close(fd);
+	return ret;
+}
+
+static int check_ipc_path(const char *url, char *err, size_t len)
+{
+	const char *path = url + strlen(IPC_PREFIX);
+	struct stat st;
+	int ret;
+
+	if (lstat(path, &st))
+		return 0; /* nothing there, or nng will say what is wrong */
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, len,
+			 "cannot listen on %s: %s exists and is not a socket "
+			 "(refusing to replace it)",
+			 url, path);
+		return -EEXIST;
+	}
+	ret = probe_socket(path);
+	if (ret == -EADDRINUSE)
+		snprintf(err, len,
+			 "cannot listen on %s: another process serves it "
+			 "(Address in use)",
+			 url);
+	else if (ret)
+		snprintf(err, len, "cannot listen on %s: %s", url,
+			 strerror(-ret));
+	return ret;
+}
+
+/* Create and start @l->nl; an nng error code. */
+static int start_nl(struct avm_listener *l)
+{
+	int rv = nng_listener_create(&l->nl, l->sock, l->url);
+
+	if (rv)
+		return rv;
+	if (l->ipc)
+		rv = nng_listener_set_int(l->nl, NNG_OPT_IPC_PERMISSIONS,
+					  AVM_LISTEN_IPC_MODE);
+	if (!rv)
+		rv = nng_listener_start(l->nl, 0);
+	if (rv) {
+		/* Never started: nng removes no file here. */
+		nng_listener_close(l->nl);
+		return rv;
+	}
+	l->live = true;
+	l->accepted = l->pipes = l->errors = 0;
+	return 0;
+}
+
+static uint64_t stat_of(nng_stat *s, const char *name)
+{
+	nng_stat *c = nng_stat_find(s, name);
+
+	return c ? nng_stat_value(c) : 0;
+}
+
+/* Close @l's listener and listen again (under reg_lock). */
+static void restart(struct avm_listener *l)
+{
+	int rv;
+
+	nng_listener_close(l->nl); /* for ipc, removes our socket file */
+	l->live = false;
+	rv = start_nl(l);
+	if (rv)
+		fprintf(stderr,
+			"actorvm: %s: cannot listen again after nng lost the "
+			"listener: %s\n",
+			l->url, nng_strerror(rv));
+}
+
+/* Whether nng may have lost @l's listener since the last check. */
+static bool suspect(struct avm_listener *l, nng_stat *root)
+{
+	static const char *const errs[] = { "disconnect", "canceled", "other",
+					    "timeout",	  "proto",    "auth",
+					    "oom",	  "reject" };
+	nng_stat *s = nng_stat_find_listener(root, l->nl);
+	uint64_t acc, pipes, e = 0;
+	int64_t closed, unexplained;
+	bool idle_error;
+
+	if (!s)
+		return false;
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
+		e += stat_of(s, errs[i]);
+	acc = stat_of(s, "accept");
+	pipes = stat_of(s, "pipes");
+	/* A closing pipe counts one error (or a rejection); anything beyond
+	 * that failed before a pipe existed, where nng 1.5.2 may stop. */
+	closed = (int64_t)(acc - l->accepted) - (int64_t)(pipes - l->pipes);
+	unexplained = (int64_t)(e - l->errors) - closed;
+	idle_error = e != l->errors && !pipes;
+
+	l->accepted = acc;
+	l->pipes = pipes;
+	l->errors = e;
+	return unexplained > 0 || idle_error;
+}
+
+static void check_all(void)
+{
+	nng_stat *root;
+
+	if (nng_stats_get(&root))
+		return;
+	/* Only ipc: nng's tcp transport survives the same client (its one
+	 * handshake write to a closed peer succeeds), and re-making a tcp
+	 * listener on port 0 would move it. */
+	for (struct avm_listener *l = reg_head; l; l = l->next)
+		if (l->live && l->ipc && suspect(l, root))
+			restart(l);
+	nng_stats_free(root);
+}
+
+static void *watchdog(void *arg)
+{
+	(void)arg;
+	/* Not the name of the thread that happened to start it. */
+	pthread_setname_np(pthread_self(), "avm:listen");
+	pthread_mutex_lock(&reg_lock);
+	for (;;) {
+		struct timespec t;
+
+		while (!reg_head)
+			pthread_cond_wait(&reg_cond, &reg_lock);
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += AVM_LISTEN_CHECK_MS * 1000000L;
+		t.tv_sec += t.tv_nsec / 1000000000L;
+		t.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&reg_cond, &reg_lock, &t);
+		check_all();
+	}
+	return NULL;
+}
+
+/* Start the watchdog if this process has none (under reg_lock). */
+static int watchdog_start(void)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+	cpu_set_t cpus;
+	pthread_attr_t attr;
+	pthread_t th;
+	int ret;
+
+	if (reg_pid == getpid())
+		return 0;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+	pthread_attr_setschedparam(&attr, &sp);
+	/* The main thread's CPUs, not those of a pinned real-time creator. */
+	if (!sched_getaffinity(getpid(), sizeof(cpus), &cpus))
+		pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	ret = -pthread_create(&th, &attr, watchdog, NULL);
+	pthread_attr_destroy(&attr);
+	if (!ret)
+		reg_pid = getpid();
+	return ret;
+}
+
+static int register_listener(struct avm_listener *l, char *err, size_t len)
+{
+	int ret, rv;
+
+	pthread_mutex_lock(&reg_lock);
+	ret = watchdog_start();
+	if (ret) {
+		snprintf(err, len, "cannot listen on %s: no watchdog: %s",
+			 l->url, strerror(-ret));
+		goto unlock;
+	}
+	rv = start_nl(l);
+	if (rv) {
+		snprintf(err, len, "cannot listen on %s: %s", l->url,
+			 nng_strerror(rv));
+		ret = nng_errno(rv);
+		goto unlock;
+	}
+	l->next = reg_head;
+	reg_head = l;
+	pthread_cond_signal(&reg_cond);
+unlock:
+	pthread_mutex_unlock(&reg_lock);
+	return ret;
+}
+
+int avm_listen(nng_socket sock, const char *url, struct avm_listener **out,
+	       char *err, size_t len)
+{
+	struct avm_listener *l = calloc(1, sizeof(*l));
+	int ret = -ENOMEM;
+
+	if (!l || !(l->url = strdup(url))) {
+		snprintf(err, len, "cannot listen on %s: out of memory", url);
+		goto free_listener;
+	}
+	l->sock = sock;
+	l->ipc = !strncmp(url, IPC_PREFIX, strlen(IPC_PREFIX));
+	ret = l->ipc ? check_ipc_path(url, err, len) : 0;
+	if (!ret)
+		ret = register_listener(l, err, len);
+	if (!ret) {
+		*out = l;
+		return 0;
+	}
+free_listener:
+	if (l)
+		free(l->url);
+	free(l);
+	return ret;
+}
+
+void avm_listener_free(struct avm_listener *l)
+{
+	struct avm_listener **p;
+
+	if (!l)
+		return;
+	pthread_mutex_lock(&reg_lock);
+	for (p = &reg_head; *p && *p != l; p = &(*p)->next)
+		;
+	if (*p)
+		*p = l->next;
+	pthread_mutex_unlock(&reg_lock);
+	free(l->url);
+	free(l);
+}
