@@ -122,13 +122,32 @@ static void e1000_tx_start_pkt(struct e1000 *s)
 	t->props = t->ctx[t->tse];
 }
 
+/* Whether [gpa, gpa+len) is guest RAM (inside one block). */
+static bool e1000_in_ram(avm_ctx *ctx, uint64_t gpa, uint64_t len)
+{
+	uint64_t base, size;
+	void *host;
+
+	for (unsigned i = 0; !avm_ram_block(ctx, i, &base, &size, &host); i++)
+		if (gpa >= base && len <= size && gpa - base <= size - len)
+			return true;
+	return false;
+}
+
+/*
+ * A buffer that is not RAM (a device's MMIO, our own BAR included) is a
+ * master abort: nothing is read. avm_dma_read() would turn it into a READ
+ * message whose answer comes too late for this packet, while its side
+ * effect (ICR and statistics clear on read) would still happen behind the
+ * driver's back. Writes (RX buffers, write-backs) stay messages.
+ */
 static void e1000_tx_dma_in(struct e1000 *s, avm_ctx *ctx, uint32_t bytes)
 {
 	struct e1000_tx *t = &s->tx;
-	uint64_t token;
+	uint64_t gpa = t->cur.addr + t->cur.done, token;
 
-	if (avm_dma_read(ctx, t->cur.addr + t->cur.done, t->data + t->size,
-			 bytes, &token)) {
+	if (!e1000_in_ram(ctx, gpa, bytes) ||
+	    avm_dma_read(ctx, gpa, t->data + t->size, bytes, &token)) {
 		s->dma_errors++;
 		t->bad = true; /* the packet is dropped at EOP */
 	}

@@ -194,7 +194,8 @@ static bool wait_readable(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
-	return poll(&p, 1, 10000) == 1 && (p.revents & POLLIN);
+	return poll(&p, 1, (int)(TEST_DEADLINE_NS / 1000000)) == 1 &&
+	       (p.revents & POLLIN);
 }
 
 /* Read exactly @n bytes from the non-blocking @fd, with a deadline. */

@@ -34,7 +34,8 @@ struct vm {
 static int vm_up(struct vm *v, const struct uart_config *cfg)
 {
 	struct avm_runtime_config rc = { .exec = AVM_EXEC_THREADED,
-					 .log_level = AVM_LOG_ERROR };
+					 .log_level = AVM_LOG_ERROR,
+					 .read_deadline_ns = TEST_DEADLINE_NS };
 	struct avm_actor_spec spec = {
 		.ops = &uart_ops, .name = "com1", .config = cfg, .cpu = -1
 	};
@@ -225,7 +226,8 @@ static size_t read_to_eof(int fd, char *buf, size_t cap)
 	size_t n = 0;
 	ssize_t r = 1;
 
-	while (r > 0 && n < cap && poll(&p, 1, 10000) == 1) {
+	while (r > 0 && n < cap &&
+	       poll(&p, 1, (int)(TEST_DEADLINE_NS / 1000000)) == 1) {
 		r = read(fd, buf + n, cap - n);
 		if (r > 0)
 			n += (size_t)r;

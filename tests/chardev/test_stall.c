@@ -59,7 +59,7 @@ static void *reader_main(void *arg)
 	for (;;) {
 		ssize_t r;
 
-		if (poll(&p, 1, 10000) != 1) {
+		if (poll(&p, 1, (int)(TEST_DEADLINE_NS / 1000000)) != 1) {
 			st->reader_timed_out = true;
 			break;
 		}
@@ -152,7 +152,8 @@ static void stalled_backend_never_blocks_the_vcpu(void **state)
 		.chr = { .kind = CHARDEV_FILE, .path = st.fifo }, .out_buf = 256
 	};
 	struct avm_runtime_config rc = { .exec = AVM_EXEC_THREADED,
-					 .log_level = AVM_LOG_ERROR };
+					 .log_level = AVM_LOG_ERROR,
+					 .read_deadline_ns = TEST_DEADLINE_NS };
 	struct avm_actor_spec spec = {
 		.ops = &uart_ops, .name = "com1", .config = &cfg, .cpu = -1
 	};

@@ -138,8 +138,12 @@ int pair_vm_start(struct pair_vm *v, const char *name, const char *elf,
 		  const char *cmdline, const char *url, bool listen,
 		  uint8_t mac_last)
 {
+	/* A VCPU read past the deadline reads all-ones: the guest would
+	 * fail for being slow. The deadline is a hang guard (60 s), far
+	 * beyond what TSan on a loaded machine needs. */
 	struct avm_runtime_config rc = { .exec = AVM_EXEC_THREADED,
-					 .log_level = AVM_LOG_WARN };
+					 .log_level = AVM_LOG_WARN,
+					 .read_deadline_ns = 60000000000ull };
 	char err[256] = "";
 	int ret;
 
@@ -163,11 +167,12 @@ int pair_vm_start(struct pair_vm *v, const char *name, const char *elf,
 int pair_vm_wait(struct pair_vm *v, uint64_t deadline_ns)
 {
 	uint64_t now = pair_now_ns();
+	int64_t left = -1; /* no deadline: until the guest exits */
 	int code = STATUS_TIMEOUT;
 
-	if (avm_runtime_wait_exit(
-		    v->rt, now < deadline_ns ? (int64_t)(deadline_ns - now) : 0,
-		    &code))
+	if (deadline_ns)
+		left = now < deadline_ns ? (int64_t)(deadline_ns - now) : 0;
+	if (avm_runtime_wait_exit(v->rt, left, &code))
 		return STATUS_TIMEOUT;
 	return code;
 }

@@ -51,8 +51,8 @@ int pair_vm_start(struct pair_vm *v, const char *name, const char *elf,
 
 /*
  * pair_vm_wait() - wait until the guest exits or the monotonic clock
- * passes @deadline_ns. Returns its QEMU-style status (33 success, 35
- * failure) or 124 on timeout.
+ * passes @deadline_ns (0: no deadline). Returns its QEMU-style status (33
+ * success, 35 failure) or 124 on timeout.
  */
 int pair_vm_wait(struct pair_vm *v, uint64_t deadline_ns);
 

@@ -258,6 +258,197 @@ static void loopback_into_own_tdt_terminates(void **state)
 	assert_int_equal(rd(h, E1000_TDT), 8); /* rewritten by the DMA */
 }
 
+/* CVE-2016-1981 family, the tails: RDT and TDT at or past the ring's end
+ * (and a ring shrunk under valid ones) make the ring unusable. RX drops
+ * the frame as an overrun (RXO, RNBC, MPC), TX does nothing; neither loops
+ * nor touches memory. */
+static void tails_beyond_ring_are_unusable(void **state)
+{
+	avm_harness *h = *state;
+	static const uint32_t tails[] = { 8, 9, 0xffff };
+	uint8_t f[64];
+
+	make_frame(f, sizeof(f), our_mac);
+	rx_setup(h, 8, 4, 0);
+	for (unsigned i = 0; i < 3; i++) {
+		wr(h, E1000_RDT, tails[i]);
+		avm_harness_clear(h);
+		send_frame(h, f, sizeof(f));
+		AVM_EXPECT_NO(h, .kind = AVM_DET_DMA);
+		assert_int_equal(rd(h, E1000_RDH), 0);
+		assert_int_equal(rd(h, E1000_ICR) & E1000_ICR_RXO,
+				 E1000_ICR_RXO);
+	}
+	/* Head 2, tail 6, then the ring shrinks to 4: tail is outside. */
+	wr(h, E1000_RDH, 2);
+	wr(h, E1000_RDT, 6);
+	wr(h, E1000_RDLEN, 4 * 16);
+	avm_harness_clear(h);
+	send_frame(h, f, sizeof(f));
+	AVM_EXPECT_NO(h, .kind = AVM_DET_DMA);
+	assert_int_equal(rd(h, E1000_RNBC), 4);
+	assert_int_equal(rd(h, E1000_RDH), 2);
+
+	tx_setup(h, 8);
+	tx_legacy(h, 0, TX_BUF, 64, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS, 0);
+	avm_harness_clear(h);
+	wr(h, E1000_TDT, 0xffff);
+	AVM_EXPECT_NONE(h);
+	wr(h, E1000_TDLEN, 4 * 16); /* shrunk under the tail */
+	wr(h, E1000_TDT, 6);
+	assert_int_equal(rd(h, E1000_TDH), 0);
+	assert_int_equal(tx_status(h, 0), 0);
+}
+
+/* A TX buffer in our own BAR, on the read-to-clear ICR: a master abort.
+ * The packet is dropped, the ring goes on, and ICR keeps the causes the
+ * driver has not read yet (no READ message is sent to ourselves). */
+static void tx_buffer_on_own_icr_is_refused(void **state)
+{
+	avm_harness *h = *state;
+	uint8_t f[64] = { 0 };
+
+	avm_harness_poke(h, TX_BUF, f, sizeof(f));
+	tx_setup(h, 8);
+	wr(h, E1000_ICS, E1000_ICR_LSC);
+	tx_legacy(h, 0, bar0(h) + E1000_ICR, 4, E1000_TXD_CMD_EOP, 0);
+	tx_legacy(h, 1, bar0(h) + E1000_ICR, 8, E1000_TXD_CMD_EOP, 0);
+	tx_legacy(h, 2, TX_BUF, 64, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS, 0);
+	avm_harness_clear(h);
+	wr(h, E1000_TDT, 3);
+	assert_int_equal(count_frames(h), 1);
+	assert_int_equal(rd(h, E1000_TDH), 3);
+	assert_int_equal(tx_status(h, 2), E1000_TXD_STAT_DD);
+	assert_int_equal(rd(h, E1000_ICR) & E1000_ICR_LSC, E1000_ICR_LSC);
+}
+
+/* --- Another device's MMIO in the DMA path ------------------------------ */
+
+#define PROBE_BASE 0xe0000000ull
+
+/* A stand-in device: 4 KiB of MMIO with a read-to-clear register at 0;
+ * a write at offset 0 is forwarded by DMA to @fwd (4 bytes). */
+struct probe {
+	uint64_t fwd;
+	uint32_t rc;
+	unsigned reads, writes;
+};
+
+static int probe_init(void *state, const void *config, avm_ctx *ctx)
+{
+	struct probe *p = state;
+
+	(void)ctx;
+	p->fwd = *(const uint64_t *)config;
+	p->rc = 0x5a5a5a5a;
+	return 0;
+}
+
+static void probe_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
+{
+	struct probe *p = state;
+	uint32_t v = (uint32_t)m->value;
+
+	if (m->kind == AVM_MSG_READ) {
+		p->reads++;
+		avm_reply(ctx, p->rc);
+		p->rc = 0;
+	} else if (m->kind == AVM_MSG_WRITE) {
+		p->writes++;
+		if (m->addr == 0)
+			avm_dma_write(ctx, p->fwd, &v, sizeof(v));
+	}
+}
+
+static const struct avm_region_desc probe_regions[] = {
+	{ .name = "regs", .space = AVM_SPACE_MMIO, .size = 0x1000 },
+};
+
+static const struct avm_device_ops probe_ops = {
+	.type = "probe",
+	.state_size = sizeof(struct probe),
+	.regions = probe_regions,
+	.n_regions = 1,
+	.init = probe_init,
+	.handle = probe_handle,
+};
+
+static const uint64_t probe_fwd; /* set by the test once mapped */
+
+/* The e1000 under test, plus a probe that forwards to its TDT. */
+static int setup_probe(void **state)
+{
+	struct avm_harness_opts o = { .ops = &e1000_ops,
+				      .config = &test_cfg,
+				      .seed = 1,
+				      .ram_gpa = RAM_GPA,
+				      .ram_size = RAM_SIZE,
+				      .defer_start = true };
+	struct avm_actor_spec ps = { .ops = &probe_ops,
+				     .name = "probe",
+				     .config = &probe_fwd };
+	avm_harness *h = NULL;
+	avm_actor_id id;
+
+	assert_int_equal(avm_harness_new(&o, &h), 0);
+	assert_int_equal(avm_actor_create(avm_harness_runtime(h), &ps, &id), 0);
+	assert_int_equal(avm_map(avm_harness_runtime(h), id, 0, PROBE_BASE), 0);
+	assert_int_equal(avm_harness_try_start(h), 0);
+	*state = h;
+	return 0;
+}
+
+static struct probe *probe_of(avm_harness *h)
+{
+	avm_actor_id id;
+
+	assert_int_equal(avm_actor_find(avm_harness_runtime(h), "probe", &id),
+			 0);
+	return avm_actor_state(avm_harness_runtime(h), id);
+}
+
+/*
+ * A DMA loop through another device: in PHY loopback, every frame the NIC
+ * sends comes back into an RX buffer that is the probe's MMIO, and the
+ * probe's DMA writes the frame's first word into our TDT, which sends the
+ * next frame. Every hop is a message; the loop ends when the RX ring is
+ * used up. A TX buffer on the probe's read-to-clear register is refused
+ * like one on our own BAR: the probe sees no read and keeps its value.
+ */
+static void dma_loop_through_other_device_ends(void **state)
+{
+	avm_harness *h = *state;
+	struct probe *p = probe_of(h);
+	uint8_t f[64], d[16] = { 0 };
+
+	/* probe_fwd was not known at init: tell the probe now. */
+	p->fwd = bar0(h) + E1000_TDT;
+	make_frame(f, sizeof(f), our_mac);
+	put_le32(f, 0); /* lands in TDT: up to the end of the ring */
+	avm_harness_poke(h, TX_BUF, f, sizeof(f));
+	tx_setup(h, 8);
+	for (uint32_t i = 0; i < 8; i++)
+		tx_legacy(h, i, TX_BUF, sizeof(f), E1000_TXD_CMD_EOP, 0);
+	tx_legacy(h, 2, PROBE_BASE, 4, E1000_TXD_CMD_EOP, 0);
+	rx_setup(h, 8, 7, E1000_RCTL_UPE | E1000_RCTL_SECRC);
+	for (uint32_t i = 0; i < 8; i++) {
+		put_le64(d, PROBE_BASE);
+		avm_harness_poke(h, RX_RING + 16 * i, d, sizeof(d));
+	}
+	phy_wr(h, E1000_PHY_CTRL, 0x1140 | E1000_PHY_CTRL_LOOPBACK);
+	wr(h, E1000_TDT, 1);
+	/* Ran to idle within the step limit (else -ELOOP failed the write). */
+	assert_int_equal(avm_harness_pending(h), 0);
+	assert_int_equal(rd(h, E1000_TDT), 0); /* rewritten through the probe */
+	assert_int_equal(rd(h, E1000_TDH), 0); /* 8 descriptors: wrapped */
+	/* 7 frames (descriptor 2 was dropped) filled the 7 RX buffers. */
+	assert_int_equal(rd(h, E1000_RDH), 7);
+	assert_int_equal(p->writes, 7 * sizeof(f) / 8);
+	assert_int_equal(p->reads, 0);
+	assert_int_equal(p->rc, 0x5a5a5a5a);
+	AVM_EXPECT_NO_SEND(h, "net");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +460,11 @@ int main(void)
 		TEST(rx_dma_onto_own_registers_is_a_message),
 		TEST(dma_faults_stop_the_ring),
 		TEST(loopback_into_own_tdt_terminates),
+		TEST(tails_beyond_ring_are_unusable),
+		TEST(tx_buffer_on_own_icr_is_refused),
+		cmocka_unit_test_setup_teardown(
+			dma_loop_through_other_device_ends, setup_probe,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,10 @@
 #define FIX_MMIO(i)  (0xf0000000ull + (uint64_t)(i)*0x10000)
 #define FIX_PIO(i)   (0x100u + (unsigned)(i)*0x10)
 #define FIX_MAX_DEVS 4
+/* Hang guard of every wait in these tests, and their read deadline unless
+ * a test sets one: far beyond what a sanitizer build on a loaded machine
+ * needs, so that a bug fails a test and slowness does not. */
+#define FIX_GUARD_NS 60000000000ull
 
 struct fixture {
 	avm_runtime *rt;
@@ -44,6 +48,8 @@ static inline void fix_up(struct fixture *f, enum avm_exec_kind exec,
 	char name[16];
 
 	cfg.exec = exec;
+	if (!cfg.read_deadline_ns)
+		cfg.read_deadline_ns = FIX_GUARD_NS;
 	f->n_dev = n;
 	assert_int_equal(avm_runtime_new(&cfg, &f->rt), 0);
 	assert_int_equal(avm_ram_add(f->rt, 0, FIX_RAM_SIZE, (void **)&f->ram),
@@ -97,6 +103,20 @@ static inline void fix_sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+static inline uint64_t fix_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether a wait that began at @t0 may go on (FIX_GUARD_NS). */
+static inline bool fix_guard(uint64_t t0)
+{
+	return fix_now_ns() - t0 < FIX_GUARD_NS;
+}
+
 /* Let time pass: virtual time in the deterministic executor, real time
  * (in short naps) elsewhere. */
 static inline void fix_pass(struct fixture *f, uint64_t ns)
@@ -107,14 +127,14 @@ static inline void fix_pass(struct fixture *f, uint64_t ns)
 		fix_sleep_ms((unsigned)(ns / 1000000) + 1);
 }
 
-/* Poll register @reg of @dev until it equals @want (at most ~10 s, so a
- * bug fails the test instead of hanging it); returns the last value. */
+/* Poll register @reg of @dev until it equals @want (FIX_GUARD_NS at most,
+ * so a bug fails the test instead of hanging it); returns the last value. */
 static inline uint64_t fix_wait_reg(struct fixture *f, unsigned dev,
 				    unsigned reg, uint64_t want)
 {
-	uint64_t v = 0;
+	uint64_t v = 0, t0 = fix_now_ns();
 
-	for (int i = 0; i < 10000; i++) {
+	while (fix_guard(t0)) {
 		if (avm_runtime_exec(f->rt) == AVM_EXEC_DETERMINISTIC)
 			avm_det_run(f->rt, 0);
 		v = fix_rd(f, dev, reg);

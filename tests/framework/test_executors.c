@@ -43,7 +43,7 @@ static void step_messages(struct fixture *f, uint64_t *r)
 	struct avm_msg ping = { .kind = TESTDEV_MSG_PING, .addr = 100 };
 
 	assert_int_equal(avm_post(f->acc, f->dev[0], &ping), 0);
-	for (int i = 0; i < 10000; i++) {
+	for (uint64_t t0 = fix_now_ns(); fix_guard(t0);) {
 		if (avm_runtime_exec(f->rt) == AVM_EXEC_DETERMINISTIC)
 			avm_det_run(f->rt, 0);
 		r[R_PING0] = fix_rd(f, 0, TESTDEV_PINGS);

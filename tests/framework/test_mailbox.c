@@ -10,12 +10,13 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "mailbox.h"
 
 #define PRODUCERS    8
-#define PER_PRODUCER 200000
+#define PER_PRODUCER 20000
 
 static void ring_fifo_and_full(void **unused)
 {
@@ -83,8 +84,12 @@ static void *produce(void *arg)
 
 	for (uint32_t seq = 1; seq <= PER_PRODUCER; seq++) {
 		m.value = ((uint64_t)p->id << 32) | seq;
-		while (avm_ring_push(p->r, &m) == -EAGAIN)
-			p->full_retries++;
+		/* Yield now and then when full: with more threads than
+		 * cores, spinning only delays the consumer it waits for. */
+		while (avm_ring_push(p->r, &m) == -EAGAIN) {
+			if (++p->full_retries % 64 == 0)
+				sched_yield();
+		}
 	}
 	return NULL;
 }
@@ -97,7 +102,7 @@ static void ring_stress_many_producers(void **unused)
 	struct producer p[PRODUCERS];
 	pthread_t th[PRODUCERS];
 	uint32_t last[PRODUCERS] = { 0 };
-	uint64_t got = 0, total = (uint64_t)PRODUCERS * PER_PRODUCER;
+	uint64_t idle = 0, got = 0, total = (uint64_t)PRODUCERS * PER_PRODUCER;
 	struct avm_msg m;
 
 	(void)unused;
@@ -108,8 +113,11 @@ static void ring_stress_many_producers(void **unused)
 				 0);
 	}
 	while (got < total) {
-		if (!avm_ring_pop(&r, &m))
+		if (!avm_ring_pop(&r, &m)) {
+			if (++idle % 64 == 0)
+				sched_yield();
 			continue;
+		}
 		uint32_t id = (uint32_t)(m.value >> 32);
 		uint32_t seq = (uint32_t)m.value;
 

@@ -10,12 +10,13 @@
 # RUN_PAIR is build/tests/e1000/run_pair (without it only QEMU runs).
 # Exits 0 if every run passed, 1 otherwise, 77 (meson's "skipped") if
 # qemu-system-x86_64 is not installed.
-# Environment: QEMU (the binary), GUEST_TIMEOUT (seconds per run, 60),
+# Environment: QEMU (the binary), GUEST_TIMEOUT (seconds per run, 120),
 # GUEST_VERBOSE=1 (print every guest's serial output).
 set -uo pipefail
 
 qemu=${QEMU:-qemu-system-x86_64}
-limit=${GUEST_TIMEOUT:-60}
+# A hang guard per run, not a speed bound (sanitizer builds, busy machine).
+limit=${GUEST_TIMEOUT:-120}
 actorvm=
 mac_ping=52:54:00:12:34:0a
 mac_pong=52:54:00:12:34:0b

@@ -3,6 +3,10 @@
 trace is complete (it ends with its footer, so `actorvm trace stats` reads
 it without complaint), and so is a --timeout run (status 124).
 Usage: check_signal.py ACTORVM GUEST_DIR MANIFEST
+
+The signal is sent once every guest has printed its line (the manifest's
+serial ports are redirected to files for that), so that each trace must
+hold COM1's traffic however slowly the machine runs.
 """
 import os
 import signal
@@ -24,18 +28,44 @@ def wait_for(path, text, deadline):
     return False
 
 
+VMS = ('left', 'right')
+GUEST_LINE = 'halting until stopped'  # what guests/idle.c prints
+
+
+def with_serial_files(manifest, tmp):
+    """A copy of @manifest whose VMs' COM1 goes to tmp/NAME.serial."""
+    with open(manifest) as f:
+        text = f.read()
+    for vm in VMS:
+        head = '  - name: %s\n' % vm
+        at = text.index(head)
+        end = text.index('serial: "null"', at)
+        text = text[:end] + 'serial: "file:%s"' % os.path.join(
+            tmp, vm + '.serial') + text[end + len('serial: "null"'):]
+    path = os.path.join(tmp, 'signal.yaml')
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
 def run_and_signal(actorvm, guest_dir, manifest, sig, tmp):
     trace = os.path.join(tmp, 'sig.trace')
     log = os.path.join(tmp, 'sig.log')
+    for vm in VMS:
+        if os.path.exists(os.path.join(tmp, vm + '.serial')):
+            os.unlink(os.path.join(tmp, vm + '.serial'))
     with open(log, 'w') as err:
         p = subprocess.Popen([actorvm, 'run', '--trace', trace,
                               '--guest-dir', guest_dir, manifest],
                              stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL, stderr=err)
-        # The VMs run once their VCPUs have said which backend they use.
-        if not wait_for(log, 'running on', time.monotonic() + 60):
-            p.kill()
-            return ['the VMs never started']
+        # Every guest has run far enough to print (60 s: a hang guard).
+        deadline = time.monotonic() + 60
+        for vm in VMS:
+            if not wait_for(os.path.join(tmp, vm + '.serial'), GUEST_LINE,
+                            deadline):
+                p.kill()
+                return ['%s: the guest never printed' % vm]
         p.send_signal(sig)
         try:
             status = p.wait(timeout=60)
@@ -48,7 +78,7 @@ def run_and_signal(actorvm, guest_dir, manifest, sig, tmp):
             tail = f.read()[-6000:]
         problems.append('%s: exit status %d, expected 130; its log:\n%s' %
                         (sig.name, status, tail))
-    for vm in ('left', 'right'):
+    for vm in VMS:
         path = os.path.join(tmp, 'sig.%s.trace' % vm)
         res = subprocess.run([actorvm, 'trace', 'stats', '--no-histogram',
                               path], capture_output=True, text=True)
@@ -62,6 +92,7 @@ def main():
     actorvm, guest_dir, manifest = sys.argv[1:4]
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
+        manifest = with_serial_files(manifest, tmp)
         for sig in (signal.SIGINT, signal.SIGTERM):
             problems += run_and_signal(actorvm, guest_dir, manifest, sig, tmp)
         res = subprocess.run([actorvm, 'run', '--timeout', '0.5',

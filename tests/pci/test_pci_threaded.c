@@ -77,7 +77,9 @@ static void cfg_write(avm_accessor *acc, unsigned reg, uint32_t v)
 static void relocation_while_reading(void **unused)
 {
 	struct vm vm = { 0 };
-	struct avm_runtime_config rc = { .exec = AVM_EXEC_THREADED };
+	/* The read deadline is a hang guard here, not a speed bound. */
+	struct avm_runtime_config rc = { .exec = AVM_EXEC_THREADED,
+					 .read_deadline_ns = 60000000000ull };
 	struct avm_actor_spec fake = { .ops = &fakepci_ops,
 				       .name = "fake",
 				       .cpu = -1 };

@@ -357,14 +357,16 @@ class RecordedCosts(unittest.TestCase):
 class Follow(unittest.TestCase):
     def setUp(self):
         self.url = 'ipc://' + os.path.join(TMP, 'pub.sock')
-        self.pub = subprocess.Popen([TRACE_PUB, self.url, '20'])
+        # Publishes far longer than a follow needs even on a loaded
+        # machine: the tests stop it (tearDown) when they are done.
+        self.pub = subprocess.Popen([TRACE_PUB, self.url, '300'])
 
     def tearDown(self):
         self.pub.kill()
         self.pub.wait()
 
     def test_count(self):
-        rc, out, err = run('follow', '--count', '12', self.url, timeout=20)
+        rc, out, err = run('follow', '--count', '12', self.url, timeout=120)
         self.assertEqual(rc, 0, err)
         lines = event_lines(out)
         self.assertEqual(len(lines), 12)

@@ -31,6 +31,20 @@
 #endif
 
 #define DEV_BASE 0xf0000000u
+/* Hang guard of waits and of reads (the default 1 s read deadline would
+ * fail a test for being slow on a loaded machine). */
+#define GUARD_NS 60000000000ll
+
+static const struct avm_runtime_config guard_rt = { .read_deadline_ns =
+							    GUARD_NS };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 struct vm {
 	avm_runtime *rt;
@@ -56,7 +70,7 @@ static void vm_up(struct vm *vm, const struct image *im, uint64_t slice,
 	avm_actor_id id;
 	char err[128];
 
-	assert_int_equal(avm_runtime_new(NULL, &vm->rt), 0);
+	assert_int_equal(avm_runtime_new(&guard_rt, &vm->rt), 0);
 	assert_int_equal(avm_ram_add(vm->rt, 0, 8 << 20, NULL), 0);
 	assert_int_equal(avm_actor_create(vm->rt, &dev, &vm->dev), 0);
 	assert_int_equal(avm_map(vm->rt, vm->dev, 0, DEV_BASE), 0);
@@ -87,8 +101,7 @@ static int wait_exit(struct vm *vm)
 	int code = -1;
 
 	/* Generous: a missing kick or interrupt shows as a timeout here. */
-	assert_int_equal(avm_runtime_wait_exit(vm->rt, 10000000000ll, &code),
-			 0);
+	assert_int_equal(avm_runtime_wait_exit(vm->rt, GUARD_NS, &code), 0);
 	return code;
 }
 
@@ -273,7 +286,7 @@ static void pause_resume_and_state(void **unused)
 	irq_guest(&im, WAIT_SPIN); /* spins with interrupts enabled */
 	vm_up(&vm, &im, 0, false);
 	/* Paused early, it may still be booting: retry until it spins. */
-	for (int i = 0; i < 1000; i++) {
+	for (uint64_t t0 = now_ns(); now_ns() - t0 < (uint64_t)GUARD_NS;) {
 		eip = pause_vcpu(&vm);
 		if (eip >= loop && eip <= loop + 3)
 			break;
@@ -463,7 +476,7 @@ static void kvm_machine_up(struct kvm_machine *k, const struct image *im,
 	avm_actor_id id;
 	char err[128];
 
-	assert_int_equal(avm_runtime_new(NULL, &vm->rt), 0);
+	assert_int_equal(avm_runtime_new(&guard_rt, &vm->rt), 0);
 	assert_int_equal(avm_ram_add(vm->rt, 0, 8 << 20, NULL), 0);
 	create_or_fail(vm->rt, &testdev_ops, "dev", NULL, &vm->dev);
 	assert_int_equal(avm_map(vm->rt, vm->dev, 0, DEV_BASE), 0);
