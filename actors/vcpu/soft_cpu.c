@@ -160,6 +160,22 @@ static int set_entry(struct soft_cpu *c, const struct vcpu_config *cfg)
 
 static void soft_fini(void *cpu);
 
+/* Which unicorn runs the guest matters: before 2.1 every guest store took
+ * the code-invalidation slow path (docs/performance.md). */
+static void log_version(avm_ctx *ctx)
+{
+	unsigned v = uc_version(NULL, NULL);
+	unsigned major = v >> 24, minor = (v >> 16) & 0xff;
+	bool slow = major < 2 || (major == 2 && minor < 1);
+
+	avm_log(ctx, slow ? AVM_LOG_WARN : AVM_LOG_INFO,
+		"software CPU: unicorn %u.%u.%u%s", major, minor,
+		(v >> 8) & 0xff,
+		slow ? " (before 2.1 every guest store takes its slow path,"
+		       " ~140 ns: scripts/setup fetches 2.1.1)"
+		     : "");
+}
+
 static int soft_init(void **out, avm_ctx *ctx, struct vcpu_bus *bus,
 		     const struct vcpu_config *cfg, _Atomic uint64_t *exits)
 {
@@ -170,6 +186,7 @@ static int soft_init(void **out, avm_ctx *ctx, struct vcpu_bus *bus,
 		return -ENOMEM;
 	c->bus = bus;
 	c->exits = exits;
+	log_version(ctx);
 	if (uc_open(UC_ARCH_X86, UC_MODE_32, &c->uc)) {
 		free(c);
 		return -ENODEV;
