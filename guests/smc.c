@@ -62,7 +62,6 @@ int guest_main(const struct multiboot_info *mbi)
 	for (uint32_t i = 0; i < 200; i++) {
 		emit_return(0, 0xc0de0000u + i);
 		GUEST_ASSERT_EQ(at(0)(), 0xc0de0000u + i);
-		code_page[2048]++; /* TEMP: data on the code page */
 	}
 	guest_puts("smc: rewritten code ran 200 times");
 	/* The first pass adds 1, pass k (ecx = k) adds k + 1. */

@@ -172,7 +172,7 @@ static void log_version(avm_ctx *ctx)
 		"software CPU: unicorn %u.%u.%u%s", major, minor,
 		(v >> 8) & 0xff,
 		slow ? " (before 2.1 every guest store takes its slow path,"
-		       " ~140 ns: scripts/setup fetches 2.1.1)"
+		       " ~75-140 ns: scripts/setup fetches 2.1.1)"
 		     : "");
 }
 
