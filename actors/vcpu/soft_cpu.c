@@ -92,6 +92,11 @@ static void pio_out(uc_engine *uc, uint32_t port, int size, uint32_t value,
 		       value);
 }
 
+/*
+ * RAM is read/write/execute (any of it may hold code a guest loads) and no
+ * UC_HOOK_MEM_* hook is ever installed: unicorn 2.1 lets stores to a page
+ * without translated code skip its slow path only then (docs/vcpu.md).
+ */
 static int map_memory(struct soft_cpu *c, avm_ctx *ctx)
 {
 	uint64_t gpa, size, top = 0;
