@@ -92,6 +92,11 @@ static void pio_out(uc_engine *uc, uint32_t port, int size, uint32_t value,
 		       value);
 }
 
+/*
+ * RAM is read/write/execute (any of it may hold code a guest loads) and no
+ * UC_HOOK_MEM_* hook is ever installed: unicorn 2.1 lets stores to a page
+ * without translated code skip its slow path only then (docs/vcpu.md).
+ */
 static int map_memory(struct soft_cpu *c, avm_ctx *ctx)
 {
 	uint64_t gpa, size, top = 0;
@@ -160,6 +165,22 @@ static int set_entry(struct soft_cpu *c, const struct vcpu_config *cfg)
 
 static void soft_fini(void *cpu);
 
+/* Which unicorn runs the guest matters: before 2.1 every guest store took
+ * the code-invalidation slow path (docs/performance.md). */
+static void log_version(avm_ctx *ctx)
+{
+	unsigned v = uc_version(NULL, NULL);
+	unsigned major = v >> 24, minor = (v >> 16) & 0xff;
+	bool slow = major < 2 || (major == 2 && minor < 1);
+
+	avm_log(ctx, slow ? AVM_LOG_WARN : AVM_LOG_INFO,
+		"software CPU: unicorn %u.%u.%u%s", major, minor,
+		(v >> 8) & 0xff,
+		slow ? " (before 2.1 every guest store takes its slow path,"
+		       " ~75-140 ns: scripts/setup fetches 2.1.1)"
+		     : "");
+}
+
 static int soft_init(void **out, avm_ctx *ctx, struct vcpu_bus *bus,
 		     const struct vcpu_config *cfg, _Atomic uint64_t *exits)
 {
@@ -170,6 +191,7 @@ static int soft_init(void **out, avm_ctx *ctx, struct vcpu_bus *bus,
 		return -ENOMEM;
 	c->bus = bus;
 	c->exits = exits;
+	log_version(ctx);
 	if (uc_open(UC_ARCH_X86, UC_MODE_32, &c->uc)) {
 		free(c);
 		return -ENODEV;
