@@ -19,6 +19,7 @@
 /* Message flags (struct avm_msg.flags), framework-internal. */
 #define AVM_MF_ACK	    0x1 /* posted write: ack its sequence into ->reply */
 #define AVM_MF_REPLY_TO_SRC 0x2 /* request: answer as DMA_DONE to ->src */
+#define AVM_MF_IN_PLACE	    0x4 /* handled on the sender's thread (fast path) */
 
 enum avm_run_state {
 	AVM_ACTOR_CREATED = 0,
@@ -46,7 +47,7 @@ struct avm_actor {
 	_Atomic uint8_t *levels;
 	/* Per region: where it is mapped (UINT64_MAX: not), for inspection. */
 	_Atomic uint64_t *bases;
-	void *exec;		 /* executor-private per-actor data */
+	void *exec; /* executor-private per-actor data */
 	_Atomic uint64_t handled;
 	_Atomic uint64_t dropped;
 	_Atomic uint64_t bounced;
