@@ -338,8 +338,10 @@ static bool run_in_place(struct thr_actor *t, struct avm_msg *m,
 	    !caller_may_run(t) || !right_try(t))
 		return false;
 	/* The consumer side is ours to read under the right; anything
-	 * queued goes first, so this one queues behind it. */
-	if (!avm_mailbox_empty(&t->mb)) {
+	 * queued goes first, so this one queues behind it. "Queued"
+	 * includes a position claimed but not yet filled: an earlier
+	 * message of ours may be published behind it. */
+	if (!avm_mailbox_idle(&t->mb)) {
 		right_release(t);
 		return false;
 	}
