@@ -4,6 +4,15 @@
  * loop for timers and backend fds, and serving a lock-free mailbox. An idle
  * server polls its mailbox for spin_ns, then sleeps in the loop until an
  * ev_async wakes it; a producer pays for the wake only when the server sleeps.
+ *
+ * The fast path: every handler runs holding the actor's execution right (one
+ * atomic word taken by CAS). A sender that finds the right free and the
+ * mailbox empty runs the handler itself, on its own thread, instead of
+ * queuing and waking the server; otherwise it queues as before. Effects that
+ * belong to the server's libev loop (timers, fd watches) are recorded under
+ * the right and applied by the server before it next handles anything. No
+ * thread ever waits for a right while it holds one, and in-place handling
+ * nests at most FAST_DEPTH deep per thread. See docs/framework.md.
  */
 #include <errno.h>
 #include <ev.h>
@@ -26,6 +35,18 @@
 #define BATCH		64
 #define FD_POLL_NS	200000 /* how often a busy server polls its fds */
 #define OUTBOX_RETRY_S	100e-6 /* how soon a sleeping server retries */
+#define FAST_DEPTH	2      /* in-place handlers nested on one thread */
+
+enum { DEFER_NONE = 0, DEFER_ARM, DEFER_CANCEL, DEFER_WATCH, DEFER_UNWATCH };
+
+/* A loop effect asked for by a handler that ran on a foreign thread. */
+struct deferred {
+	uint8_t op;
+	unsigned events;
+	int fd;
+	uint64_t due; /* CLOCK_MONOTONIC ns */
+	uint64_t period;
+};
 
 struct outbox_node {
 	struct outbox_node *next;
@@ -62,8 +83,12 @@ struct thr_actor {
 	sem_t ready;
 	int init_err;
 	bool stopping;
-	struct outbox_node *ob_head, *ob_tail;
-	uint64_t ob_len;
+	bool fast; /* the fast path is on for this actor */
+	struct outbox_node *ob_head, *ob_tail; /* under the right */
+	_Atomic uint64_t ob_len;
+	/* Loop effects of in-place handlers, under the right. */
+	struct deferred dtimers[AVM_MAX_TIMERS];
+	struct deferred dwatches[AVM_MAX_WATCHES];
 	int64_t spin_ns;
 	/* Self-driven actors: the kick, installed once (read by producers),
 	 * and the state of avm_poll()/avm_wait(). */
@@ -75,7 +100,18 @@ struct thr_actor {
 	struct avm_alarm alarm; /* kicks run() when a timer is due */
 	/* Written by the server, read by producers: its own cache line. */
 	_Alignas(AVM_CACHELINE) _Atomic int sleeping;
+	/* The execution right (1: held) and "the server has work an in-place
+	 * handler left" (deferred effects, parked sends): one line, written
+	 * by whoever runs a handler. */
+	_Alignas(AVM_CACHELINE) _Atomic int right;
+	_Atomic int handoff;
+	_Atomic int prio; /* the SCHED_FIFO priority the server got, or 0 */
 };
+
+/* The actor whose server thread this is (NULL on other threads), and how
+ * many in-place handlers this thread is running, nested. */
+static __thread struct thr_actor *tls_self;
+static __thread unsigned tls_depth;
 
 static struct thr_actor *thr(struct avm_actor *a)
 {
@@ -107,6 +143,11 @@ static int thr_actor_init(struct avm_actor *a)
 	memset(t, 0, sizeof(*t));
 	t->a = a;
 	t->spin_ns = a->spec.spin_ns ? a->spec.spin_ns : DEFAULT_SPIN_NS;
+	/* A self-driven actor's run() touches its state outside handlers:
+	 * nobody else may run them. */
+	t->fast = a->spec.fast_path >= 0 && !a->ops->run;
+	/* Held by the server until its init is done. */
+	atomic_init(&t->right, 1);
 	err = avm_mailbox_init(&t->mb, depth);
 	if (err)
 		goto undo_alloc;
@@ -166,6 +207,44 @@ static void wake(struct thr_actor *t)
 	kick(t);
 }
 
+static bool right_try(struct thr_actor *t)
+{
+	int expect = 0;
+
+	/* Acquire pairs with right_release(): the last handler's writes to
+	 * the actor's state are visible to the next, on any thread. */
+	return atomic_compare_exchange_strong_explicit(&t->right, &expect, 1,
+						       memory_order_acquire,
+						       memory_order_relaxed);
+}
+
+static void right_release(struct thr_actor *t)
+{
+	atomic_store_explicit(&t->right, 0, memory_order_release);
+}
+
+static void apply_deferred(struct thr_actor *t);
+
+/*
+ * The server takes its own right. An in-place holder runs one handler and
+ * never waits for anything while it holds it, so this ends; yield now and
+ * then so a preempted holder on a busy host gets the CPU back.
+ */
+static void own_acquire(struct thr_actor *t)
+{
+	for (unsigned i = 1; !right_try(t); i++) {
+		if (i % 64 == 0)
+			sched_yield();
+		else
+			avm_cpu_relax();
+	}
+	if (atomic_load_explicit(&t->handoff, memory_order_relaxed)) {
+		atomic_store_explicit(&t->handoff, 0, memory_order_relaxed);
+		/* Before any handler here: effects stay in handler order. */
+		apply_deferred(t);
+	}
+}
+
 /* The alarm thread's call when a timer of a self-driven actor is due: wake
  * it like a producer would (its loop if it sleeps, its kick if it runs
  * guest code), inside a read section as producers do (see run_self). Its
@@ -181,6 +260,7 @@ static int outbox_add(struct thr_actor *from, avm_actor_id dst,
 		      const struct avm_msg *m)
 {
 	struct outbox_node *n = malloc(sizeof(*n));
+	uint64_t len;
 
 	if (!n)
 		return -ENOMEM;
@@ -192,8 +272,10 @@ static int outbox_add(struct thr_actor *from, avm_actor_id dst,
 	else
 		from->ob_head = n;
 	from->ob_tail = n;
-	if (++from->ob_len > atomic_load(&from->a->outbox_max))
-		atomic_store(&from->a->outbox_max, from->ob_len);
+	len = atomic_load_explicit(&from->ob_len, memory_order_relaxed) + 1;
+	atomic_store_explicit(&from->ob_len, len, memory_order_relaxed);
+	if (len > atomic_load(&from->a->outbox_max))
+		atomic_store(&from->a->outbox_max, len);
 	return 0;
 }
 
@@ -211,21 +293,95 @@ static int push_blocking(struct thr_actor *t, const struct avm_msg *m)
 	return 0;
 }
 
+/* A caller runs a SCHED_FIFO actor's handler only from at least as high a
+ * priority: a lower one would run it late, and it goes by the mailbox. */
+static bool caller_may_run(struct thr_actor *t)
+{
+	int want = atomic_load_explicit(&t->prio, memory_order_relaxed);
+	struct sched_param sp;
+	int policy;
+
+	if (want <= 0)
+		return true;
+	if (pthread_getschedparam(pthread_self(), &policy, &sp))
+		return false;
+	return (policy == SCHED_FIFO || policy == SCHED_RR) &&
+	       sp.sched_priority >= want;
+}
+
+/* After an in-place handler: leave the server what it must do itself. */
+static void leave_in_place(struct thr_actor *t)
+{
+	bool more;
+
+	if (atomic_load_explicit(&t->ob_len, memory_order_relaxed))
+		atomic_store_explicit(&t->handoff, 1, memory_order_relaxed);
+	more = atomic_load_explicit(&t->handoff, memory_order_relaxed) ||
+	       !avm_mailbox_empty(&t->mb);
+	right_release(t);
+	/* Whoever queued while we ran woke the server too: this is for the
+	 * handoff, and costs nothing unless the server sleeps. */
+	if (more)
+		wake(t);
+}
+
+/*
+ * The fast path: run @m's handler here if @t is idle (right free, nothing
+ * queued). A parked send of @f must not be overtaken, nor may the nesting
+ * grow past FAST_DEPTH.
+ */
+static bool run_in_place(struct thr_actor *t, struct avm_msg *m,
+			 struct thr_actor *f)
+{
+	if (!t->fast || tls_depth >= FAST_DEPTH ||
+	    (f && atomic_load_explicit(&f->ob_len, memory_order_relaxed)) ||
+	    !caller_may_run(t) || !right_try(t))
+		return false;
+	/* The consumer side is ours to read under the right; anything
+	 * queued goes first, so this one queues behind it. "Queued"
+	 * includes a position claimed but not yet filled: an earlier
+	 * message of ours may be published behind it. */
+	if (!avm_mailbox_idle(&t->mb)) {
+		right_release(t);
+		return false;
+	}
+	tls_depth++;
+	m->flags |= AVM_MF_IN_PLACE;
+	AVM_TRACE_MSG(t->a->rt, AVM_TRACE_DEQUEUED, t->a->id, m);
+	avm__deliver(t->a, m);
+	tls_depth--;
+	leave_in_place(t);
+	return true;
+}
+
+static bool is_sync(const struct avm_msg *m)
+{
+	return m->reply && !(m->flags & AVM_MF_ACK);
+}
+
 static int thr_post(struct avm_actor *dst, struct avm_msg *m,
 		    struct avm_actor *from)
 {
 	struct thr_actor *t = thr(dst);
 	int err;
 
+	if (run_in_place(t, m, from ? thr(from) : NULL))
+		return 0;
+	m->flags &= ~(uint32_t)AVM_MF_IN_PLACE;
+	/* Waiting for a reply while holding a right could deadlock. */
+	if (!from && tls_depth && is_sync(m))
+		return -EDEADLK;
 	if (from) {
 		struct thr_actor *f = thr(from);
 
 		/* Keep the sender's order: once parked, park everything. */
-		if (f->ob_len || avm_ring_push(&t->mb.lane[m->lane], m))
+		if (atomic_load_explicit(&f->ob_len, memory_order_relaxed) ||
+		    avm_ring_push(&t->mb.lane[m->lane], m))
 			return outbox_add(f, dst->id, m);
 	} else {
 		err = avm_ring_push(&t->mb.lane[m->lane], m);
-		if (err == -EAGAIN)
+		/* Nothing waits while it holds an execution right. */
+		if (err == -EAGAIN && !tls_depth)
 			err = push_blocking(t, m);
 		if (err)
 			return err;
@@ -262,7 +418,11 @@ static void outbox_flush(struct thr_actor *f)
 		f->ob_head = n->next;
 		if (!f->ob_head)
 			f->ob_tail = NULL;
-		f->ob_len--;
+		atomic_store_explicit(
+			&f->ob_len,
+			atomic_load_explicit(&f->ob_len, memory_order_relaxed) -
+				1,
+			memory_order_relaxed);
 		free(n);
 	}
 }
@@ -303,10 +463,12 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	m.src = tt->t->a->id;
+	own_acquire(tt->t);
 	tt->due = tt->period ? avm_mono_ns() + tt->period : 0;
 	recompute_due(tt->t);
 	if (!tt->t->stopping)
 		avm__deliver(tt->t->a, &m);
+	right_release(tt->t);
 }
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -318,8 +480,10 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	m.src = tw->t->a->id;
 	m.value = ((revents & EV_READ) ? AVM_FD_READ : 0) |
 		  ((revents & EV_WRITE) ? AVM_FD_WRITE : 0);
+	own_acquire(tw->t);
 	if (!tw->t->stopping)
 		avm__deliver(tw->t->a, &m);
+	right_release(tw->t);
 }
 
 static void nop_cb(struct ev_loop *loop, ev_async *w, int revents)
@@ -336,10 +500,9 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 }
 
-static int thr_timer_arm(struct avm_actor *a, unsigned id, uint64_t delay,
-			 uint64_t period)
+static int loop_timer_arm(struct thr_actor *t, unsigned id, uint64_t delay,
+			  uint64_t period)
 {
-	struct thr_actor *t = thr(a);
 	struct thr_timer *tt = &t->timers[id];
 
 	ev_timer_stop(t->loop, &tt->w);
@@ -353,19 +516,16 @@ static int thr_timer_arm(struct avm_actor *a, unsigned id, uint64_t delay,
 	return 0;
 }
 
-static void thr_timer_cancel(struct avm_actor *a, unsigned id)
+static void loop_timer_cancel(struct thr_actor *t, unsigned id)
 {
-	struct thr_actor *t = thr(a);
-
 	ev_timer_stop(t->loop, &t->timers[id].w);
 	t->timers[id].due = 0;
 	recompute_due(t);
 }
 
-static int thr_fd_watch(struct avm_actor *a, unsigned id, int fd,
-			unsigned events)
+static int loop_fd_watch(struct thr_actor *t, unsigned id, int fd,
+			 unsigned events)
 {
-	struct thr_actor *t = thr(a);
 	struct thr_watch *tw = &t->watches[id];
 	int ev = ((events & AVM_FD_READ) ? EV_READ : 0) |
 		 ((events & AVM_FD_WRITE) ? EV_WRITE : 0);
@@ -379,14 +539,96 @@ static int thr_fd_watch(struct avm_actor *a, unsigned id, int fd,
 	return 0;
 }
 
-static void thr_fd_unwatch(struct avm_actor *a, unsigned id)
+static void loop_fd_unwatch(struct thr_actor *t, unsigned id)
 {
-	struct thr_actor *t = thr(a);
-
 	if (!ev_is_active(&t->watches[id].w))
 		return;
 	ev_io_stop(t->loop, &t->watches[id].w);
 	t->n_watches--;
+}
+
+/* Called with the right held, by a foreign thread's in-place handler: the
+ * server applies it (own_acquire) before it handles anything else. */
+static void defer(struct thr_actor *t, struct deferred *d, struct deferred what)
+{
+	*d = what;
+	atomic_store_explicit(&t->handoff, 1, memory_order_relaxed);
+}
+
+static int thr_timer_arm(struct avm_actor *a, unsigned id, uint64_t delay,
+			 uint64_t period)
+{
+	struct thr_actor *t = thr(a);
+
+	if (tls_self == t)
+		return loop_timer_arm(t, id, delay, period);
+	/* The delay counts from now, not from when the server applies it. */
+	defer(t, &t->dtimers[id],
+	      (struct deferred){ .op = DEFER_ARM,
+				 .due = avm_mono_ns() + delay,
+				 .period = period });
+	return 0;
+}
+
+static void thr_timer_cancel(struct avm_actor *a, unsigned id)
+{
+	struct thr_actor *t = thr(a);
+
+	if (tls_self == t)
+		loop_timer_cancel(t, id);
+	else
+		defer(t, &t->dtimers[id],
+		      (struct deferred){ .op = DEFER_CANCEL });
+}
+
+static int thr_fd_watch(struct avm_actor *a, unsigned id, int fd,
+			unsigned events)
+{
+	struct thr_actor *t = thr(a);
+
+	if (tls_self == t)
+		return loop_fd_watch(t, id, fd, events);
+	defer(t, &t->dwatches[id],
+	      (struct deferred){
+		      .op = DEFER_WATCH, .fd = fd, .events = events });
+	return 0;
+}
+
+static void thr_fd_unwatch(struct avm_actor *a, unsigned id)
+{
+	struct thr_actor *t = thr(a);
+
+	if (tls_self == t)
+		loop_fd_unwatch(t, id);
+	else
+		defer(t, &t->dwatches[id],
+		      (struct deferred){ .op = DEFER_UNWATCH });
+}
+
+/* The server, under its right: what in-place handlers asked of the loop.
+ * Only the last request per timer or watch counts, as it would have. */
+static void apply_deferred(struct thr_actor *t)
+{
+	for (unsigned i = 0; i < AVM_MAX_TIMERS; i++) {
+		struct deferred *d = &t->dtimers[i];
+		uint64_t now = avm_mono_ns();
+
+		if (d->op == DEFER_ARM)
+			loop_timer_arm(t, i, d->due > now ? d->due - now : 0,
+				       d->period);
+		else if (d->op == DEFER_CANCEL)
+			loop_timer_cancel(t, i);
+		d->op = DEFER_NONE;
+	}
+	for (unsigned i = 0; i < AVM_MAX_WATCHES; i++) {
+		struct deferred *d = &t->dwatches[i];
+
+		if (d->op == DEFER_WATCH)
+			loop_fd_watch(t, i, d->fd, d->events);
+		else if (d->op == DEFER_UNWATCH)
+			loop_fd_unwatch(t, i);
+		d->op = DEFER_NONE;
+	}
 }
 
 static uint64_t thr_now(avm_runtime *rt)
@@ -421,6 +663,8 @@ static void apply_placement(struct thr_actor *t)
 	}
 	if (s->rt_priority > 0) {
 		err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+		if (!err)
+			atomic_store(&t->prio, s->rt_priority);
 		if (err)
 			avm__log(t->a->rt, AVM_LOG_WARN, t->a->name,
 				 "SCHED_FIFO priority %d refused (%s); "
@@ -469,8 +713,9 @@ static void sleep_once(struct thr_actor *t)
 	atomic_store_explicit(&t->sleeping, 1, memory_order_relaxed);
 	/* Pairs with the fence in wake(): see the doc comment there. */
 	avm_full_fence();
-	if (avm_mailbox_empty(&t->mb)) {
-		if (t->ob_len)
+	if (avm_mailbox_empty(&t->mb) &&
+	    !atomic_load_explicit(&t->handoff, memory_order_relaxed)) {
+		if (atomic_load_explicit(&t->ob_len, memory_order_relaxed))
 			ev_timer_start(t->loop, &t->retry);
 		ev_run(t->loop, EVRUN_ONCE);
 		ev_timer_stop(t->loop, &t->retry);
@@ -488,17 +733,32 @@ static void poll_loop(struct thr_actor *t, uint64_t now, uint64_t *last_poll)
 	}
 }
 
+/* Up to BATCH queued messages and the parked sends, under the right. The
+ * checks before taking it read only what this thread owns or atomics. */
+static unsigned serve_batch(struct thr_actor *t)
+{
+	unsigned n = 0;
+
+	if (avm_mailbox_empty(&t->mb) &&
+	    !atomic_load_explicit(&t->handoff, memory_order_relaxed) &&
+	    !atomic_load_explicit(&t->ob_len, memory_order_relaxed))
+		return 0;
+	own_acquire(t);
+	while (n < BATCH && serve_one(t))
+		n++;
+	if (atomic_load_explicit(&t->ob_len, memory_order_relaxed))
+		outbox_flush(t);
+	right_release(t);
+	return n;
+}
+
 static void serve(struct thr_actor *t)
 {
 	uint64_t now = avm_mono_ns(), idle_since = now, last_poll = now;
 
 	while (!t->stopping) {
-		unsigned n = 0;
+		unsigned n = serve_batch(t);
 
-		while (n < BATCH && serve_one(t))
-			n++;
-		if (t->ob_len)
-			outbox_flush(t);
 		now = avm_mono_ns();
 		poll_loop(t, now, &last_poll);
 		if (n) {
@@ -516,12 +776,8 @@ static void serve(struct thr_actor *t)
 static int thr_poll(struct avm_actor *a)
 {
 	struct thr_actor *t = thr(a);
-	unsigned n = 0;
 
-	while (n < BATCH && serve_one(t))
-		n++;
-	if (t->ob_len)
-		outbox_flush(t);
+	serve_batch(t);
 	poll_loop(t, avm_mono_ns(), &t->last_poll);
 	return t->stopping ? -ESHUTDOWN : 0;
 }
@@ -613,16 +869,19 @@ static void drain(struct thr_actor *t)
 	uint64_t bound = DRAIN_PATIENCE * t->a->rt->cfg.read_deadline_ns;
 	uint64_t since = avm_mono_ns(), left;
 
+	/* Kept: after a stop nobody posts, so nobody else wants it. */
+	own_acquire(t);
 	while (serve_one(t))
 		;
-	while (t->ob_len) {
-		left = t->ob_len;
+	while (atomic_load_explicit(&t->ob_len, memory_order_relaxed)) {
+		left = atomic_load_explicit(&t->ob_len, memory_order_relaxed);
 		outbox_flush(t);
-		if (t->ob_len < left)
+		if (atomic_load_explicit(&t->ob_len, memory_order_relaxed) <
+		    left)
 			since = avm_mono_ns(); /* progress: patience again */
 		else if (avm_mono_ns() - since > bound)
 			outbox_drop(t, avm_mono_ns() - since);
-		if (t->ob_len)
+		if (atomic_load_explicit(&t->ob_len, memory_order_relaxed))
 			sched_yield();
 	}
 }
@@ -659,6 +918,7 @@ static void *actor_main(void *arg)
 	 * and gdb show for it. */
 	snprintf(name, sizeof(name), "%s", t->a->name);
 	pthread_setname_np(pthread_self(), name);
+	tls_self = t;
 	apply_placement(t);
 	avm_reader_register();
 	t->init_err = loop_init(t);
@@ -666,7 +926,9 @@ static void *actor_main(void *arg)
 		atomic_store(&t->a->run_state, AVM_ACTOR_RUNNING);
 		t->init_err = avm__actor_init(t->a);
 		if (t->init_err)
-			bounce_all(t);
+			bounce_all(t); /* keeps the right: no handler runs */
+		else
+			right_release(t);
 	}
 	sem_post(&t->ready);
 	if (!t->init_err) {

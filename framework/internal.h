@@ -19,6 +19,7 @@
 /* Message flags (struct avm_msg.flags), framework-internal. */
 #define AVM_MF_ACK	    0x1 /* posted write: ack its sequence into ->reply */
 #define AVM_MF_REPLY_TO_SRC 0x2 /* request: answer as DMA_DONE to ->src */
+#define AVM_MF_IN_PLACE	    0x4 /* handled on the sender's thread (fast path) */
 
 enum avm_run_state {
 	AVM_ACTOR_CREATED = 0,

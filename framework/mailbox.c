@@ -85,6 +85,12 @@ bool avm_ring_empty(struct avm_ring *r)
 	       r->head + 1;
 }
 
+bool avm_ring_idle(struct avm_ring *r)
+{
+	/* Acquire: a producer whose claim we see is ordered before us. */
+	return atomic_load_explicit(&r->tail, memory_order_acquire) == r->head;
+}
+
 int avm_mailbox_init(struct avm_mailbox *mb, unsigned depth)
 {
 	/* The control lane only ever holds a few stop/reset messages. */
@@ -117,6 +123,14 @@ bool avm_mailbox_pop(struct avm_mailbox *mb, struct avm_msg *m)
 		if (avm_ring_pop(&mb->lane[i], m))
 			return true;
 	return false;
+}
+
+bool avm_mailbox_idle(struct avm_mailbox *mb)
+{
+	for (int i = 0; i < AVM_LANE_COUNT; i++)
+		if (!avm_ring_idle(&mb->lane[i]))
+			return false;
+	return true;
 }
 
 bool avm_mailbox_empty(struct avm_mailbox *mb)

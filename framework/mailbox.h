@@ -46,11 +46,15 @@ int avm_ring_push(struct avm_ring *r, const struct avm_msg *m);
 /* Consumer side, one thread. false when empty. */
 bool avm_ring_pop(struct avm_ring *r, struct avm_msg *m);
 bool avm_ring_empty(struct avm_ring *r);
+/* Consumer side: nothing published nor claimed (a producer may have taken
+ * a position and not yet filled it: that ring is not idle). */
+bool avm_ring_idle(struct avm_ring *r);
 
 int avm_mailbox_init(struct avm_mailbox *mb, unsigned depth);
 void avm_mailbox_fini(struct avm_mailbox *mb);
 /* Pop the most urgent message: control, then access, then background. */
 bool avm_mailbox_pop(struct avm_mailbox *mb, struct avm_msg *m);
 bool avm_mailbox_empty(struct avm_mailbox *mb);
+bool avm_mailbox_idle(struct avm_mailbox *mb);
 
 #endif /* AVM_MAILBOX_H */

@@ -32,7 +32,7 @@ enum trace_clock { CLOCK_TSC, CLOCK_MONO, CLOCK_VIRTUAL };
 struct ring_rec {
 	uint32_t len; /* whole record, multiple of 8 */
 	uint32_t gen;
-	uint8_t type, lane, size;
+	uint8_t type, lane, size, in_place;
 	uint16_t kind;
 	uint32_t actor, src, arg, payload_len, snap_len;
 	int32_t status;
@@ -279,6 +279,7 @@ void avm__trace_msg(avm_runtime *rt, unsigned type, avm_actor_id actor,
 		.type = (uint8_t)type,
 		.lane = m->lane,
 		.size = m->size,
+		.in_place = (m->flags & AVM_MF_IN_PLACE) != 0,
 		.kind = m->kind,
 		.actor = actor,
 		.src = m->src,
@@ -403,6 +404,8 @@ static int put_event(struct avm_tracer *t, struct trace_ring *r,
 	ev.payload.len = x->snap_len;
 	ev.payload.data = (uint8_t *)(x + 1);
 	ev.payload_len = x->payload_len;
+	/* Not on POSTED: the sender's own event says nothing of the path. */
+	ev.in_place = x->in_place && x->type != AVM_TRACE_POSTED;
 	rec.rec_case = ACTORVM__TRACE_RECORD__REC_EVENT;
 	rec.event = &ev;
 	if (atomic_load_explicit(&t->write_err, memory_order_relaxed)) {

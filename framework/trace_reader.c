@@ -350,6 +350,7 @@ static void fill_event(struct avm_trace_event *ev, const Actorvm__TraceEvent *e)
 	ev->cause = e->cause;
 	ev->addr = e->addr;
 	ev->value = e->value;
+	ev->in_place = e->in_place;
 	ev->payload = e->payload.len ? e->payload.data : NULL;
 	/* A recorder that left the full length out still kept the bytes. */
 	ev->payload_len = e->payload_len > e->payload.len

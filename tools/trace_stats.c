@@ -25,10 +25,11 @@ struct samples {
 	size_t n, cap;
 };
 
-/* struct group - one (actor, kind) row. */
+/* struct group - one (actor, kind, path) row. */
 struct group {
 	uint32_t actor;
 	uint16_t kind;
+	bool in_place;
 	size_t count, incomplete;
 	struct samples m[N_METRICS];
 };
@@ -74,13 +75,35 @@ static int add_life(struct group *g, const struct tcli_life *l)
 				 e[AVM_TRACE_REPLY]);
 }
 
+/* Handled on the sender's thread (the fast path), not from a mailbox. */
+static bool life_in_place(const struct tcli_life *l)
+{
+	const struct avm_trace_event *d = l->ev[AVM_TRACE_DEQUEUED],
+				     *s = l->ev[AVM_TRACE_HANDLE_START];
+
+	return (d && d->in_place) || (s && s->in_place);
+}
+
 static int cmp_life(const void *a, const void *b)
 {
 	const struct tcli_life *x = a, *y = b;
+	bool xi = life_in_place(x), yi = life_in_place(y);
 
 	if (x->actor != y->actor)
 		return x->actor < y->actor ? -1 : 1;
-	return (x->kind > y->kind) - (x->kind < y->kind);
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return (xi > yi) - (xi < yi);
+}
+
+/* The kind column: "read", or "read/in-place" for the fast path's row. */
+static const char *row_kind(const struct group *g, char *buf, size_t len)
+{
+	char k[TCLI_NAME_LEN];
+
+	snprintf(buf, len, "%s%s", avm_msg_kind_name(g->kind, k, sizeof(k)),
+		 g->in_place ? "/in-place" : "");
+	return buf;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -116,14 +139,14 @@ static void print_metric(const struct samples *s)
 
 static void print_group(const struct tcli_trace *t, const struct group *g)
 {
-	char b1[TCLI_NAME_LEN], b2[TCLI_NAME_LEN];
+	char b1[TCLI_NAME_LEN], b2[TCLI_NAME_LEN + 16];
 
 	for (int m = 0; m < N_METRICS; m++) {
 		if (m == 0)
 			printf("%-10s %-10s %8zu %10zu  ",
 			       tcli_name(t, g->actor, b1, sizeof(b1)),
-			       avm_msg_kind_name(g->kind, b2, sizeof(b2)),
-			       g->count, g->incomplete);
+			       row_kind(g, b2, sizeof(b2)), g->count,
+			       g->incomplete);
 		else
 			printf("%-10s %-10s %8s %10s  ", "", "", "", "");
 		printf("%-10s", metric_names[m]);
@@ -141,7 +164,7 @@ static void print_histogram(const struct tcli_trace *t, const struct group *g)
 {
 	uint64_t h[N_METRICS][N_BUCKETS] = { { 0 } };
 	unsigned lo = N_BUCKETS, hi = 0, b;
-	char b1[TCLI_NAME_LEN], b2[TCLI_NAME_LEN];
+	char b1[TCLI_NAME_LEN], b2[TCLI_NAME_LEN + 16];
 
 	for (int m = 0; m < N_METRICS; m++)
 		for (size_t i = 0; i < g->m[m].n; i++) {
@@ -154,7 +177,7 @@ static void print_histogram(const struct tcli_trace *t, const struct group *g)
 		return;
 	printf("\n%s %s: histogram (log2 buckets of ns)\n",
 	       tcli_name(t, g->actor, b1, sizeof(b1)),
-	       avm_msg_kind_name(g->kind, b2, sizeof(b2)));
+	       row_kind(g, b2, sizeof(b2)));
 	printf("%20s %10s %10s %10s\n", ">= ns", "wait", "service",
 	       "round-trip");
 	for (b = lo; b <= hi; b++)
@@ -186,6 +209,7 @@ static int report(const struct tcli_trace *t, struct tcli_life *lives, size_t n,
 	for (; i < n && !ret; i = j) {
 		g.actor = lives[i].actor;
 		g.kind = lives[i].kind;
+		g.in_place = life_in_place(&lives[i]);
 		for (j = i; j < n && !cmp_life(&lives[i], &lives[j]) && !ret;
 		     j++)
 			ret = add_life(&g, &lives[j]);
@@ -216,7 +240,13 @@ static void stats_help(FILE *out)
 		     "are nearest-rank.\n");
 	fprintf(out, "Each row group is followed by a histogram: counts per "
 		     "power-of-two bucket\n");
-	fprintf(out, "of nanoseconds, from its lower bound.\n\n");
+	fprintf(out, "of nanoseconds, from its lower bound.\n");
+	fprintf(out, "Messages the sender handled on its own thread (the "
+		     "threaded executor's\n");
+	fprintf(out, "fast path) have rows of their own, their kind suffixed "
+		     "/in-place: their\n");
+	fprintf(out, "wait is from the post to the handler taking them, "
+		     "without a mailbox.\n\n");
 	fprintf(out, "Options:\n");
 	fprintf(out, "  --no-histogram only the table\n");
 	fprintf(out, "  -h, --help     this help\n");

@@ -37,7 +37,8 @@ static int create(avm_runtime *rt, const struct avm_device_ops *ops,
 				    .config = config,
 				    .rt_priority = pl->rt_priority,
 				    .cpu = pl->cpu,
-				    .spin_ns = pl->spin_ns };
+				    .spin_ns = pl->spin_ns,
+				    .fast_path = pl->fast_path };
 
 	return avm_actor_create(rt, &s, out);
 }

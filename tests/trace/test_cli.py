@@ -173,6 +173,17 @@ class Stats(unittest.TestCase):
         self.assertNotIn('histogram', out)
         self.assertIn('lost 3 events', out)
 
+    def test_in_place_rows_apart(self):
+        # Reads handled on the sender's thread (fast path) get their own row.
+        rc, out, err = run('stats', '--no-histogram', gen('inplace'))
+        self.assertEqual(rc, 0, err)
+        r = self.rows(out)
+        self.assertEqual(r[('nic', 'read')]['count'], 5)
+        self.assertEqual(r[('nic', 'read')]['wait'], [5] + ['10.000'] * 4)
+        self.assertEqual(r[('nic', 'read/in-place')]['count'], 5)
+        self.assertEqual(r[('nic', 'read/in-place')]['wait'],
+                         [5] + ['0.100'] * 4)
+
     def test_histogram(self):
         rc, out, _ = run('stats', '--actor', 'nic', '--kind', 'read',
                          gen('basic'))

@@ -147,6 +147,30 @@ static int basic(FILE *f, bool footer, bool with_reads)
 	return footer ? tw_footer(f, g.n, 3) : 0;
 }
 
+/* "inplace": nic reads 10 times; the odd ones were handled in place (on
+ * the reader's thread 0, 100 ns after the post), the even ones waited
+ * 10 us in the mailbox. */
+static int inplace(FILE *f)
+{
+	static struct gen g;
+
+	for (unsigned i = 0; i < 10; i++) {
+		struct avm_trace_event m = { .kind = AVM_MSG_READ,
+					     .lane = 1,
+					     .size = 4,
+					     .actor = NIC,
+					     .src = AVM_ACTOR_NONE,
+					     .thread = i % 2 ? 0 : 1,
+					     .corr = ++g.corr,
+					     .in_place = i % 2 };
+
+		life(&g, m, 1000000 + i * 100000, 0, i % 2 ? 100 : 10000, 500);
+	}
+	if (tw_start(f, names, 3) || write_events(f, &g))
+		return -EIO;
+	return tw_footer(f, g.n, 0);
+}
+
 /* An actor name that JSON must escape, handling one write. */
 static int weird(FILE *f)
 {
@@ -173,9 +197,10 @@ int main(int argc, char **argv)
 	int ret = -EINVAL;
 
 	if (argc != 3) {
-		fprintf(stderr,
-			"usage: trace_gen basic|incomplete|"
-			"truncated|badversion|weird|frames|empty OUT\n");
+		fprintf(stderr, "usage: trace_gen basic|incomplete|"
+				"truncated|badversion|weird|frames|inplace|"
+				"empty OUT
+");
 		return 2;
 	}
 	f = fopen(argv[2], "wb");
@@ -197,6 +222,8 @@ int main(int argc, char **argv)
 			      ?: tw_footer(f, 0, 0);
 	else if (!strcmp(argv[1], "weird"))
 		ret = weird(f);
+	else if (!strcmp(argv[1], "inplace"))
+		ret = inplace(f);
 	else if (!strcmp(argv[1], "badversion"))
 		ret = tw_magic(f)
 			      ?: tw_header(f,

@@ -117,6 +117,7 @@ static void event_msg(const struct avm_trace_event *ev, Actorvm__TraceEvent *e)
 	e->size = ev->size;
 	e->status = ev->status;
 	e->payload_len = ev->payload_len;
+	e->in_place = ev->in_place;
 	if (ev->payload) {
 		e->payload.data = (uint8_t *)ev->payload;
 		e->payload.len = ev->payload_len < AVM_TRACE_SNAPLEN

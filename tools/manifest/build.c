@@ -126,8 +126,11 @@ static struct pc_placement place(const int *prio, const int *cpu,
 static struct pc_placement dev_place(const struct mf_vm_run *v, unsigned i)
 {
 	const struct mf_device *d = &v->vm->devices[i];
+	struct pc_placement p = place(d->priority, d->host_cpu, &v->mcfg.place);
 
-	return place(d->priority, d->host_cpu, &v->mcfg.place);
+	/* Per device only: the VM's default stays on. */
+	p.fast_path = d->fast_path && !*d->fast_path ? -1 : 0;
+	return p;
 }
 
 static void log_line(void *arg, int level, const char *actor, const char *line)
@@ -224,6 +227,7 @@ static int add_isa(struct mf_vm_run *v, unsigned i, const struct mf_type *t)
 		.config = &v->dev[i],
 		.rt_priority = where.rt_priority,
 		.cpu = where.cpu,
+		.fast_path = where.fast_path,
 	};
 	int err;
 

@@ -60,6 +60,7 @@ struct mf_device {
 	uint64_t *id;	 /* testdev */
 	int *priority;
 	int *host_cpu;
+	bool *fast_path; /* false: its messages always queue (framework.md) */
 };
 
 /** struct mf_vm - one VM. */

@@ -58,6 +58,7 @@ static const cyaml_schema_field_t device_fields[] = {
 	CYAML_FIELD_UINT_PTR("id", OPT, struct mf_device, id),
 	CYAML_FIELD_INT_PTR("priority", OPT, struct mf_device, priority),
 	CYAML_FIELD_INT_PTR("host-cpu", OPT, struct mf_device, host_cpu),
+	CYAML_FIELD_BOOL_PTR("fast-path", OPT, struct mf_device, fast_path),
 	CYAML_FIELD_END
 };
 

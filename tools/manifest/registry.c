@@ -17,8 +17,9 @@
 
 #define PLACEMENT                                                              \
 	{ "priority", "SCHED_FIFO priority 1..99 of its thread (0: normal)" }, \
+		{ "host-cpu", "host CPU its thread is pinned to" },            \
 	{                                                                      \
-		"host-cpu", "host CPU its thread is pinned to"                 \
+		"fast-path", "false: never handled on the sender's thread"     \
 	}
 
 static const struct mf_option common_opts[] = { { "type", "the type" },

@@ -81,6 +81,11 @@ struct avm_runtime_config {
  * @spin_ns: how long the server thread polls an empty mailbox before it
  *   sleeps (0: default 20 us; negative: never sleep).
  * @mailbox_depth: slots per lane (rounded up to a power of two; default 1024).
+ * @fast_path: threaded executor: may a sender run this actor's handler on
+ *   its own thread when the actor is idle (docs/framework.md, "The fast
+ *   path")? 0: default (yes), positive: yes, negative: never (every message
+ *   goes through the mailbox and the actor's thread). Self-driven actors
+ *   (ops->run) never take it.
  */
 struct avm_actor_spec {
 	const struct avm_device_ops *ops;
@@ -90,6 +95,7 @@ struct avm_actor_spec {
 	int cpu;
 	int64_t spin_ns;
 	unsigned mailbox_depth;
+	int fast_path;
 };
 
 /**

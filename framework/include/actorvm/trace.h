@@ -63,11 +63,15 @@ enum avm_trace_type {
  *   @value is the answer and @status its error).
  * @payload_len: full payload length; @payload: its first bytes (at most
  *   %AVM_TRACE_SNAPLEN), for FRAME and CHAR messages at POSTED.
+ * @in_place: DEQUEUED, HANDLE_START and HANDLE_END of a message the sender
+ *   handled on its own thread (the threaded executor's fast path), which
+ *   never waited in a mailbox; 0 otherwise.
  */
 struct avm_trace_event {
 	uint8_t type;
 	uint8_t lane;
 	uint8_t size;
+	uint8_t in_place;
 	uint16_t kind;
 	uint32_t actor;
 	uint32_t src;
