@@ -141,7 +141,8 @@ static void full_manifest(void **unused)
 		     "host-cpu: 1 } ]\n"
 		     "    devices:\n"
 		     "      - { type: e1000, name: nic, slot: 4, "
-		     "network: link, link-down: true }\n"
+		     "network: link, link-down: true, "
+		     "fast-path: false }\n"
 		     "networks:\n"
 		     "  - { name: link, url: 'tcp://h:1', listen: "
 		     "true, pcap: l.pcap }\n"
@@ -157,6 +158,7 @@ static void full_manifest(void **unused)
 	assert_int_equal(*vm->vcpus[0].host_cpu, 1);
 	assert_int_equal(*vm->devices[0].slot, 4);
 	assert_true(*vm->devices[0].link_down);
+	assert_false(*vm->devices[0].fast_path);
 	assert_null(vm->devices[0].mac); /* absent stays absent */
 	assert_true(*m->doc->networks[0].listen);
 	assert_string_equal(m->doc->trace->kinds[0], "irq");
