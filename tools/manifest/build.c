@@ -345,7 +345,7 @@ static int cable(struct mf_run *r, unsigned vm, unsigned i)
 	struct mf_vm_run *v = &r->vm[vm];
 	const struct mf_network *n =
 		network(r->m->doc, v->vm->devices[i].network);
-	const struct pc_placement at = dev_place(v, i);
+	struct pc_placement at = dev_place(v, i);
 	avm_actor_id nic = v->dev_id[i], be, pc;
 	char name[96], pname[104];
 	bool listen = false;
@@ -368,6 +368,9 @@ static int cable(struct mf_run *r, unsigned vm, unsigned i)
 			   ?: avm_bind(v->rt, be, "nic", nic, 0);
 	snprintf(pname, sizeof(pname), "%s.pcap", name);
 	v->pcap[i] = (struct pcap_config){ .path = n->pcap };
+	/* Its handler writes a file, which may wait for the disk: never on a
+	 * sender's (a VCPU's) thread. */
+	at.fast_path = -1;
 	return make_at(v->rt, &pcap_ops, pname, &v->pcap[i], &at, &pc)
 		       ?: avm_bind(v->rt, nic, "net", pc, 0)
 		       ?: avm_bind(v->rt, pc, "nic", nic, 0)
