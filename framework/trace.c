@@ -17,6 +17,7 @@
 #include <time.h>
 #include <x86intrin.h>
 
+#include <actorvm/listen.h>
 #include <actorvm/trace.h>
 
 #include "internal.h"
@@ -78,6 +79,7 @@ struct avm_tracer {
 	FILE *file;
 	char *path;
 	nng_socket pub;
+	struct avm_listener *pub_listener;
 	bool pub_open;
 	uint64_t written;
 	uint64_t events_lost;
@@ -642,6 +644,7 @@ int avm_trace_filter(avm_runtime *rt, uint64_t kinds, const char *const *actors)
 
 static int open_outputs(struct avm_tracer *t, const struct avm_trace_options *o)
 {
+	char why[256] = "cannot open the publisher socket";
 	int err;
 
 	t->file = fopen(o->path, "wb");
@@ -651,18 +654,18 @@ static int open_outputs(struct avm_tracer *t, const struct avm_trace_options *o)
 	t->path = strdup(o->path);
 	if (!o->follow_url)
 		return 0;
-	err = nng_pub0_open(&t->pub);
-	if (!err) {
-		err = nng_listen(t->pub, o->follow_url, NULL, 0);
-		if (err)
-			nng_close(t->pub);
-	}
+	/* avm_listen(): the ipc checks, the 0600 mode and nng 1.5.2's lost
+	 * listener, as for every other listening socket. */
+	err = nng_pub0_open(&t->pub)
+		      ? -ENOMEM
+		      : avm_listen(t->pub, o->follow_url, &t->pub_listener, why,
+				   sizeof(why));
 	if (err) {
+		if (err != -ENOMEM)
+			nng_close(t->pub);
 		fclose(t->file);
 		t->file = NULL;
-		avm__log(t->rt, AVM_LOG_ERROR, NULL,
-			 "trace: cannot listen on %s: %s", o->follow_url,
-			 nng_strerror(err));
+		avm__log(t->rt, AVM_LOG_ERROR, NULL, "trace: %s", why);
 		return -EADDRNOTAVAIL;
 	}
 	t->pub_open = true;
@@ -696,6 +699,9 @@ static void close_pub_async(struct avm_tracer *t)
 
 static void close_outputs(struct avm_tracer *t)
 {
+	/* The watchdog lets go of the listener before the socket closes. */
+	avm_listener_free(t->pub_listener);
+	t->pub_listener = NULL;
 	if (t->pub_open)
 		close_pub_async(t);
 	t->pub_open = false;
