@@ -199,8 +199,7 @@ int main(int argc, char **argv)
 	if (argc != 3) {
 		fprintf(stderr, "usage: trace_gen basic|incomplete|"
 				"truncated|badversion|weird|frames|inplace|"
-				"empty OUT
-");
+				"empty OUT\n");
 		return 2;
 	}
 	f = fopen(argv[2], "wb");
