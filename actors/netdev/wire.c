@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -36,6 +37,8 @@
 #define WIRE_CONT_RECV	 1
 #define WIRE_DEFAULT_BUF 64
 #define WIRE_URL_MAX	 256
+/* How long a stop lets nng write the last frames sent (see wire_linger). */
+#define WIRE_LINGER_NS 1000000000ull
 
 /* Shared with nng's pipe callbacks: only atomics and an eventfd. */
 struct wire_link {
@@ -56,9 +59,18 @@ struct wire {
 	int carrier;   /* last state told to the NIC; -1: none yet */
 	bool had_peer; /* a peer was connected: its loss is told */
 	bool err_logged;
+	uint64_t last_send_ns; /* CLOCK_MONOTONIC of the last frame sent */
 };
 
 static const char *const wire_ports[] = { "nic" };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* nng error numbers to errno: system errors carry the errno itself. */
 static int wire_errno(int rv)
@@ -200,10 +212,34 @@ static int wire_connect(struct wire *w, avm_ctx *ctx)
 	return err ? wire_errno(err) : 0;
 }
 
+/*
+ * nng 1.5.2 has no NNG_OPT_LINGER: closing a socket discards the frames it
+ * has queued but not yet written. A guest that sends its last frame and
+ * exits (the e1000 has written DD: for the guest the frame is gone) would
+ * lose it. So a stop waits until WIRE_LINGER_NS after the last frame sent
+ * to a connected peer: a bounded wait, paid only by a wire that was busy.
+ */
+static void wire_linger(struct wire *w)
+{
+	uint64_t now = mono_ns(), left;
+	struct timespec ts;
+
+	if (!w->open || !w->last_send_ns || !w->link ||
+	    !atomic_load(&w->link->pipe) ||
+	    now - w->last_send_ns >= WIRE_LINGER_NS)
+		return;
+	left = WIRE_LINGER_NS - (now - w->last_send_ns);
+	ts.tv_sec = (time_t)(left / 1000000000u);
+	ts.tv_nsec = (long)(left % 1000000000u);
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static void wire_fini(void *state)
 {
 	struct wire *w = state;
 
+	wire_linger(w);
 	avm_listener_free(w->listener);
 	w->listener = NULL;
 	/* Waits for nng's pipes, so no callback runs after this. */
@@ -357,6 +393,7 @@ static void wire_send(struct wire *w, const struct avm_msg *m, avm_ctx *ctx)
 	}
 	w->st.v[NETDEV_STAT_OUT_FRAMES]++;
 	w->st.v[NETDEV_STAT_OUT_BYTES] += len;
+	w->last_send_ns = mono_ns();
 }
 
 static void wire_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)

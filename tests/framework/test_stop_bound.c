@@ -87,14 +87,18 @@ static void stop_drops_what_a_stuck_receiver_never_takes(void **unused)
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED,
 					  .read_deadline_ns = 10000000,
 					  .log = log_sink };
-	/* Created first, stopped last: the sender drains while it is stuck. */
+	/* Created first, stopped last: the sender drains while it is stuck.
+	 * Both off the fast path: the burst must park in the sender's outbox
+	 * (an idle receiver run in place would block the test's own thread). */
 	struct avm_actor_spec rx = { .ops = &stuck_ops,
 				     .name = "stuck",
 				     .cpu = -1,
-				     .mailbox_depth = 4 };
+				     .mailbox_depth = 4,
+				     .fast_path = -1 };
 	struct avm_actor_spec tx = { .ops = &sender_ops,
 				     .name = "sender",
-				     .cpu = -1 };
+				     .cpu = -1,
+				     .fast_path = -1 };
 	struct avm_actor_stats st;
 	avm_actor_id rx_id, tx_id;
 	avm_accessor *acc;
