@@ -319,6 +319,8 @@ static void print_json(const Actorvm__CtlResponse *r)
  * dial is non-blocking: with nobody listening, nng keeps redialling in the
  * background and the send/receive timeouts bound the wait.
  */
+#define CTL_RESEND_MS 1000
+
 static int exchange(const struct ctl_args *a, nng_socket s, nng_msg **reply)
 {
 	size_t len = actorvm__ctl_request__get_packed_size(&a->rq);
@@ -330,6 +332,10 @@ static int exchange(const struct ctl_args *a, nng_socket s, nng_msg **reply)
 	actorvm__ctl_request__pack(&a->rq, buf);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, a->timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, a->timeout_ms);
+	/* Every command is idempotent, so a request whose connection went
+	 * away unanswered (a listener being re-made: framework/listen.c) is
+	 * sent again after a second, not after nng's default minute. */
+	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, CTL_RESEND_MS);
 	rv = nng_dial(s, a->url, NULL, NNG_FLAG_NONBLOCK);
 	if (!rv)
 		rv = nng_send(s, buf, len, 0);
