@@ -7,7 +7,8 @@
  *    trip with both sides spinning on atomics, and one with both sides
  *    sleeping in futex wait/wake between handoffs;
  *  - through the framework (a testdev actor, an accessor on this thread):
- *    synchronous reads with the actor spinning and with it asleep, direct
+ *    synchronous reads with the actor spinning and with it asleep (with
+ *    the fast path, and through the mailbox: fast_path = -1), direct
  *    register reads, the cost of a posted write, posted-write throughput
  *    from one and two producers, and a synchronous read in the biglock
  *    executor.
@@ -379,7 +380,9 @@ static int bench_floor(bool futex, size_t warm, size_t n, double *ns)
 
 /* --- The framework: one testdev actor, one accessor on this thread ------- */
 
-static int fw_open(struct fw *f, enum avm_exec_kind exec, int64_t spin)
+/* @fast_path as in struct avm_actor_spec: 0 on, -1 off (mailbox only). */
+static int fw_open(struct fw *f, enum avm_exec_kind exec, int64_t spin,
+		   int fast_path)
 {
 	struct avm_runtime_config cfg = {
 		.exec = exec,
@@ -391,6 +394,7 @@ static int fw_open(struct fw *f, enum avm_exec_kind exec, int64_t spin)
 		.name = "testdev",
 		.cpu = server_cpu(),
 		.spin_ns = spin,
+		.fast_path = fast_path,
 	};
 	int err;
 
@@ -475,14 +479,16 @@ static int bench_read(struct fw *f, size_t warm, size_t n, double *ns)
 }
 
 /*
- * The futex floor and the read with the actor asleep, in alternating blocks
- * of INTERLEAVE samples. Wake-up costs on this host drift by tens of percent
- * from one minute to the next, and their ratio means something only if both
- * saw the same host. Both server threads sleep between handoffs, so they can
- * share CPU_SERVER.
+ * The futex floor, the read with the actor asleep (fast path on: the caller
+ * runs the handler) and the same read through the mailbox (@mb: fast path
+ * off, the server thread is woken), in alternating blocks of INTERLEAVE
+ * samples. Wake-up costs on this host drift by tens of percent from one
+ * minute to the next, and their ratio means something only if all saw the
+ * same host. Every server thread sleeps between handoffs, so they can share
+ * CPU_SERVER.
  */
-static int bench_sleep_pair(struct fw *f, size_t warm, size_t n, double *fl,
-			    double *rd)
+static int bench_sleep_pair(struct fw *f, struct fw *mb, size_t warm, size_t n,
+			    double *fl, double *rd, double *rd_mb)
 {
 	struct pingpong *pp = NULL;
 	double dummy;
@@ -490,7 +496,7 @@ static int bench_sleep_pair(struct fw *f, size_t warm, size_t n, double *fl,
 
 	for (size_t i = 0; i < warm && !err; i++) {
 		floor_round(pp);
-		err = read_once(f, &dummy);
+		err = read_once(f, &dummy) ?: read_once(mb, &dummy);
 	}
 	for (size_t i = 0; i < n && !err; i += INTERLEAVE) {
 		size_t k = n - i < INTERLEAVE ? n - i : INTERLEAVE;
@@ -499,6 +505,8 @@ static int bench_sleep_pair(struct fw *f, size_t warm, size_t n, double *fl,
 			fl[i + j] = floor_round(pp);
 		for (size_t j = 0; j < k && !err; j++)
 			err = read_once(f, &rd[i + j]);
+		for (size_t j = 0; j < k && !err; j++)
+			err = read_once(mb, &rd_mb[i + j]);
 	}
 	if (pp)
 		floor_stop(pp);
@@ -752,6 +760,7 @@ enum {
 	R_FLOOR_FUTEX,
 	R_READ_SPIN,
 	R_READ_SLEEP,
+	R_READ_SLEEP_MB,
 	R_DIRECT,
 	R_POST,
 	R_BIGLOCK,
@@ -760,7 +769,7 @@ enum {
 
 struct bench {
 	size_t iters, warm;
-	double *ns, *ns2; /* samples of the case(s) being measured */
+	double *ns, *ns2, *ns3; /* samples of the case(s) being measured */
 	struct result r[R_COUNT];
 	struct tput tput[2];
 	bool tput_ok[2];
@@ -804,7 +813,7 @@ static void run_spin_pair(struct bench *b)
 			k = b->iters - off;
 		err = bench_floor(false, warm, k, b->ns + off);
 		if (!err)
-			err = fw_open(&f, AVM_EXEC_THREADED, -1);
+			err = fw_open(&f, AVM_EXEC_THREADED, -1, 0);
 		if (err)
 			break;
 		err = bench_read(&f, warm, k, b->ns2 + off);
@@ -835,7 +844,7 @@ static void run_tput(struct bench *b, struct fw *f)
 static void run_spinning(struct bench *b)
 {
 	struct fw f;
-	int err = fw_open(&f, AVM_EXEC_THREADED, -1);
+	int err = fw_open(&f, AVM_EXEC_THREADED, -1, 0);
 
 	if (err) {
 		fail(b, "threaded runtime (spinning)", err);
@@ -853,23 +862,32 @@ static void run_spinning(struct bench *b)
 /* spin_ns = 1 on both sides: each goes to sleep almost at once. */
 static void run_sleeping(struct bench *b)
 {
-	struct fw f;
-	int err = fw_open(&f, AVM_EXEC_THREADED, 1);
+	struct fw f, mb;
+	int err = fw_open(&f, AVM_EXEC_THREADED, 1, 0);
 
 	if (err) {
 		fail(b, "threaded runtime (asleep)", err);
 		return;
 	}
-	err = bench_sleep_pair(&f, b->warm, b->iters, b->ns, b->ns2);
+	err = fw_open(&mb, AVM_EXEC_THREADED, 1, -1);
+	if (err) {
+		fail(b, "threaded runtime (asleep, fast path off)", err);
+		fw_close(&f);
+		return;
+	}
+	err = bench_sleep_pair(&f, &mb, b->warm, b->iters, b->ns, b->ns2,
+			       b->ns3);
 	record(b, R_FLOOR_FUTEX, "futex floor", err, b->ns);
 	record(b, R_READ_SLEEP, "read, actor asleep", err, b->ns2);
+	record(b, R_READ_SLEEP_MB, "read, actor asleep, mailbox", err, b->ns3);
+	fw_close(&mb);
 	fw_close(&f);
 }
 
 static void run_biglock(struct bench *b)
 {
 	struct fw f;
-	int err = fw_open(&f, AVM_EXEC_BIGLOCK, 0);
+	int err = fw_open(&f, AVM_EXEC_BIGLOCK, 0, 0);
 
 	if (err) {
 		fail(b, "biglock runtime", err);
@@ -892,6 +910,8 @@ static void name_results(struct bench *b)
 				  FLOOR_SPIN },
 		[R_READ_SLEEP] = { "read, actor asleep (vs futex)",
 				   FLOOR_FUTEX },
+		[R_READ_SLEEP_MB] = { "read, asleep, mailbox (vs futex)",
+				      FLOOR_FUTEX },
 		[R_DIRECT] = { "direct read, per read (batches)", FLOOR_NONE },
 		[R_POST] = { "post, per write (batches)", FLOOR_NONE },
 		[R_BIGLOCK] = { "read, biglock (vs spin)*", FLOOR_SPIN },
@@ -986,7 +1006,8 @@ static void usage(FILE *out, const char *prog)
 		"Measures, in one run: the cross-core round-trip floors with "
 		"plain threads\n(both sides spinning; both sleeping in "
 		"futex); then, through the threaded\nexecutor, a synchronous "
-		"read with the actor spinning and with it asleep,\na direct "
+		"read with the actor spinning and with it asleep (also\n"
+		"through the mailbox, fast path off), a direct "
 		"register read, the cost of a posted write, posted-write\n"
 		"throughput from 1 and 2 producers; and a synchronous read in "
 		"the biglock\nexecutor. Each floor alternates with the read "
@@ -1068,7 +1089,8 @@ int main(int argc, char **argv)
 	b.warm = b.iters / 10 > 200 ? b.iters / 10 : 200;
 	b.ns = calloc(b.iters, sizeof(*b.ns));
 	b.ns2 = calloc(b.iters, sizeof(*b.ns2));
-	if (!b.ns || !b.ns2) {
+	b.ns3 = calloc(b.iters, sizeof(*b.ns3));
+	if (!b.ns || !b.ns2 || !b.ns3) {
 		fprintf(stderr, "error: out of memory\n");
 		return 1;
 	}
@@ -1085,5 +1107,6 @@ int main(int argc, char **argv)
 	print_loadavg("at end (includes this run)");
 	free(b.ns);
 	free(b.ns2);
+	free(b.ns3);
 	return b.failures ? 1 : 0;
 }
