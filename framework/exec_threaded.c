@@ -2,8 +2,10 @@
 /*
  * The threaded executor: one server thread per actor, each running a libev
  * loop for timers and backend fds, and serving a lock-free mailbox. An idle
- * server polls its mailbox for spin_ns, then sleeps in the loop until an
- * ev_async wakes it; a producer pays for the wake only when the server sleeps.
+ * server polls its mailbox for spin_ns, then sleeps: on a futex word until
+ * its next timer is due if it watches no fd (most devices, halted VCPUs),
+ * else in the loop (epoll) until an ev_async wakes it. A producer pays for
+ * the wake only when the server sleeps, and then the cheapest one there is.
  *
  * The fast path: every handler runs holding the actor's execution right (one
  * atomic word taken by CAS). A sender that finds the right free and the
@@ -27,6 +29,7 @@
 #include <actorvm/trace.h>
 
 #include "alarm.h"
+#include "futex.h"
 #include "internal.h"
 #include "mailbox.h"
 
@@ -34,10 +37,14 @@
 #define DEFAULT_SPIN_NS 20000
 #define BATCH		64
 #define FD_POLL_NS	200000 /* how often a busy server polls its fds */
-#define OUTBOX_RETRY_S	100e-6 /* how soon a sleeping server retries */
+#define OUTBOX_RETRY_NS 100000 /* how soon a sleeping server retries */
 #define FAST_DEPTH	2      /* in-place handlers nested on one thread */
 
 enum { DEFER_NONE = 0, DEFER_ARM, DEFER_CANCEL, DEFER_WATCH, DEFER_UNWATCH };
+
+/* How the server sleeps (thr_actor.sleeping), so a producer wakes it the
+ * right way: a FUTEX_WAKE on that word, or the loop's ev_async. */
+enum { AWAKE = 0, ASLEEP_FUTEX, ASLEEP_LOOP };
 
 /* A loop effect asked for by a handler that ran on a foreign thread. */
 struct deferred {
@@ -98,8 +105,10 @@ struct thr_actor {
 	ev_timer wait_timer;
 	bool wait_expired;
 	struct avm_alarm alarm; /* kicks run() when a timer is due */
-	/* Written by the server, read by producers: its own cache line. */
-	_Alignas(AVM_CACHELINE) _Atomic int sleeping;
+	/* AWAKE or ASLEEP_*: written by the server, read (and taken back to
+	 * AWAKE by the one waker that calls FUTEX_WAKE) by producers; the
+	 * futex word of a futex sleep. Its own cache line. */
+	_Alignas(AVM_CACHELINE) _Atomic uint32_t sleeping;
 	/* The execution right (1: held) and "the server has work an in-place
 	 * handler left" (deferred effects, parked sends): one line, written
 	 * by whoever runs a handler. */
@@ -197,12 +206,43 @@ static void kick(struct thr_actor *t)
 		fn(atomic_load_explicit(&t->kick_arg, memory_order_relaxed));
 }
 
+/*
+ * The server sleeps on its futex word. Of all producers that saw it asleep,
+ * the one whose CAS takes the word back to AWAKE makes the system call; the
+ * others need not, and a futex_wait() that comes after the CAS finds the
+ * word changed and returns at once, so the wake is not lost. Relaxed: the
+ * fence in wake() already ordered our message before the load that saw
+ * ASLEEP_FUTEX, and the word carries no data.
+ */
+static void wake_futex(struct thr_actor *t)
+{
+	uint32_t expect = ASLEEP_FUTEX;
+
+	if (atomic_compare_exchange_strong_explicit(&t->sleeping, &expect,
+						    AWAKE, memory_order_relaxed,
+						    memory_order_relaxed))
+		avm_futex_wake(&t->sleeping);
+}
+
+/*
+ * After our message is in the mailbox (or our handoff set). The fence pairs
+ * with the one in sleep_begin(), Dekker-style: the server stores ASLEEP_*,
+ * fences, then looks at the mailbox; we stored the message, fence, then
+ * look at the state. At least one of us sees the other's store, so either
+ * we see it asleep and wake it, or it sees our message and does not sleep.
+ * If the state we read is stale (the server woke and went to sleep again
+ * meanwhile), its new sleep's look comes after our fence and sees the
+ * message; a CAS that fails for that reason leaves nothing to do.
+ */
 static void wake(struct thr_actor *t)
 {
-	/* Pairs with the fence in sleep_once(): either we see it asleep, or
-	 * it sees our message before it sleeps. */
+	uint32_t s;
+
 	avm_full_fence();
-	if (atomic_load_explicit(&t->sleeping, memory_order_relaxed))
+	s = atomic_load_explicit(&t->sleeping, memory_order_relaxed);
+	if (s == ASLEEP_FUTEX)
+		wake_futex(t);
+	else if (s == ASLEEP_LOOP)
 		ev_async_send(t->loop, &t->wake);
 	kick(t);
 }
@@ -691,7 +731,7 @@ static int loop_init(struct thr_actor *t)
 		return -ENOMEM;
 	ev_async_init(&t->wake, nop_cb);
 	ev_async_start(t->loop, &t->wake);
-	ev_timer_init(&t->retry, retry_cb, OUTBOX_RETRY_S, 0.);
+	ev_timer_init(&t->retry, retry_cb, OUTBOX_RETRY_NS / 1e9, 0.);
 	ev_timer_init(&t->wait_timer, wait_timer_cb, 0., 0.);
 	t->last_poll = avm_mono_ns();
 	for (unsigned i = 0; i < AVM_MAX_TIMERS; i++) {
@@ -708,19 +748,75 @@ static int loop_init(struct thr_actor *t)
 	return 0;
 }
 
-static void sleep_once(struct thr_actor *t)
+/*
+ * Announce a sleep of kind @how, then look for work: true if there is none
+ * and the server may sleep. Relaxed store, then the full fence that pairs
+ * with wake()'s (see there): a producer that queued before our look is
+ * seen by it; one that queued after sees @how.
+ */
+static bool sleep_begin(struct thr_actor *t, uint32_t how)
 {
-	atomic_store_explicit(&t->sleeping, 1, memory_order_relaxed);
-	/* Pairs with the fence in wake(): see the doc comment there. */
+	atomic_store_explicit(&t->sleeping, how, memory_order_relaxed);
 	avm_full_fence();
-	if (avm_mailbox_empty(&t->mb) &&
-	    !atomic_load_explicit(&t->handoff, memory_order_relaxed)) {
+	return avm_mailbox_empty(&t->mb) &&
+	       !atomic_load_explicit(&t->handoff, memory_order_relaxed);
+}
+
+/* Relaxed: after a wake the server looks at the mailbox itself (acquire
+ * there); this only tells producers that a wake is no longer needed. */
+static void sleep_end(struct thr_actor *t)
+{
+	atomic_store_explicit(&t->sleeping, AWAKE, memory_order_relaxed);
+}
+
+/* When a sleeping server must look again though nobody woke it: its next
+ * timer, the outbox's retry, or @until (avm_wait's timeout). */
+static uint64_t sleep_deadline(struct thr_actor *t, uint64_t until)
+{
+	uint64_t d = t->next_due < until ? t->next_due : until;
+
+	if (atomic_load_explicit(&t->ob_len, memory_order_relaxed) &&
+	    avm_mono_ns() + OUTBOX_RETRY_NS < d)
+		d = avm_mono_ns() + OUTBOX_RETRY_NS;
+	return d;
+}
+
+/*
+ * No fd to watch: nothing but a producer or the clock can give the server
+ * work, so it sleeps on its futex word, woken by one FUTEX_WAKE (no eventfd
+ * write, no epoll). Its timers stay in the loop, which the server runs
+ * (poll_loop) once the earliest is due. A producer's CAS of the word back to
+ * AWAKE before the wait makes the wait return at once. A watch added by an
+ * in-place handler while we sleep is a handoff: its wake gets us up to apply
+ * it, and the next sleep is in the loop.
+ */
+static void sleep_futex(struct thr_actor *t, uint64_t until)
+{
+	if (sleep_begin(t, ASLEEP_FUTEX))
+		avm_futex_wait(&t->sleeping, ASLEEP_FUTEX,
+			       sleep_deadline(t, until));
+	sleep_end(t);
+}
+
+/* Fd watches: the loop sleeps in epoll, for the fds and the ev_async. */
+static void sleep_loop(struct thr_actor *t)
+{
+	if (sleep_begin(t, ASLEEP_LOOP)) {
 		if (atomic_load_explicit(&t->ob_len, memory_order_relaxed))
 			ev_timer_start(t->loop, &t->retry);
 		ev_run(t->loop, EVRUN_ONCE);
 		ev_timer_stop(t->loop, &t->retry);
 	}
-	atomic_store_explicit(&t->sleeping, 0, memory_order_relaxed);
+	sleep_end(t);
+}
+
+/* Sleep until woken, a timer is due or @until (UINT64_MAX: none). */
+static void sleep_once(struct thr_actor *t, uint64_t until)
+{
+	if (t->n_watches)
+		sleep_loop(t);
+	else
+		sleep_futex(t, until);
 }
 
 /* Serve timers and fds without blocking, when they may have work. */
@@ -765,7 +861,7 @@ static void serve(struct thr_actor *t)
 			idle_since = now;
 		} else if (t->spin_ns >= 0 &&
 			   now - idle_since >= (uint64_t)t->spin_ns) {
-			sleep_once(t);
+			sleep_once(t, UINT64_MAX);
 			idle_since = last_poll = avm_mono_ns();
 		} else {
 			avm_cpu_relax();
@@ -785,6 +881,7 @@ static int thr_poll(struct avm_actor *a)
 static int thr_wait(struct avm_actor *a, int64_t timeout_ns)
 {
 	struct thr_actor *t = thr(a);
+	uint64_t until = UINT64_MAX;
 
 	if (t->stopping)
 		return -ESHUTDOWN;
@@ -794,16 +891,19 @@ static int thr_wait(struct avm_actor *a, int64_t timeout_ns)
 		return -ETIMEDOUT;
 	t->wait_expired = false;
 	if (timeout_ns > 0) {
+		until = avm_mono_ns() + (uint64_t)timeout_ns;
+		/* The loop's sleep needs a timer (libev counts from its
+		 * cached now); the futex sleep takes @until itself. */
 		ev_now_update(t->loop);
 		ev_timer_set(&t->wait_timer, (double)timeout_ns / 1e9, 0.);
 		ev_timer_start(t->loop, &t->wait_timer);
 	}
-	sleep_once(t);
+	sleep_once(t, until);
 	ev_timer_stop(t->loop, &t->wait_timer);
 	t->last_poll = avm_mono_ns();
 	if (!avm_mailbox_empty(&t->mb))
 		return 0;
-	return t->wait_expired ? -ETIMEDOUT : 0;
+	return t->wait_expired || t->last_poll >= until ? -ETIMEDOUT : 0;
 }
 
 static int thr_set_kick(struct avm_actor *a, avm_kick_fn fn, void *arg)
@@ -996,7 +1096,10 @@ static void thr_stop_actor(struct avm_actor *a)
 		return;
 	while (avm_ring_push(&t->mb.lane[AVM_LANE_CONTROL], &m))
 		sched_yield();
-	/* Unconditional: the server may be asleep with no fence to see. */
+	/* Unconditional, both ways: the server may be asleep with no fence
+	 * to see. After STOP nothing needs the state: take it to AWAKE. */
+	if (atomic_exchange(&t->sleeping, AWAKE) == ASLEEP_FUTEX)
+		avm_futex_wake(&t->sleeping);
 	ev_async_send(t->loop, &t->wake);
 	/* Inside a read section, like every producer's kick: the actor waits
 	 * a grace period before fini, so what the kick uses stays alive. */

@@ -2,11 +2,10 @@
 #include "reply.h"
 
 #include <errno.h>
-#include <linux/futex.h>
 #include <sched.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
+
+#include "futex.h"
 
 uint64_t avm__slot_claim_wait_ns = 10000000000ull;
 
@@ -16,25 +15,6 @@ uint64_t avm_mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void futex_wait_until(_Atomic uint32_t *word, uint32_t expect,
-			     uint64_t deadline_ns)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(deadline_ns / 1000000000ull),
-		.tv_nsec = (long)(deadline_ns % 1000000000ull),
-	};
-
-	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline. */
-	syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expect,
-		&ts, NULL, FUTEX_BITSET_MATCH_ANY);
-}
-
-static void futex_wake_one(_Atomic uint32_t *word)
-{
-	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL,
-		0);
 }
 
 void avm_slot_arm(struct avm_reply_slot *slot, uint64_t corr)
@@ -62,7 +42,7 @@ bool avm_slot_complete(struct avm_reply_slot *slot, uint64_t corr,
 	old = atomic_exchange_explicit(&slot->state, AVM_SLOT_DONE,
 				       memory_order_acq_rel);
 	if (old == AVM_SLOT_SLEEPING)
-		futex_wake_one(&slot->state);
+		avm_futex_wake(&slot->state);
 	return true;
 }
 
@@ -156,7 +136,7 @@ int avm_slot_wait(struct avm_reply_slot *slot, uint64_t corr, int64_t spin_ns,
 			return avm_slot_take(slot, val);
 		if (avm_mono_ns() >= deadline_ns)
 			break;
-		futex_wait_until(&slot->state, AVM_SLOT_SLEEPING, deadline_ns);
+		avm_futex_wait(&slot->state, AVM_SLOT_SLEEPING, deadline_ns);
 	}
 	if (avm_slot_abandon(slot, corr))
 		return -ETIMEDOUT;
