@@ -7,6 +7,10 @@
  *    straight to the sink: device -> sink, one message;
  *  - relayed: the device's line through a relay actor that forwards it, as
  *    an interrupt controller on the path would: device -> relay -> sink;
+ *  - halted: the IOAPIC route to a self-driven sink asleep in avm_wait(), as
+ *    a halted VCPU is. A self-driven actor is never run in place, so this
+ *    is one sleeping hop: the sleeping side of the executor against the
+ *    floor;
  *  - floor: a one-way futex handoff between two plain threads, measured in
  *    the same run: what one sleeping hop costs on this host.
  *
@@ -79,6 +83,29 @@ static const struct avm_device_ops sink_ops = {
 	.handle = sink_handle,
 };
 
+/* A halted VCPU's loop (actors/vcpu/vcpu.c, vcpu_run): handle what came,
+ * sleep until more does. */
+static int halted_run(void *state, avm_ctx *ctx)
+{
+	int err;
+
+	(void)state;
+	while (!(err = avm_poll(ctx))) {
+		err = avm_wait(ctx, -1);
+		if (err == -ESHUTDOWN)
+			break;
+	}
+	return err;
+}
+
+static const struct avm_device_ops halted_ops = {
+	.type = "halted",
+	.state_size = sizeof(struct sink),
+	.init = sink_init,
+	.handle = sink_handle,
+	.run = halted_run,
+};
+
 static const char *const relay_ports[] = { "out" };
 
 static void relay_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
@@ -128,15 +155,19 @@ static int ioapic_route(struct rig *r)
 	       avm_write(r->acc, AVM_SPACE_MMIO, IOAPIC_BASE + 0x10, 4, low);
 }
 
-static int rig_up(struct rig *r, bool relayed)
+enum path { PATH_FAST, PATH_RELAYED, PATH_HALTED };
+
+static int rig_up(struct rig *r, enum path path)
 {
+	bool relayed = path == PATH_RELAYED;
 	avm_actor_id sink, dev, mid;
 	int err;
 
 	memset(r, 0, sizeof(*r));
 	if (avm_runtime_new(NULL, &r->rt))
 		return -ENOMEM;
-	sink = make(r, &sink_ops, "sink", &r->a);
+	sink = make(r, path == PATH_HALTED ? &halted_ops : &sink_ops, "sink",
+		    &r->a);
 	dev = make(r, &testdev_ops, "dev", NULL);
 	mid = relayed ? make(r, &relay_ops, "relay", NULL)
 		      : make(r, &ioapic_ops, "ioapic", NULL);
@@ -255,14 +286,16 @@ static double report(const char *what, double *v, size_t n, double floor)
 	return p50;
 }
 
-/* Floor, fast path and relayed path in alternating blocks, so that the
- * host's moods of the moment reach all three alike. */
-static int run(size_t n, double *fl, double *fast, double *relay)
+/* Floor, fast path, relayed and halted paths in alternating samples, so
+ * that the host's moods of the moment reach all four alike. */
+static int run(size_t n, double *fl, double *fast, double *relay,
+	       double *halted)
 {
 	struct handoff h = { 0 };
-	struct rig rf, rr;
+	struct rig rf, rr, rh;
 	pthread_t t;
-	int err = rig_up(&rf, false) ?: rig_up(&rr, true);
+	int err = rig_up(&rf, PATH_FAST) ?: rig_up(&rr, PATH_RELAYED)
+						?: rig_up(&rh, PATH_HALTED);
 
 	if (!err)
 		err = pthread_create(&t, NULL, floor_main, &h) ? -EAGAIN : 0;
@@ -273,6 +306,8 @@ static int run(size_t n, double *fl, double *fast, double *relay)
 		err = irq_sample(&rf, &fast[i]);
 		pause_ns(GAP_NS);
 		err = err ?: irq_sample(&rr, &relay[i]);
+		pause_ns(GAP_NS);
+		err = err ?: irq_sample(&rh, &halted[i]);
 	}
 	atomic_store(&h.stop, 1);
 	atomic_fetch_add(&h.word, 1);
@@ -280,6 +315,7 @@ static int run(size_t n, double *fl, double *fast, double *relay)
 	pthread_join(t, NULL);
 	rig_down(&rf);
 	rig_down(&rr);
+	rig_down(&rh);
 	return err;
 }
 
@@ -288,15 +324,16 @@ int main(int argc, char **argv)
 	size_t n = argc > 1 && !strcmp(argv[1], "--quick") ? 200 : 5000;
 	double *fl = calloc(n, sizeof(double)),
 	       *fast = calloc(n, sizeof(double));
-	double *relay = calloc(n, sizeof(double)), f;
+	double *relay = calloc(n, sizeof(double)),
+	       *halted = calloc(n, sizeof(double)), f;
 	int err;
 
-	if (!fl || !fast || !relay)
+	if (!fl || !fast || !relay || !halted)
 		return 1;
 	printf("irq_bench: device line -> handler of the receiving actor, "
 	       "everything asleep in between (%zu samples each)\n",
 	       n);
-	err = run(n, fl, fast, relay);
+	err = run(n, fl, fast, relay, halted);
 	if (err) {
 		fprintf(stderr, "irq_bench: %s\n", strerror(-err));
 		return 1;
@@ -304,6 +341,8 @@ int main(int argc, char **argv)
 	f = report("floor: one futex hop", fl, n, 0);
 	report("fast path (IOAPIC route)", fast, n, f);
 	report("relayed (one more hop)", relay, n, f);
+	report("halted self-driven sink", halted, n, f);
+	free(halted);
 	free(fl);
 	free(fast);
 	free(relay);
