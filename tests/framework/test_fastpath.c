@@ -228,10 +228,11 @@ struct rig {
 	struct obs o[RIG_MAX];
 };
 
-/* Per device: its spec's fast_path and rt_priority. */
+/* Per device: its spec's fast_path, rt_priority and spin_ns. */
 struct rig_opts {
 	int fast_path[RIG_MAX];
 	int rt_priority[RIG_MAX];
+	int64_t spin_ns[RIG_MAX];
 };
 
 /* @n who devices chained by their "next" port, mapped at FIX_MMIO(i); the
@@ -251,7 +252,8 @@ static void rig_up_with(struct rig *r, unsigned n, const struct rig_opts *o)
 					    .config = &r->o[i],
 					    .cpu = -1,
 					    .fast_path = o->fast_path[i],
-					    .rt_priority = o->rt_priority[i] };
+					    .rt_priority = o->rt_priority[i],
+					    .spin_ns = o->spin_ns[i] };
 
 		snprintf(name, sizeof(name), "who%u", i);
 		assert_int_equal(avm_actor_create(r->rt, &s, &r->id[i]), 0);
@@ -333,14 +335,22 @@ static void idle_read_runs_in_place(void **unused)
 	rig_down(&r);
 }
 
-/* A timer armed by a handler that ran in place fires on the actor's own
- * thread (libev is touched by that thread only). */
+/*
+ * A timer armed by a handler that ran in place fires on the actor's own
+ * thread (libev is touched by that thread only). The actor sleeps as soon
+ * as it is idle (spin_ns 1), so an arm that went straight into its loop
+ * from this thread would never wake it: the timer would not fire (and TSan
+ * sees the race). A spinning server would hide that by polling its timers.
+ */
 static void timer_from_in_place_fires_at_home(void **unused)
 {
+	struct rig_opts o = { .spin_ns = { 1 } };
 	struct rig r;
 
 	(void)unused;
-	rig_up(&r, 1, 0);
+	rig_up_with(&r, 1, &o);
+	/* Reads run in place here, so the WHO_TIMER write below does too. */
+	assert_int_equal((long)rd(&r, 0, WHO_TID), tid());
 	wr(&r, 0, WHO_TIMER, 1000000); /* 1 ms */
 	assert_int_equal(wait_set(&r.o[0].timer_tid),
 			 atomic_load(&r.o[0].init_tid));
