@@ -28,8 +28,12 @@ enum {
 	WHO_SEQ_BAD = 48, /* read: how many were not */
 	WHO_REQ = 56,	  /* write: read WHO_TID of device @value, recorded */
 	WHO_HOLD = 64,	  /* write: keep the right until obs.release */
-	WHO_FWD_REQ = 72  /* write: the next device does WHO_REQ @value */
+	WHO_FWD_REQ = 72, /* write: the next device does WHO_REQ @value */
+	WHO_LINGER = 80	  /* read: stay inside across a stop (who_linger) */
 };
+
+/* How long WHO_LINGER stays once the stop was called, at most. */
+#define LINGER_NS 500000000ull
 
 /* What the device saw, outside its state so that it outlives it. */
 struct obs {
@@ -48,6 +52,10 @@ struct obs {
 	_Atomic uint64_t req_val;
 	/* WHO_HOLD */
 	_Atomic int holding, release;
+	/* WHO_LINGER: set by the handler, and by the stopping test */
+	_Atomic long linger_tid;
+	_Atomic int linger_in, returned_inside;
+	_Atomic int stop_called, stop_returned;
 };
 
 struct who {
@@ -114,10 +122,33 @@ static void who_hold(struct obs *o)
 		fix_sleep_ms(1);
 }
 
+/*
+ * Stay inside the handler until the test has called avm_runtime_stop, then
+ * until fini has run, the stop has returned, or LINGER_NS: neither may
+ * happen while a handler runs. The bound only ends the wait when all is
+ * well; a broken stop is seen as soon as it returns or runs fini.
+ */
+static void who_linger(struct obs *o)
+{
+	uint64_t t0 = now_ns();
+
+	atomic_store(&o->linger_tid, tid());
+	atomic_store(&o->linger_in, 1);
+	while (!atomic_load(&o->stop_called) && now_ns() - t0 < FIX_GUARD_NS)
+		fix_sleep_ms(1);
+	t0 = now_ns();
+	while (!atomic_load(&o->finied) && !atomic_load(&o->stop_returned) &&
+	       now_ns() - t0 < LINGER_NS)
+		fix_sleep_ms(1);
+	atomic_store(&o->returned_inside, atomic_load(&o->stop_returned));
+}
+
 static void who_read(struct who *w, const struct avm_msg *m, avm_ctx *ctx)
 {
 	if (m->addr == WHO_SLOW)
 		spin_ms(2);
+	if (m->addr == WHO_LINGER)
+		who_linger(w->o);
 	avm_reply(ctx, m->addr == WHO_SEQ_BAD ? w->seq_bad : (uint64_t)tid());
 }
 
@@ -455,47 +486,57 @@ static void many_producers_one_at_a_time(void **unused)
 	rig_down(&r);
 }
 
-struct slow_reader {
+struct stop_reader {
 	struct rig *r;
-	_Atomic int started;
+	long tid;
 	uint64_t ok;
 	int last;
 };
 
-static void *read_slow_until_stop(void *arg)
+/* Read WHO_LINGER until the reads are refused. */
+static void *read_until_stop(void *arg)
 {
-	struct slow_reader *s = arg;
+	struct stop_reader *s = arg;
 	avm_accessor *acc;
 	uint64_t v;
 
-	if (avm_accessor_new(s->r->rt, "slow", &acc))
+	s->tid = tid();
+	s->last = avm_accessor_new(s->r->rt, "reader", &acc);
+	if (s->last)
 		return NULL;
 	do {
-		s->last = avm_read(acc, AVM_SPACE_MMIO, FIX_MMIO(0) + WHO_SLOW,
-				   8, &v);
+		s->last = avm_read(acc, AVM_SPACE_MMIO,
+				   FIX_MMIO(0) + WHO_LINGER, 8, &v);
 		s->ok += !s->last;
-		atomic_store(&s->started, 1);
 	} while (!s->last);
 	avm_accessor_free(acc);
 	return NULL;
 }
 
-/* A stop while a handler runs in place waits for it: fini never runs
- * beside a handler, and the reader sees a clean -ESHUTDOWN. */
+/*
+ * A stop called while a handler runs in place waits for it: the stop does
+ * not return and fini does not run until the handler is done (the handler
+ * is inside when the stop is called, and checks, so this is not left to
+ * scheduling); the read answers, and the next one is a clean -ESHUTDOWN.
+ */
 static void stop_during_in_place(void **unused)
 {
 	struct rig r;
-	struct slow_reader s = { .r = &r };
+	struct stop_reader s = { .r = &r };
 	pthread_t th;
 
 	(void)unused;
 	rig_up(&r, 1, 0);
-	pthread_create(&th, NULL, read_slow_until_stop, &s);
-	assert_true(wait_flag(&s.started));
+	assert_int_equal(pthread_create(&th, NULL, read_until_stop, &s), 0);
+	assert_true(wait_flag(&r.o[0].linger_in));
+	atomic_store(&r.o[0].stop_called, 1);
 	avm_runtime_stop(r.rt);
+	atomic_store(&r.o[0].stop_returned, 1);
 	pthread_join(th, NULL);
 	assert_int_equal(s.last, -ESHUTDOWN);
-	assert_true(s.ok > 0);
+	assert_int_equal(s.ok, 1);
+	assert_int_equal(atomic_load(&r.o[0].linger_tid), s.tid);
+	assert_int_equal(atomic_load(&r.o[0].returned_inside), 0);
 	assert_int_equal(atomic_load(&r.o[0].finied), 1);
 	assert_int_equal(atomic_load(&r.o[0].fini_inside), 0);
 	assert_int_equal(atomic_load(&r.o[0].overlaps), 0);
