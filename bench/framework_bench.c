@@ -11,7 +11,13 @@
  *    the fast path, and through the mailbox: fast_path = -1), direct
  *    register reads, the cost of a posted write, posted-write throughput
  *    from one and two producers, and a synchronous read in the biglock
- *    executor.
+ *    executor;
+ *  - the fast path's cases (issue 14): a posted write to a sleeping actor
+ *    with the fast path on and off against the same write in the biglock
+ *    executor (the call, and write to handled), and the contended case: a
+ *    quiet actor read while a second actor is flooded with posted writes
+ *    from another thread, fast path on and off, each also without the
+ *    flood. Their modes alternate in blocks too.
  * Each floor and the read it is compared with alternate in blocks, so that
  * host drift hits both alike. Latencies are reported as percentiles and
  * as ratios to the floor they compete with, then checked against the project's
@@ -49,6 +55,7 @@
 #include "testdev.h"
 
 #define MMIO_BASE 0x10000000ull
+#define BUSY_BASE 0x10100000ull
 /* What TESTDEV_ID reads when the device gets no config (testdev.c). */
 #define TESTDEV_DEFAULT_ID 0x7e57de7ull
 /* The caller ("VCPU": this thread, producers) and the server side. */
@@ -66,12 +73,23 @@
 /* Futex floor and asleep read alternate in blocks of this many samples. */
 #define INTERLEAVE	 1000
 #define DRAIN_TIMEOUT_NS 10000000000ull
+/* Write and contended cases: untimed pause after each sample (see gap()). */
+#define GAP_NS 20000
+/* Contended case: blocks per mode, and busy-actor messages handled before
+ * the flood counts as under way. */
+#define CONT_BLOCKS 10
+#define FLOOD_WARM  1000
 
 /* Targets of the project (docs/performance.md). */
 #define TARGET_DIRECT_NS   20.0
 #define TARGET_POST_NS	   100.0
 #define TARGET_SPIN_RATIO  2.0
 #define TARGET_SLEEP_RATIO 1.3
+/* Issue 14: a posted write to an idle actor costs at most twice a biglock
+ * write (p50), and a VCPU reading a quiet device while another is flooded
+ * keeps its p99 (that of the same run with the fast path off). */
+#define TARGET_WRITE_RATIO     2.0
+#define TARGET_FLOOD_P99_RATIO 1.0
 
 enum floor_kind { FLOOR_NONE, FLOOR_SPIN, FLOOR_FUTEX };
 
@@ -85,7 +103,8 @@ struct result {
 
 struct fw {
 	avm_runtime *rt;
-	avm_actor_id id;
+	avm_actor_id id;   /* the testdev every case reads or writes */
+	avm_actor_id busy; /* the contended case's flooded testdev */
 	avm_accessor *acc;
 };
 
@@ -380,9 +399,14 @@ static int bench_floor(bool futex, size_t warm, size_t n, double *ns)
 
 /* --- The framework: one testdev actor, one accessor on this thread ------- */
 
-/* @fast_path as in struct avm_actor_spec: 0 on, -1 off (mailbox only). */
-static int fw_open(struct fw *f, enum avm_exec_kind exec, int64_t spin,
-		   int fast_path)
+/*
+ * A runtime of @exec: the testdev at MMIO_BASE and, if @busy, a second one
+ * at BUSY_BASE (the contended case floods it). @spin is every server's and
+ * the reply wait's spin_ns; @fast_path goes into every actor's spec (0 on,
+ * -1 off).
+ */
+static int fw_open_with(struct fw *f, enum avm_exec_kind exec, int64_t spin,
+			int fast_path, bool busy)
 {
 	struct avm_runtime_config cfg = {
 		.exec = exec,
@@ -405,6 +429,11 @@ static int fw_open(struct fw *f, enum avm_exec_kind exec, int64_t spin,
 	err = avm_actor_create(f->rt, &spec, &f->id);
 	if (!err)
 		err = avm_map(f->rt, f->id, 0, MMIO_BASE);
+	spec.name = "busy";
+	if (!err && busy)
+		err = avm_actor_create(f->rt, &spec, &f->busy);
+	if (!err && busy)
+		err = avm_map(f->rt, f->busy, 0, BUSY_BASE);
 	if (!err)
 		err = avm_runtime_start(f->rt);
 	if (!err)
@@ -416,6 +445,13 @@ static int fw_open(struct fw *f, enum avm_exec_kind exec, int64_t spin,
 	return err;
 }
 
+/* @fast_path as in struct avm_actor_spec: 0 on, -1 off (mailbox only). */
+static int fw_open(struct fw *f, enum avm_exec_kind exec, int64_t spin,
+		   int fast_path)
+{
+	return fw_open_with(f, exec, spin, fast_path, false);
+}
+
 static void fw_close(struct fw *f)
 {
 	avm_accessor_free(f->acc);
@@ -423,23 +459,29 @@ static void fw_close(struct fw *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static int handled(struct fw *f, uint64_t *out)
+static int handled_by(struct fw *f, avm_actor_id id, uint64_t *out)
 {
 	struct avm_actor_stats st;
-	int err = avm_actor_stats(f->rt, f->id, &st);
+	int err = avm_actor_stats(f->rt, id, &st);
 
 	*out = st.handled;
 	return err;
 }
 
-/* Wait until the actor has handled @target messages in all. */
-static int wait_handled(struct fw *f, uint64_t target, bool yield)
+static int handled(struct fw *f, uint64_t *out)
+{
+	return handled_by(f, f->id, out);
+}
+
+/* Wait until actor @id has handled @target messages in all. */
+static int wait_handled_by(struct fw *f, avm_actor_id id, uint64_t target,
+			   bool yield)
 {
 	uint64_t deadline = mono_ns() + DRAIN_TIMEOUT_NS, h;
 	int err;
 
 	for (;;) {
-		err = handled(f, &h);
+		err = handled_by(f, id, &h);
 		if (err || h >= target)
 			return err;
 		if (mono_ns() > deadline)
@@ -449,6 +491,11 @@ static int wait_handled(struct fw *f, uint64_t target, bool yield)
 		else
 			cpu_relax();
 	}
+}
+
+static int wait_handled(struct fw *f, uint64_t target, bool yield)
+{
+	return wait_handled_by(f, f->id, target, yield);
 }
 
 static int read_reg(struct fw *f, uint64_t reg, uint64_t *val)
@@ -697,6 +744,262 @@ static int bench_tput(struct fw *f, bool two, size_t total, uint64_t *pid,
 	return err;
 }
 
+/* --- Posted writes to an idle, sleeping actor ---------------------------- */
+
+/*
+ * Untimed, after each sample of the write and contended cases: time for a
+ * server with spin_ns = 1 to go back to sleep after what it handled, so the
+ * next sample meets a sleeping actor. The caller spins meanwhile, as a VCPU
+ * runs guest code between two accesses.
+ */
+static void gap(void)
+{
+	uint64_t until = mono_ns() + GAP_NS;
+
+	while (mono_ns() < until)
+		cpu_relax();
+}
+
+/* Spin until actor @id has handled @target messages. The clock is read once
+ * per 1024 polls only, so a message already handled costs one poll. */
+static int poll_handled(struct fw *f, avm_actor_id id, uint64_t target)
+{
+	uint64_t h, deadline = 0;
+	int err;
+
+	for (unsigned i = 0;; i++) {
+		err = handled_by(f, id, &h);
+		if (err || h >= target)
+			return err;
+		if (i % 1024 == 0 && !deadline)
+			deadline = mono_ns() + DRAIN_TIMEOUT_NS;
+		else if (i % 1024 == 0 && mono_ns() > deadline)
+			return -ETIMEDOUT;
+		cpu_relax();
+	}
+}
+
+/* One write mode: its runtime, the messages its actor handled, samples. */
+struct wr_mode {
+	struct fw f;
+	uint64_t h;
+	double *w;  /* the avm_write() call: what the VCPU pays */
+	double *wh; /* from the call until the handled counter shows it */
+};
+
+/*
+ * One posted write to the scratch register, timed twice: the call, and the
+ * call plus the polls until this thread sees the actor's handled counter
+ * cover it (write to handled). In place, the handler has run before the
+ * call returns and the first poll sees it.
+ */
+static int write_once(struct wr_mode *m, double *w_ns, double *wh_ns)
+{
+	uint64_t t0 = ticks(), t1, t2;
+	int err = avm_write(m->f.acc, AVM_SPACE_MMIO,
+			    MMIO_BASE + TESTDEV_SCRATCH, 8, m->h);
+
+	t1 = ticks();
+	if (!err)
+		err = poll_handled(&m->f, m->f.id, ++m->h);
+	t2 = ticks();
+	*w_ns = elapsed_ns(t0, t1);
+	*wh_ns = elapsed_ns(t0, t2);
+	gap();
+	return err;
+}
+
+enum { WM_BIGLOCK, WM_FAST, WM_SLOW, WM_COUNT };
+
+/* The three runtimes at once; each server sleeps when it has nothing. */
+static int write_modes_open(struct wr_mode *m)
+{
+	static const struct {
+		enum avm_exec_kind exec;
+		int fast_path;
+	} modes[WM_COUNT] = {
+		[WM_BIGLOCK] = { AVM_EXEC_BIGLOCK, 0 },
+		[WM_FAST] = { AVM_EXEC_THREADED, 0 },
+		[WM_SLOW] = { AVM_EXEC_THREADED, -1 },
+	};
+	int err;
+	int i;
+
+	for (i = 0; i < WM_COUNT; i++) {
+		err = fw_open_with(&m[i].f, modes[i].exec, 1,
+				   modes[i].fast_path, false);
+		if (err)
+			goto close_opened;
+		err = handled(&m[i].f, &m[i].h);
+		if (err) {
+			fw_close(&m[i].f);
+			goto close_opened;
+		}
+	}
+	return 0;
+
+close_opened:
+	while (i-- > 0)
+		fw_close(&m[i].f);
+	return err;
+}
+
+/*
+ * Warm-up, then the modes in alternating blocks of INTERLEAVE samples, so
+ * that host drift hits all three alike.
+ */
+static int bench_write_modes(struct wr_mode *m, size_t warm, size_t n)
+{
+	double d1, d2;
+	int err = 0;
+
+	for (size_t i = 0; i < warm && !err; i++)
+		for (int j = 0; j < WM_COUNT && !err; j++)
+			err = write_once(&m[j], &d1, &d2);
+	for (size_t i = 0; i < n && !err; i += INTERLEAVE) {
+		size_t k = n - i < INTERLEAVE ? n - i : INTERLEAVE;
+
+		for (int j = 0; j < WM_COUNT && !err; j++)
+			for (size_t s = 0; s < k && !err; s++)
+				err = write_once(&m[j], &m[j].w[i + s],
+						 &m[j].wh[i + s]);
+	}
+	return err;
+}
+
+/* --- Contended: a quiet actor read while another is flooded -------------- */
+
+struct flood {
+	struct fw *f;
+	avm_accessor *acc;
+	_Atomic int stop;
+	_Atomic int ready;
+	uint64_t sent;
+	int err;
+	pthread_t th;
+};
+
+/*
+ * The flooder: posted writes to the busy actor as fast as they go, from the
+ * server CPU, where the actors' threads are too: the reader keeps the
+ * caller CPU, as a VCPU would. With the fast path the flooder runs the busy
+ * actor's handlers itself whenever it finds it idle.
+ */
+static void *flood_main(void *arg)
+{
+	struct flood *fl = arg;
+
+	pin_self(CPU_SERVER);
+	fl->err = avm_accessor_new(fl->f->rt, "flood", &fl->acc);
+	/* Release: the starter reads err after its acquire of ready. */
+	atomic_store_explicit(&fl->ready, 1, memory_order_release);
+	/* Relaxed: the flag publishes nothing; the join orders what follows. */
+	while (!fl->err &&
+	       !atomic_load_explicit(&fl->stop, memory_order_relaxed))
+		fl->err = avm_write(fl->acc, AVM_SPACE_MMIO,
+				    BUSY_BASE + TESTDEV_SCRATCH, 8, ++fl->sent);
+	avm_accessor_free(fl->acc);
+	return NULL;
+}
+
+static int flood_stop(struct flood *fl)
+{
+	atomic_store_explicit(&fl->stop, 1, memory_order_relaxed);
+	pthread_join(fl->th, NULL);
+	return fl->err;
+}
+
+/* Start the flooder; return once the busy actor has handled FLOOD_WARM of
+ * its writes, so that every flooded sample meets the flood under way. */
+static int flood_start(struct flood *fl, struct fw *f)
+{
+	uint64_t h0;
+	int err = handled_by(f, f->busy, &h0);
+
+	*fl = (struct flood){ .f = f };
+	if (!err)
+		err = -pthread_create(&fl->th, NULL, flood_main, fl);
+	if (err)
+		return err;
+	/* Acquire: pairs with the flooder's release; its err is visible. */
+	while (!atomic_load_explicit(&fl->ready, memory_order_acquire))
+		sched_yield();
+	if (!fl->err)
+		err = wait_handled_by(f, f->busy, h0 + FLOOD_WARM, true);
+	if (fl->err || err) {
+		int ferr = flood_stop(fl);
+
+		return err ? err : ferr;
+	}
+	return 0;
+}
+
+/* One contended mode: its runtime (quiet and busy actors), samples and the
+ * flood it saw. */
+struct cont_mode {
+	struct fw f;
+	double *quiet; /* reads of the quiet actor, no flood */
+	double *flood; /* the same reads with the busy actor flooded */
+	uint64_t flood_msgs, flood_ns;
+};
+
+static int read_gap(struct fw *f, size_t n, double *ns)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n && !err; i++) {
+		err = read_once(f, &ns[i]);
+		gap();
+	}
+	return err;
+}
+
+/* @k reads of the quiet actor alone, then @k with the busy one flooded. */
+static int cont_block(struct cont_mode *c, size_t off, size_t k)
+{
+	struct flood fl;
+	uint64_t h0 = 0, h1 = 0, t0;
+	int err = read_gap(&c->f, k, c->quiet + off), ferr;
+
+	if (!err)
+		err = flood_start(&fl, &c->f);
+	if (err)
+		return err;
+	err = handled_by(&c->f, c->f.busy, &h0);
+	t0 = mono_ns();
+	if (!err)
+		err = read_gap(&c->f, k, c->flood + off);
+	if (!err)
+		err = handled_by(&c->f, c->f.busy, &h1);
+	c->flood_ns += mono_ns() - t0;
+	c->flood_msgs += h1 - h0;
+	ferr = flood_stop(&fl);
+	return err ? err : ferr;
+}
+
+/*
+ * Both modes (fast path on, off) in CONT_BLOCKS alternating blocks, the
+ * first mode of each block alternating too: a drifting host and whatever
+ * one mode leaves behind hit both alike.
+ */
+static int bench_contended(struct cont_mode *c, size_t warm, size_t n)
+{
+	size_t k = (n + CONT_BLOCKS - 1) / CONT_BLOCKS;
+	double dummy;
+	int err = 0;
+
+	for (size_t i = 0; i < warm && !err; i++)
+		for (int j = 0; j < 2 && !err; j++)
+			err = read_once(&c[j].f, &dummy);
+	for (size_t off = 0, b = 0; off < n && !err; off += k, b++) {
+		if (k > n - off)
+			k = n - off;
+		for (int j = 0; j < 2 && !err; j++)
+			err = cont_block(&c[(j + b) % 2], off, k);
+	}
+	return err;
+}
+
 /* --- Report -------------------------------------------------------------- */
 
 static void print_ratio(double v, double floor)
@@ -767,10 +1070,28 @@ enum {
 	R_COUNT
 };
 
+/* The fast path's cases: each row compared with the row named as its ref. */
+enum {
+	F_WRITE_BIGLOCK,
+	F_WRITE_FAST,
+	F_WRITE_SLOW,
+	F_W2H_BIGLOCK,
+	F_W2H_FAST,
+	F_W2H_SLOW,
+	F_QUIET_SLOW,
+	F_QUIET_FAST,
+	F_FLOOD_SLOW,
+	F_FLOOD_FAST,
+	F_COUNT
+};
+
 struct bench {
 	size_t iters, warm;
 	double *ns, *ns2, *ns3; /* samples of the case(s) being measured */
 	struct result r[R_COUNT];
+	struct result fp[F_COUNT];
+	int fp_ref[F_COUNT];  /* row each one is compared with, or -1 */
+	double flood_rate[2]; /* busy actor's messages/s: [0] off, [1] on */
 	struct tput tput[2];
 	bool tput_ok[2];
 	uint64_t direct_msgs;
@@ -898,6 +1219,67 @@ static void run_biglock(struct bench *b)
 	fw_close(&f);
 }
 
+/* Posted writes to a sleeping actor: biglock, fast path on, fast path off. */
+static void run_writes(struct bench *b)
+{
+	struct wr_mode m[WM_COUNT] = { 0 };
+	double *buf = calloc(2 * WM_COUNT * b->iters, sizeof(*buf));
+	int err = buf ? write_modes_open(m) : -ENOMEM;
+
+	for (int i = 0; i < WM_COUNT && buf; i++) {
+		m[i].w = buf + 2 * i * b->iters;
+		m[i].wh = m[i].w + b->iters;
+	}
+	if (!err) {
+		err = bench_write_modes(m, b->warm, b->iters);
+		for (int i = 0; i < WM_COUNT; i++)
+			fw_close(&m[i].f);
+	}
+	if (err)
+		fail(b, "posted writes to a sleeping actor", err);
+	for (int i = 0; i < WM_COUNT && !err; i++) {
+		result_fill(&b->fp[F_WRITE_BIGLOCK + i], m[i].w, b->iters);
+		result_fill(&b->fp[F_W2H_BIGLOCK + i], m[i].wh, b->iters);
+	}
+	free(buf);
+}
+
+/* Contended: runtimes with the fast path off ([0]) and on ([1]). */
+static void run_contended(struct bench *b)
+{
+	size_t n = b->iters / 2 ? b->iters / 2 : 1;
+	struct cont_mode c[2] = { 0 };
+	double *buf = calloc(4 * n, sizeof(*buf));
+	int err = buf ? fw_open_with(&c[0].f, AVM_EXEC_THREADED, 1, -1, true)
+		      : -ENOMEM;
+
+	if (!err) {
+		err = fw_open_with(&c[1].f, AVM_EXEC_THREADED, 1, 0, true);
+		if (err)
+			fw_close(&c[0].f);
+	}
+	for (int j = 0; j < 2 && buf; j++) {
+		c[j].quiet = buf + 2 * j * n;
+		c[j].flood = c[j].quiet + n;
+	}
+	if (!err) {
+		err = bench_contended(c, b->warm, n);
+		fw_close(&c[0].f);
+		fw_close(&c[1].f);
+	}
+	if (err)
+		fail(b, "contended read", err);
+	for (int j = 0; j < 2 && !err; j++) {
+		result_fill(&b->fp[F_QUIET_SLOW + j], c[j].quiet, n);
+		result_fill(&b->fp[F_FLOOD_SLOW + j], c[j].flood, n);
+		b->flood_rate[j] = c[j].flood_ns
+					   ? (double)c[j].flood_msgs /
+						     (c[j].flood_ns * 1e-9)
+					   : 0;
+	}
+	free(buf);
+}
+
 static void name_results(struct bench *b)
 {
 	static const struct {
@@ -917,9 +1299,34 @@ static void name_results(struct bench *b)
 		[R_BIGLOCK] = { "read, biglock (vs spin)*", FLOOR_SPIN },
 	};
 
+	static const struct {
+		const char *name;
+		int ref;
+	} fp_rows[F_COUNT] = {
+		[F_WRITE_BIGLOCK] = { "write, biglock", -1 },
+		[F_WRITE_FAST] = { "write, asleep, fast path",
+				   F_WRITE_BIGLOCK },
+		[F_WRITE_SLOW] = { "write, asleep, fast path off",
+				   F_WRITE_BIGLOCK },
+		[F_W2H_BIGLOCK] = { "write to handled, biglock", -1 },
+		[F_W2H_FAST] = { "write to handled, fast path", F_W2H_BIGLOCK },
+		[F_W2H_SLOW] = { "write to handled, fast path off",
+				 F_W2H_BIGLOCK },
+		[F_QUIET_SLOW] = { "quiet read, fast path off", -1 },
+		[F_QUIET_FAST] = { "quiet read, fast path", F_QUIET_SLOW },
+		[F_FLOOD_SLOW] = { "quiet read + flood, fast path off",
+				   F_QUIET_SLOW },
+		[F_FLOOD_FAST] = { "quiet read + flood, fast path",
+				   F_FLOOD_SLOW },
+	};
+
 	for (int i = 0; i < R_COUNT; i++) {
 		b->r[i].name = rows[i].name;
 		b->r[i].floor = rows[i].floor;
+	}
+	for (int i = 0; i < F_COUNT; i++) {
+		b->fp[i].name = fp_rows[i].name;
+		b->fp_ref[i] = fp_rows[i].ref;
 	}
 }
 
@@ -968,6 +1375,46 @@ static void print_table(const struct bench *b)
 		print_tput("2 producers", &b->tput[1]);
 }
 
+static void print_fp_row(const struct bench *b, int i)
+{
+	const struct result *r = &b->fp[i];
+	const struct result *ref =
+		b->fp_ref[i] >= 0 ? &b->fp[b->fp_ref[i]] : NULL;
+
+	if (!r->measured) {
+		printf("%-36s %s\n", r->name, "not measured (error above)");
+		return;
+	}
+	printf("%-36s %8zu %9.1f %9.1f %9.1f %10.1f", r->name, r->n, r->p50,
+	       r->p99, r->p999, r->max);
+	if (ref && ref->measured) {
+		/* Three significant digits: these ratios span 0.001-1000. */
+		printf(" %10.3gx %10.3gx %10.3gx", r->p50 / ref->p50,
+		       r->p99 / ref->p99, r->p999 / ref->p999);
+		printf("  vs %s", ref->name);
+	}
+	printf("\n");
+}
+
+static void print_fp_table(const struct bench *b)
+{
+	printf("\nthe fast path: posted writes to a sleeping actor (each "
+	       "sample then waits\n%d us, untimed, so the actor sleeps again),"
+	       " and a quiet actor read while\nanother is flooded from CPU %d"
+	       " (%d alternating blocks); latency in ns;\neach ratio is a "
+	       "percentile over the same percentile of the row named\n",
+	       GAP_NS / 1000, CPU_SERVER, CONT_BLOCKS);
+	printf("%-36s %8s %9s %9s %9s %10s %11s %11s %11s\n", "case", "samples",
+	       "p50", "p99", "p99.9", "max", "p50 ratio", "p99 ratio",
+	       "p99.9 ratio");
+	for (int i = 0; i < F_COUNT; i++)
+		print_fp_row(b, i);
+	if (b->fp[F_FLOOD_FAST].measured)
+		printf("flood during the flooded reads: %.2f M msg/s handled "
+		       "with the fast path off, %.2f M msg/s with it on\n",
+		       b->flood_rate[0] / 1e6, b->flood_rate[1] / 1e6);
+}
+
 static void print_read_target(const struct result *r, const struct result *fl,
 			      const char *what, const char *floor_name,
 			      double limit)
@@ -979,6 +1426,19 @@ static void print_read_target(const struct result *r, const struct result *fl,
 	snprintf(detail, sizeof(detail), "(%.0f ns vs %s floor %.0f ns)",
 		 r->p50, floor_name, fl->p50);
 	print_target(what, r->p50 / fl->p50, "x", limit, detail);
+}
+
+/* @r's p50 (or p99) over @ref's, against @limit. */
+static void print_fp_target(const struct result *r, const struct result *ref,
+			    bool p99, const char *what, double limit)
+{
+	double v = p99 ? r->p99 : r->p50, rv = p99 ? ref->p99 : ref->p50;
+	char detail[96];
+
+	if (!r->measured || !ref->measured || rv <= 0)
+		return;
+	snprintf(detail, sizeof(detail), "(%.0f ns vs %.0f ns)", v, rv);
+	print_target(what, v / rv, "x", limit, detail);
 }
 
 static void print_targets(const struct bench *b)
@@ -996,6 +1456,12 @@ static void print_targets(const struct bench *b)
 	print_read_target(&b->r[R_READ_SLEEP], &b->r[R_FLOOR_FUTEX],
 			  "read p50, actor asleep / futex floor", "futex",
 			  TARGET_SLEEP_RATIO);
+	print_fp_target(&b->fp[F_WRITE_FAST], &b->fp[F_WRITE_BIGLOCK], false,
+			"write p50, asleep, fast path / biglock",
+			TARGET_WRITE_RATIO);
+	print_fp_target(&b->fp[F_FLOOD_FAST], &b->fp[F_FLOOD_SLOW], true,
+			"flooded read p99, fast path / off",
+			TARGET_FLOOD_P99_RATIO);
 }
 
 static void usage(FILE *out, const char *prog)
@@ -1015,6 +1481,13 @@ static void usage(FILE *out, const char *prog)
 		"samples). Prints percentiles, ratios to\nthe floors and "
 		"whether each target is met. Pins the caller to CPU %d and\n"
 		"the server side to CPU %d when it can (warns otherwise).\n"
+		"Then the fast path's cases: a posted write to a sleeping "
+		"actor with the\nfast path on and off against a biglock write"
+		" (the call, and write to\nhandled), and a quiet actor read "
+		"(N/2 samples) while a flooder thread on\nthe server CPU posts"
+		" to a second actor, fast path on and off; their\nmodes "
+		"alternate in blocks and each is compared with its reference "
+		"row.\n"
 		"\n"
 		"  -n, --iterations N  samples per latency case (default %d;"
 		" each batched\n"
@@ -1102,7 +1575,10 @@ int main(int argc, char **argv)
 	run_spinning(&b);
 	run_sleeping(&b);
 	run_biglock(&b);
+	run_writes(&b);
+	run_contended(&b);
 	print_table(&b);
+	print_fp_table(&b);
 	print_targets(&b);
 	print_loadavg("at end (includes this run)");
 	free(b.ns);
