@@ -145,7 +145,7 @@ void e1000_delay_flush(struct e1000 *s, avm_ctx *ctx, uint32_t off);
 void e1000_irq_cancel_all(struct e1000 *s, avm_ctx *ctx);
 
 /* TX (e1000_tx.c) and its offloads (e1000_offload.c). */
-void e1000_tx_kick(struct e1000 *s, avm_ctx *ctx);
+void e1000_tx_doorbell(struct e1000 *s, avm_ctx *ctx);
 void e1000_tx_chunk(struct e1000 *s, avm_ctx *ctx);
 void e1000_tx_reset(struct e1000 *s);
 void e1000_tx_segment(struct e1000 *s, avm_ctx *ctx);
