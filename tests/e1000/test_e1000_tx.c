@@ -309,10 +309,12 @@ static void reads_are_served_between_chunks(void **state)
 }
 
 /* An idle ring: the TDT write itself sends the frame and writes DD back,
- * with no second message (on the fast path, no thread wake-up). */
+ * with no second message (on the fast path, no thread wake-up). DD comes
+ * before the frame goes to the backend, and the interrupt after it. */
 static void doorbell_alone_writes_dd(void **state)
 {
 	avm_harness *h = *state;
+	const struct avm_harness_event *dd, *frame, *irq;
 	uint8_t f[60] = { 0 };
 
 	avm_harness_poke(h, TX_BUF, f, sizeof(f));
@@ -331,8 +333,11 @@ static void doorbell_alone_writes_dd(void **state)
 	assert_int_equal(count_continuations(h), 0);
 	avm_harness_set_autorun(h, true);
 	avm_harness_run(h);
-	expect_frame(h);
-	AVM_EXPECT_IRQ(h, "irq", 1);
+	dd = AVM_EXPECT_DMA_WRITE(h, TX_RING + 12, 1);
+	frame = expect_frame(h);
+	irq = AVM_EXPECT_IRQ(h, "irq", 1);
+	assert_true(dd->seq < frame->seq);
+	assert_true(frame->seq < irq->seq);
 	assert_int_equal(count_continuations(h), 0);
 	assert_int_equal(rd(h, E1000_TDH), 1);
 }
