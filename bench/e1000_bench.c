@@ -17,7 +17,16 @@
  *      interrupt -> peer's TX -> RX interrupt, p50/p99/p99.9/max;
  *  (d) with --guest ELF: the e1000_pingpong guest as ping and pong on two
  *      PC machines (software CPU), timed by the host from ping's "N rounds"
- *      line to its exit: windowed throughput and the mean round trip.
+ *      line to its exit: windowed throughput and the mean round trip;
+ *  (e) doorbell to completion with the NIC idle: the driver of (b) puts one
+ *      descriptor with RS in the ring, writes TDT through its accessor (the
+ *      write path a VCPU takes) after the NIC has slept DB_GAP_NS, and polls
+ *      the descriptor's status byte for DD, p50/p99/p99.9/max; then again
+ *      with the wire off the fast path (its nng_send on its own thread).
+ *
+ * With --trace PREFIX, runs (c) and (e) are recorded, one trace file per
+ * VM: PREFIX-c-a.trace (the side that measures), PREFIX-c-b.trace, ...
+ * (`actorvm trace stats` names each hop's wait and service time).
  *
  * Timing never fails the run: the exit status only says whether every
  * measurement completed (no lost frame, no API error).
@@ -31,12 +40,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/pair1/pair.h>
 
 #include <actorvm/runtime.h>
+#include <actorvm/trace.h>
 
 #include "e1000.h"
 #include "netdev.h"
@@ -60,6 +71,7 @@
 #define QUICK_RTT    500
 #define FULL_ROUNDS  2000
 #define QUICK_ROUNDS 200
+#define DB_GAP_NS    300000 /* between doorbells: the NIC's server sleeps */
 
 struct stats {
 	double p50, p99, p999, max;
@@ -68,6 +80,7 @@ struct stats {
 struct opts {
 	bool quick;
 	const char *guest;
+	const char *trace; /* file name prefix, or NULL */
 	unsigned frames, rtt, rounds;
 };
 
@@ -248,6 +261,7 @@ static const struct avm_device_ops sink_ops = {
 };
 
 struct hvm {
+	int wire_fast; /* the wire's fast_path spec field: 0 on, -1 off */
 	avm_runtime *rt;
 	avm_actor_id nic, wire, sink;
 	uint8_t *ram;
@@ -272,7 +286,8 @@ static int hvm_build(struct hvm *v, const char *url, bool listen, uint8_t mac)
 	struct avm_actor_spec w = { .ops = &wire_ops,
 				    .name = "wire",
 				    .config = &v->wire_cfg,
-				    .cpu = -1 };
+				    .cpu = -1,
+				    .fast_path = v->wire_fast };
 	struct avm_actor_spec s = { .ops = &sink_ops,
 				    .name = "sink",
 				    .config = &v->sink_cfg,
@@ -359,7 +374,8 @@ static bool hvm_wait_irq(struct hvm *v, uint64_t deadline)
 	return true;
 }
 
-static bool hvm_tx(struct hvm *v, const uint8_t *f, unsigned len)
+/* Puts @f in the next TX descriptor (EOP, RS), without the doorbell. */
+static bool hvm_tx_put(struct hvm *v, const uint8_t *f, unsigned len)
 {
 	uint32_t i = v->tx_tail, next = (i + 1) % RING_N;
 	uint8_t *d;
@@ -376,8 +392,16 @@ static bool hvm_tx(struct hvm *v, const uint8_t *f, unsigned len)
 	put_le(d + 8, len, 2);
 	d[11] = E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS | E1000_TXD_CMD_IFCS;
 	v->tx_tail = next;
+	/* The descriptor before the doorbell, as a driver's wmb(). */
 	atomic_thread_fence(memory_order_release);
-	wr(v, E1000_TDT, next);
+	return true;
+}
+
+static bool hvm_tx(struct hvm *v, const uint8_t *f, unsigned len)
+{
+	if (!hvm_tx_put(v, f, len))
+		return false;
+	wr(v, E1000_TDT, v->tx_tail);
 	return true;
 }
 
@@ -437,10 +461,40 @@ struct duo {
 	pthread_t peer;
 	bool peer_started;
 	struct mode mode;
+	bool traced;
 };
+
+/* Both VMs recorded: PREFIX-RUN-a.trace and PREFIX-RUN-b.trace. */
+static int duo_trace(struct duo *d, const char *prefix, const char *run)
+{
+	char pa[512], pb[512];
+	int ret;
+
+	if (!prefix)
+		return 0;
+	snprintf(pa, sizeof(pa), "%s-%s-a.trace", prefix, run);
+	snprintf(pb, sizeof(pb), "%s-%s-b.trace", prefix, run);
+	ret = avm_trace_start(d->a.rt,
+			      &(struct avm_trace_options){ .path = pa });
+	if (ret)
+		return ret;
+	ret = avm_trace_start(d->b.rt,
+			      &(struct avm_trace_options){ .path = pb });
+	if (ret) {
+		avm_trace_stop(d->a.rt);
+		return ret;
+	}
+	d->traced = true;
+	printf("  (tracing to %s and %s)\n", pa, pb);
+	return 0;
+}
 
 static void duo_free(struct duo *d)
 {
+	if (d->traced) {
+		avm_trace_stop(d->a.rt);
+		avm_trace_stop(d->b.rt);
+	}
 	if (d->peer_started) {
 		atomic_store(&d->b.stop, true);
 		futex_wake(&d->b.sink_cfg.edges);
@@ -516,11 +570,11 @@ static int e1000_tput(unsigned size, unsigned count, uint64_t *ns)
 	return ret ?: d.a.err;
 }
 
-static int e1000_rtt(unsigned size, unsigned n, double *ns)
+static int e1000_rtt(unsigned size, unsigned n, double *ns, const char *trace)
 {
 	struct duo d = { 0 };
 	uint8_t f[2048];
-	int ret = duo_up(&d, true);
+	int ret = duo_up(&d, true) ?: duo_trace(&d, trace, "c");
 
 	fill(f, size, 0);
 	for (unsigned i = 0; !ret && i < n; i++) {
@@ -532,6 +586,59 @@ static int e1000_rtt(unsigned size, unsigned n, double *ns)
 			if (!hvm_wait_irq(&d.a, end))
 				ret = -ETIMEDOUT;
 		ns[i] = (double)(pair_now_ns() - t0);
+	}
+	duo_free(&d);
+	return ret ?: d.a.err;
+}
+
+/* Polls TX descriptor @slot's status byte for DD (written by the NIC). */
+static int hvm_poll_dd(struct hvm *v, uint32_t slot, uint64_t end)
+{
+	_Atomic uint8_t *sta = (_Atomic uint8_t *)&desc(v, TX_RING, slot)[12];
+
+	/* Acquire: the NIC's write-back before we look at anything else. */
+	while (!(atomic_load_explicit(sta, memory_order_acquire) &
+		 E1000_TXD_STAT_DD))
+		if (pair_now_ns() > end)
+			return -ETIMEDOUT;
+	return 0;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_nsec = (long)ns };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* (e): the NIC idle and asleep, one doorbell, DD polled for. With
+ * @wire_fast -1 the wire is off the fast path: the frame's nng_send runs
+ * on the wire's thread, not on the writer's. */
+static int e1000_doorbell(unsigned n, double *ns, const char *trace,
+			  int wire_fast)
+{
+	struct duo d = { .a.wire_fast = wire_fast, .b.wire_fast = wire_fast };
+	uint8_t f[64];
+	int ret =
+		duo_up(&d, false)
+			?: duo_trace(&d, trace, wire_fast ? "e-mailbox" : "e");
+
+	fill(f, sizeof(f), 0);
+	for (unsigned i = 0; !ret && i < n; i++) {
+		uint32_t slot = d.a.tx_tail;
+		uint64_t t0;
+
+		sleep_ns(DB_GAP_NS);
+		if (!hvm_tx_put(&d.a, f, sizeof(f))) {
+			ret = -EIO;
+			break;
+		}
+		t0 = pair_now_ns();
+		wr(&d.a, E1000_TDT, d.a.tx_tail);
+		ret = hvm_poll_dd(&d.a, slot, t0 + STALL_NS);
+		ns[i] = (double)(pair_now_ns() - t0);
+		(void)rd(&d.a, E1000_ICR); /* the driver's ack of TXDW */
 	}
 	duo_free(&d);
 	return ret ?: d.a.err;
@@ -613,10 +720,35 @@ static int part_e1000(const struct opts *o, const double fps[2],
 				   t, fps[i]);
 	}
 	printf("(c) one frame: TX -> peer RX irq -> peer TX -> RX irq\n");
-	ret = ret ?: e1000_rtt(64, o->rtt, ns);
+	ret = ret ?: e1000_rtt(64, o->rtt, ns, o->trace);
 	if (!ret) {
 		summarize(ns, o->rtt, &s);
 		print_stats("e1000 pair round trip, 64 B", &s, floor->p50);
+	}
+	free(ns);
+	return ret;
+}
+
+static int part_doorbell(const struct opts *o, const struct stats *floor)
+{
+	static const char *const what[2] = { "TDT write -> TX DD, 64 B",
+					     "  the same, wire via mailbox" };
+	double *ns = calloc(o->rtt, sizeof(*ns));
+	struct stats s;
+	int ret = 0;
+
+	printf("(e) doorbell to DD, NIC idle (asleep %u us before each): TDT "
+	       "write -> DD polled\n",
+	       DB_GAP_NS / 1000);
+	for (int i = 0; i < 2 && !ret; i++) {
+		ret = e1000_doorbell(o->rtt, ns, o->trace, -i);
+		if (ret)
+			break;
+		summarize(ns, o->rtt, &s);
+		print_stats(what[i], &s, floor->p50);
+		printf("  %-34s p99 %.1f us (target <= 50 us); p50 %.3fx, "
+		       "p99 %.3fx the nng echo p50\n",
+		       "", s.p99 / 1e3, s.p50 / floor->p50, s.p99 / floor->p50);
 	}
 	free(ns);
 	return ret;
@@ -647,18 +779,22 @@ static int part_guest(const struct opts *o, const double fps[2])
 
 static int parse(int argc, char **argv, struct opts *o)
 {
-	static const struct option lo[] = { { "quick", no_argument, NULL, 'q' },
-					    { "guest", required_argument, NULL,
-					      'g' },
-					    { NULL, 0, NULL, 0 } };
+	static const struct option lo[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "guest", required_argument, NULL, 'g' },
+		{ "trace", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int c;
 
 	*o = (struct opts){ 0 };
-	while ((c = getopt_long(argc, argv, "qg:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qg:t:", lo, NULL)) != -1) {
 		if (c == 'q')
 			o->quick = true;
 		else if (c == 'g')
 			o->guest = optarg;
+		else if (c == 't')
+			o->trace = optarg;
 		else
 			return -1;
 	}
@@ -678,7 +814,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows under meson too */
 	if (parse(argc, argv, &o)) {
 		fprintf(stderr, "usage: e1000_bench [--quick] [--guest "
-				"e1000_pingpong.elf]\n");
+				"e1000_pingpong.elf] [--trace PREFIX]\n");
 		return 2;
 	}
 	printf("actorvm e1000 benchmark: %u frames per throughput run, %u "
@@ -686,6 +822,7 @@ int main(int argc, char **argv)
 	       o.frames, o.rtt, o.quick ? " (quick)" : "",
 	       sysconf(_SC_NPROCESSORS_ONLN));
 	ret = part_raw(&o, fps, &floor) ?: part_e1000(&o, fps, &floor);
+	ret = ret ?: part_doorbell(&o, &floor);
 	if (!ret && o.guest)
 		ret = part_guest(&o, fps);
 	if (ret)

@@ -143,10 +143,14 @@ static void e1000_tx_emit(struct e1000 *s, avm_ctx *ctx, uint32_t len)
 		return;
 	}
 	e1000_tx_count(s, f, len);
-	if (e1000_loopback(s))
+	if (e1000_loopback(s)) {
 		avm_send_to(ctx, avm_self(ctx), &m);
-	else
-		avm_send(ctx, E1000_PORT_NET, &m);
+		return;
+	}
+	/* Out after the descriptor's DD (e1000_tx_flush), frames in order. */
+	e1000_tx_flush(s, ctx);
+	s->tx.out = m;
+	s->tx.out_held = true;
 }
 
 /* One frame out of the packet buffer: a whole packet, or a TSO segment. */

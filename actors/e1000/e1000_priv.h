@@ -54,6 +54,8 @@ struct e1000_tx {
 	bool scheduled;	 /* a continuation is queued */
 	bool stalled;	 /* descriptor fetch failed: wait for TDT */
 	bool progress;	 /* descriptors done since the last TXQE */
+	bool out_held;	 /* @out waits for its descriptor's write-back */
+	struct avm_msg out;
 	uint8_t ctx_raw[E1000_DESC_SIZE]; /* context descriptor being loaded */
 	uint8_t hdr[E1000_TX_HDR_MAX];
 	uint8_t data[E1000_TX_BUF_SIZE + 4];
@@ -145,10 +147,11 @@ void e1000_delay_flush(struct e1000 *s, avm_ctx *ctx, uint32_t off);
 void e1000_irq_cancel_all(struct e1000 *s, avm_ctx *ctx);
 
 /* TX (e1000_tx.c) and its offloads (e1000_offload.c). */
-void e1000_tx_kick(struct e1000 *s, avm_ctx *ctx);
+void e1000_tx_doorbell(struct e1000 *s, avm_ctx *ctx);
 void e1000_tx_chunk(struct e1000 *s, avm_ctx *ctx);
 void e1000_tx_reset(struct e1000 *s);
 void e1000_tx_segment(struct e1000 *s, avm_ctx *ctx);
+void e1000_tx_flush(struct e1000 *s, avm_ctx *ctx);
 void e1000_put_csum(uint8_t *data, uint32_t n, uint32_t sloc, uint32_t css,
 		    uint32_t cse);
 

@@ -258,7 +258,7 @@ static void e1000_after_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
 	switch (off) {
 	case E1000_TDT:
 	case E1000_TCTL:
-		e1000_tx_kick(s, ctx);
+		e1000_tx_doorbell(s, ctx);
 		break;
 	case E1000_RDTR:
 	case E1000_TIDV:

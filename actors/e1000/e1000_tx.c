@@ -29,14 +29,28 @@ static bool e1000_tx_ready(const struct e1000 *s)
 	return n && head < n && tail < n && head != tail;
 }
 
-void e1000_tx_kick(struct e1000 *s, avm_ctx *ctx)
+/* More of the ring is left: walk it in the next chunk, a continuation. */
+static void e1000_tx_schedule(struct e1000 *s, avm_ctx *ctx)
 {
-	s->tx.stalled = false;
 	if (s->tx.scheduled || !e1000_tx_ready(s))
 		return;
-	/* The ring is walked later, in chunks: the write returns at once. */
 	s->tx.scheduled = true;
 	avm_continue(ctx, (uint64_t)s->epoch << 8 | E1000_CONT_TX);
+}
+
+/*
+ * A doorbell: TDT or TCTL written. An idle ring walks its first chunk in
+ * this very handler, so the frame and DD follow the write without a second
+ * message (on the fast path: on the writer's thread, with no wake-up, as a
+ * real NIC fetches at once). One chunk is what any message may cost; the
+ * rest follows in continuations. With a continuation queued, the ring is
+ * busy and that chunk picks the new descriptors up in its turn.
+ */
+void e1000_tx_doorbell(struct e1000 *s, avm_ctx *ctx)
+{
+	s->tx.stalled = false;
+	if (!s->tx.scheduled)
+		e1000_tx_chunk(s, ctx);
 }
 
 static void e1000_tx_decode(struct e1000_tx_desc *c, const uint8_t *d)
@@ -252,7 +266,22 @@ static bool e1000_tx_desc(struct e1000 *s, avm_ctx *ctx, unsigned *budget)
 	return true;
 }
 
-/* Report status (DD) if asked, then hand the descriptor back. */
+/*
+ * The frame built last goes to the backend. It waits for its descriptor's
+ * write-back: a NIC reports DD once it has the data, not once the frame is
+ * on the wire, and a backend's send (nng's) can cost tens of us that a
+ * driver polling DD need not wait for. Nothing stays held between messages.
+ */
+void e1000_tx_flush(struct e1000 *s, avm_ctx *ctx)
+{
+	if (!s->tx.out_held)
+		return;
+	s->tx.out_held = false;
+	avm_send(ctx, E1000_PORT_NET, &s->tx.out);
+}
+
+/* Report status (DD) if asked, send the frame, then hand the descriptor
+ * back; the interrupt comes last, after the frame. */
 static void e1000_tx_complete(struct e1000 *s, avm_ctx *ctx)
 {
 	uint32_t n = e1000_ring_size(s, E1000_TDLEN);
@@ -263,11 +292,12 @@ static void e1000_tx_complete(struct e1000 *s, avm_ctx *ctx)
 
 	s->tx.have_cur = false;
 	s->tx.progress = true;
-	if (cmd & (E1000_TXD_CMD_RS | E1000_TXD_CMD_RPS)) {
-		if (avm_dma_write(ctx, gpa + 12, &dd, 1))
-			s->dma_errors++;
+	if ((cmd & (E1000_TXD_CMD_RS | E1000_TXD_CMD_RPS)) &&
+	    avm_dma_write(ctx, gpa + 12, &dd, 1))
+		s->dma_errors++;
+	e1000_tx_flush(s, ctx);
+	if (cmd & (E1000_TXD_CMD_RS | E1000_TXD_CMD_RPS))
 		e1000_tx_irq(s, ctx, cmd & E1000_TXD_CMD_IDE);
-	}
 	*e1000_reg(s, E1000_TDH) = head + 1 >= n ? 0 : head + 1;
 }
 
@@ -286,8 +316,9 @@ void e1000_tx_chunk(struct e1000 *s, avm_ctx *ctx)
 			break;
 		e1000_tx_complete(s, ctx);
 	}
+	e1000_tx_flush(s, ctx); /* TSO segments of a chunk cut short */
 	if (e1000_tx_ready(s)) {
-		e1000_tx_kick(s, ctx);
+		e1000_tx_schedule(s, ctx);
 	} else if (s->tx.progress &&
 		   e1000_get(s, E1000_TDH) == e1000_get(s, E1000_TDT)) {
 		s->tx.progress = false;

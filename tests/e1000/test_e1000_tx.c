@@ -269,6 +269,14 @@ static void legacy_ic_checksum(void **state)
 			 0xffff);
 }
 
+static unsigned count_continuations(avm_harness *h)
+{
+	return avm_harness_count(h, &(const struct avm_harness_match){
+					    .kind = AVM_DET_SEND,
+					    .fields = AVM_HM_MSG_KIND,
+					    .msg_kind = AVM_MSG_CONTINUE });
+}
+
 /* A guest read is served between chunks of a long ring. */
 static void reads_are_served_between_chunks(void **state)
 {
@@ -291,19 +299,47 @@ static void reads_are_served_between_chunks(void **state)
 		last = head;
 	} while (avm_harness_step(h) == 1);
 	avm_harness_set_autorun(h, true);
-	/* Every chunk moved TDH by the budget; reads saw each step. */
-	assert_int_equal(n_seen, 4);
-	assert_int_equal(seen[0], 0);
-	assert_int_equal(seen[1], E1000_TX_BUDGET);
-	assert_int_equal(seen[2], 2 * E1000_TX_BUDGET);
-	assert_int_equal(seen[3], 40);
-	assert_int_equal(
-		avm_harness_count(h,
-				  &(const struct avm_harness_match){
-					  .kind = AVM_DET_SEND,
-					  .fields = AVM_HM_MSG_KIND,
-					  .msg_kind = AVM_MSG_CONTINUE }),
-		3);
+	/* The doorbell walked the first chunk, every continuation one more:
+	 * each moved TDH by the budget, and reads saw each step. */
+	assert_int_equal(n_seen, 3);
+	assert_int_equal(seen[0], E1000_TX_BUDGET);
+	assert_int_equal(seen[1], 2 * E1000_TX_BUDGET);
+	assert_int_equal(seen[2], 40);
+	assert_int_equal(count_continuations(h), 2);
+}
+
+/* An idle ring: the TDT write itself sends the frame and writes DD back,
+ * with no second message (on the fast path, no thread wake-up). DD comes
+ * before the frame goes to the backend, and the interrupt after it. */
+static void doorbell_alone_writes_dd(void **state)
+{
+	avm_harness *h = *state;
+	const struct avm_harness_event *dd, *frame, *irq;
+	uint8_t f[60] = { 0 };
+
+	avm_harness_poke(h, TX_BUF, f, sizeof(f));
+	tx_setup(h, 8);
+	wr(h, E1000_IMS, E1000_ICR_TXDW);
+	tx_legacy(h, 0, TX_BUF, sizeof(f), E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS,
+		  0);
+	avm_harness_clear(h);
+	avm_harness_set_autorun(h, false);
+	wr(h, E1000_TDT, 1);
+	assert_int_equal(avm_harness_pending(h), 1);
+	assert_int_equal(avm_harness_step(h), 1); /* the write, only */
+	/* Before anything else is delivered: DD is there, nothing more for
+	 * the NIC to do (what is pending goes to its peers). */
+	assert_int_equal(tx_status(h, 0), E1000_TXD_STAT_DD);
+	assert_int_equal(count_continuations(h), 0);
+	avm_harness_set_autorun(h, true);
+	avm_harness_run(h);
+	dd = AVM_EXPECT_DMA_WRITE(h, TX_RING + 12, 1);
+	frame = expect_frame(h);
+	irq = AVM_EXPECT_IRQ(h, "irq", 1);
+	assert_true(dd->seq < frame->seq);
+	assert_true(frame->seq < irq->seq);
+	assert_int_equal(count_continuations(h), 0);
+	assert_int_equal(rd(h, E1000_TDH), 1);
 }
 
 static void tidv_restarts_and_tadv_bounds(void **state)
@@ -413,6 +449,7 @@ int main(void)
 		TEST(vlan_tag_inserted),
 		TEST(legacy_ic_checksum),
 		TEST(reads_are_served_between_chunks),
+		TEST(doorbell_alone_writes_dd),
 		TEST(tidv_restarts_and_tadv_bounds),
 		TEST(tidv_fires_alone_and_fpd_flushes),
 		TEST(tx_statistics),
