@@ -76,6 +76,16 @@ expect() {
 		echo "00:00.0 8086:1237 class 060000"
 		echo "GUEST_DONE: success"
 		;;
+	serial_pci)
+		echo success
+		echo "serial_pci 01/32 STUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJK"
+		echo "serial_pci 32/32 XYZABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOP"
+		echo "serial_pci: 2048 bytes sent, THRE polled before each"
+		echo "00:00.0 8086:1237 class 060000"
+		echo "00:03.0 8086:100e class 020000"
+		echo "serial_pci: 8 passes over bus 0"
+		echo "GUEST_DONE: success"
+		;;
 	lapic_timer)
 		echo success
 		echo "one-shot: 1 interrupt, count 0"
