@@ -213,7 +213,6 @@ static bool suspect(struct avm_listener *l, nng_stat *root)
 	nng_stat *s = nng_stat_find_listener(root, l->nl);
 	uint64_t acc, pipes, e = 0;
 	int64_t closed, unexplained;
-	bool idle_error;
 
 	if (!s)
 		return false;
@@ -222,15 +221,17 @@ static bool suspect(struct avm_listener *l, nng_stat *root)
 	acc = stat_of(s, "accept");
 	pipes = stat_of(s, "pipes");
 	/* A closing pipe counts one error (or a rejection); anything beyond
-	 * that failed before a pipe existed, where nng 1.5.2 may stop. */
+	 * that failed before a pipe existed, where nng 1.5.2 may stop. A
+	 * client's normal close (accept +1, pipes back, error +1, in one
+	 * check or two) is explained, so it re-makes nothing: the socket file
+	 * is not replaced under the next client. */
 	closed = (int64_t)(acc - l->accepted) - (int64_t)(pipes - l->pipes);
 	unexplained = (int64_t)(e - l->errors) - closed;
-	idle_error = e != l->errors && !pipes;
 
 	l->accepted = acc;
 	l->pipes = pipes;
 	l->errors = e;
-	return unexplained > 0 || idle_error;
+	return unexplained > 0;
 }
 
 static void check_all(void)

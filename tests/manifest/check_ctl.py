@@ -228,10 +228,35 @@ def check_malformed(run, ctl_raw):
 
 
 def connect_and_close(url):
-    """The issue's repro: connect to the ipc path and close at once."""
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(url[len('ipc://'):])
-    s.close()
+    """The issue's repro: connect to the ipc path and close at once. The
+    listener an earlier abrupt client made suspect is re-made, and its
+    path is absent for that moment: retry as any client would (bounded)."""
+    deadline = time.monotonic() + 60
+    while True:
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(url[len('ipc://'):])
+            return
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+        finally:
+            s.close()
+
+
+def check_normal_clients_keep_socket(run):
+    """A client that completes its request and closes is no fault: the
+    watchdog must not re-make the listener (its socket file, and so its
+    inode, stays) and pull the path from under the next client."""
+    path = run.url[len('ipc://'):]
+    ino = os.stat(path).st_ino
+    for _ in range(3):
+        rc, _ = run.ctl('status')
+        check(rc == 0, 'status answers')
+    time.sleep(0.5)  # several watchdog checks (every 100 ms)
+    check(os.stat(path).st_ino == ino,
+          'normal clients leave the listener alone (same socket file)')
 
 
 def check_abrupt_clients(run):
@@ -381,6 +406,7 @@ def main():
         try:
             if check(run.wait_ready(), 'the run answers status'):
                 check_socket_mode(run)
+                check_normal_clients_keep_socket(run)
                 check_abrupt_clients(run)
                 check_second_run(run, actorvm, guest_dir, manifest, tmp)
                 check_status(run)
