@@ -14,15 +14,20 @@
  *      most WINDOW frames in flight (the sender reads the receiver's count,
  *      so no frame is ever dropped for want of RX descriptors);
  *  (c) one-frame round trip with the same drivers: TX -> peer's RX
- *      interrupt -> peer's TX -> RX interrupt, p50/p99/p99.9/max;
+ *      interrupt -> peer's TX -> RX interrupt, p50/p99/p99.9/max; then
+ *      again with the wire forced onto the fast path, as in (e);
  *  (d) with --guest ELF: the e1000_pingpong guest as ping and pong on two
  *      PC machines (software CPU), timed by the host from ping's "N rounds"
  *      line to its exit: windowed throughput and the mean round trip;
  *  (e) doorbell to completion with the NIC idle: the driver of (b) puts one
  *      descriptor with RS in the ring, writes TDT through its accessor (the
  *      write path a VCPU takes) after the NIC has slept DB_GAP_NS, and polls
- *      the descriptor's status byte for DD, p50/p99/p99.9/max; then again
- *      with the wire off the fast path (its nng_send on its own thread).
+ *      the descriptor's status byte for DD, p50/p99/p99.9/max. The wire
+ *      runs on its own thread by default (wire_ops.own_thread); then again
+ *      with it forced onto the fast path (fast_path = 1: its nng_send runs
+ *      in place, on the writer's thread), and both again with the driver at
+ * SCHED_FIFO 80 (a real-time VCPU's thread; "not measured" where the host
+ * refuses it).
  *
  * With --trace PREFIX, runs (c) and (e) are recorded, one trace file per
  * VM: PREFIX-c-a.trace (the side that measures), PREFIX-c-b.trace, ...
@@ -261,7 +266,8 @@ static const struct avm_device_ops sink_ops = {
 };
 
 struct hvm {
-	int wire_fast; /* the wire's fast_path spec field: 0 on, -1 off */
+	int wire_fast; /* the wire's fast_path: 0 its default (own thread), 1 in
+			  place */
 	avm_runtime *rt;
 	avm_actor_id nic, wire, sink;
 	uint8_t *ram;
@@ -570,11 +576,15 @@ static int e1000_tput(unsigned size, unsigned count, uint64_t *ns)
 	return ret ?: d.a.err;
 }
 
-static int e1000_rtt(unsigned size, unsigned n, double *ns, const char *trace)
+/* (c); @wire_fast as in e1000_doorbell(). */
+static int e1000_rtt(unsigned size, unsigned n, double *ns, const char *trace,
+		     int wire_fast)
 {
-	struct duo d = { 0 };
+	struct duo d = { .a.wire_fast = wire_fast, .b.wire_fast = wire_fast };
 	uint8_t f[2048];
-	int ret = duo_up(&d, true) ?: duo_trace(&d, trace, "c");
+	int ret =
+		duo_up(&d, true)
+			?: duo_trace(&d, trace, wire_fast ? "c-inplace" : "c");
 
 	fill(f, size, 0);
 	for (unsigned i = 0; !ret && i < n; i++) {
@@ -612,19 +622,37 @@ static void sleep_ns(uint64_t ns)
 		;
 }
 
+/*
+ * Makes this thread SCHED_FIFO @prio (0: back to SCHED_OTHER), as a
+ * real-time VCPU's thread is. False if the host refuses.
+ */
+static bool set_fifo(int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+
+	return !pthread_setschedparam(pthread_self(),
+				      prio ? SCHED_FIFO : SCHED_OTHER, &sp);
+}
+
 /* (e): the NIC idle and asleep, one doorbell, DD polled for. With
- * @wire_fast -1 the wire is off the fast path: the frame's nng_send runs
- * on the wire's thread, not on the writer's. */
+ * @wire_fast 1 the wire is run in place: the frame's nng_send runs on the
+ * writer's thread, not on the wire's. With @fifo the driver thread
+ * runs at SCHED_FIFO @fifo while it measures (its actors do not). */
 static int e1000_doorbell(unsigned n, double *ns, const char *trace,
-			  int wire_fast)
+			  int wire_fast, int fifo)
 {
 	struct duo d = { .a.wire_fast = wire_fast, .b.wire_fast = wire_fast };
 	uint8_t f[64];
-	int ret =
-		duo_up(&d, false)
-			?: duo_trace(&d, trace, wire_fast ? "e-mailbox" : "e");
+	static const char *const name[2][2] = {
+		{ "e", "e-fifo" }, { "e-inplace", "e-fifo-inplace" }
+	};
+	int ret = duo_up(&d, false)
+			  ?: duo_trace(&d, trace,
+				       name[wire_fast != 0][fifo != 0]);
 
 	fill(f, sizeof(f), 0);
+	if (!ret && fifo && !set_fifo(fifo))
+		ret = -EPERM;
 	for (unsigned i = 0; !ret && i < n; i++) {
 		uint32_t slot = d.a.tx_tail;
 		uint64_t t0;
@@ -640,6 +668,8 @@ static int e1000_doorbell(unsigned n, double *ns, const char *trace,
 		ns[i] = (double)(pair_now_ns() - t0);
 		(void)rd(&d.a, E1000_ICR); /* the driver's ack of TXDW */
 	}
+	if (fifo)
+		set_fifo(0);
 	duo_free(&d);
 	return ret ?: d.a.err;
 }
@@ -720,10 +750,14 @@ static int part_e1000(const struct opts *o, const double fps[2],
 				   t, fps[i]);
 	}
 	printf("(c) one frame: TX -> peer RX irq -> peer TX -> RX irq\n");
-	ret = ret ?: e1000_rtt(64, o->rtt, ns, o->trace);
-	if (!ret) {
+	for (int i = 0; i < 2 && !ret; i++) {
+		ret = e1000_rtt(64, o->rtt, ns, o->trace, i);
+		if (ret)
+			break;
 		summarize(ns, o->rtt, &s);
-		print_stats("e1000 pair round trip, 64 B", &s, floor->p50);
+		print_stats(i ? "  the same, wire in place"
+			      : "e1000 pair round trip, 64 B",
+			    &s, floor->p50);
 	}
 	free(ns);
 	return ret;
@@ -731,8 +765,15 @@ static int part_e1000(const struct opts *o, const double fps[2],
 
 static int part_doorbell(const struct opts *o, const struct stats *floor)
 {
-	static const char *const what[2] = { "TDT write -> TX DD, 64 B",
-					     "  the same, wire via mailbox" };
+	static const struct {
+		const char *what;
+		int wire_fast, fifo;
+	} run[4] = {
+		{ "TDT write -> TX DD, 64 B", 0, 0 },
+		{ "  the same, wire in place", 1, 0 },
+		{ "  driver SCHED_FIFO 80", 0, 80 },
+		{ "  driver SCHED_FIFO 80, wire in place", 1, 80 },
+	};
 	double *ns = calloc(o->rtt, sizeof(*ns));
 	struct stats s;
 	int ret = 0;
@@ -740,12 +781,19 @@ static int part_doorbell(const struct opts *o, const struct stats *floor)
 	printf("(e) doorbell to DD, NIC idle (asleep %u us before each): TDT "
 	       "write -> DD polled\n",
 	       DB_GAP_NS / 1000);
-	for (int i = 0; i < 2 && !ret; i++) {
-		ret = e1000_doorbell(o->rtt, ns, o->trace, -i);
+	for (int i = 0; i < 4 && !ret; i++) {
+		ret = e1000_doorbell(o->rtt, ns, o->trace, run[i].wire_fast,
+				     run[i].fifo);
+		if (ret == -EPERM) {
+			printf("  %-34s not measured: SCHED_FIFO refused\n",
+			       run[i].what);
+			ret = 0;
+			continue;
+		}
 		if (ret)
 			break;
 		summarize(ns, o->rtt, &s);
-		print_stats(what[i], &s, floor->p50);
+		print_stats(run[i].what, &s, floor->p50);
 		printf("  %-34s p99 %.1f us (target <= 50 us); p50 %.3fx, "
 		       "p99 %.3fx the nng echo p50\n",
 		       "", s.p99 / 1e3, s.p50 / floor->p50, s.p99 / floor->p50);

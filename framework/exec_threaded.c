@@ -154,7 +154,8 @@ static int thr_actor_init(struct avm_actor *a)
 	t->spin_ns = a->spec.spin_ns ? a->spec.spin_ns : DEFAULT_SPIN_NS;
 	/* A self-driven actor's run() touches its state outside handlers:
 	 * nobody else may run them. */
-	t->fast = a->spec.fast_path >= 0 && !a->ops->run;
+	t->fast = !a->ops->run && (a->spec.fast_path > 0 ||
+				   (!a->spec.fast_path && !a->ops->own_thread));
 	/* Held by the server until its init is done. */
 	atomic_init(&t->right, 1);
 	err = avm_mailbox_init(&t->mb, depth);

@@ -32,8 +32,8 @@
  * @rt_priority: SCHED_FIFO priority 1..99, 0 for normal scheduling.
  * @cpu: host CPU to pin to, -1 for none.
  * @spin_ns: idle polling before sleeping (0: default; negative: never).
- * @fast_path: as &struct avm_actor_spec.fast_path (0: default, on;
- *   negative: off).
+ * @fast_path: as &struct avm_actor_spec.fast_path (0: the device type's
+ *   default; positive: on; negative: off).
  */
 struct pc_placement {
 	int rt_priority;

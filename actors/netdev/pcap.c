@@ -211,4 +211,6 @@ const struct avm_device_ops pcap_ops = {
 	.init = pcap_init,
 	.handle = pcap_handle,
 	.fini = pcap_fini,
+	/* Its handler writes a file, which may wait for the disk. */
+	.own_thread = true,
 };

@@ -248,6 +248,20 @@ static const struct avm_device_ops who_ops = {
 	.fini = who_fini,
 };
 
+/* The same device, of a type that asks for its own thread by default. */
+static const struct avm_device_ops who_own_ops = {
+	.type = "who-own",
+	.state_size = sizeof(struct who),
+	.regions = who_regions,
+	.n_regions = 1,
+	.ports = who_ports,
+	.n_ports = 1,
+	.init = who_init,
+	.handle = who_handle,
+	.fini = who_fini,
+	.own_thread = true,
+};
+
 /* --- Set-up --------------------------------------------------------------- */
 
 #define RIG_MAX 4
@@ -259,8 +273,10 @@ struct rig {
 	struct obs o[RIG_MAX];
 };
 
-/* Per device: its spec's fast_path, rt_priority and spin_ns. */
+/* Per device: its type (NULL: who_ops), its spec's fast_path, rt_priority
+ * and spin_ns. */
 struct rig_opts {
+	const struct avm_device_ops *ops[RIG_MAX];
 	int fast_path[RIG_MAX];
 	int rt_priority[RIG_MAX];
 	int64_t spin_ns[RIG_MAX];
@@ -278,7 +294,7 @@ static void rig_up_with(struct rig *r, unsigned n, const struct rig_opts *o)
 	assert_true(n <= RIG_MAX);
 	assert_int_equal(avm_runtime_new(&cfg, &r->rt), 0);
 	for (unsigned i = 0; i < n; i++) {
-		struct avm_actor_spec s = { .ops = &who_ops,
+		struct avm_actor_spec s = { .ops = o->ops[i] ?: &who_ops,
 					    .name = name,
 					    .config = &r->o[i],
 					    .cpu = -1,
@@ -364,6 +380,40 @@ static void idle_read_runs_in_place(void **unused)
 	assert_int_equal((long)rd(&r, 0, WHO_TID),
 			 atomic_load(&r.o[0].init_tid));
 	rig_down(&r);
+}
+
+/*
+ * A type with own_thread runs on its own thread unless its spec says
+ * fast_path = 1; fast_path = 1 on a plain type changes nothing (on is
+ * its default).
+ */
+static void own_thread_is_the_types_default(void **unused)
+{
+	static const struct {
+		bool own;
+		int fast_path;
+		bool in_place;
+	} cases[] = {
+		{ true, 0, false },
+		{ true, 1, true },
+		{ true, -1, false },
+		{ false, 1, true },
+	};
+
+	(void)unused;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rig_opts o = { .ops = { cases[i].own ? &who_own_ops
+							    : &who_ops },
+				      .fast_path = { cases[i].fast_path } };
+		struct rig r;
+
+		rig_up_with(&r, 1, &o);
+		assert_int_equal((long)rd(&r, 0, WHO_TID),
+				 cases[i].in_place
+					 ? tid()
+					 : atomic_load(&r.o[0].init_tid));
+		rig_down(&r);
+	}
 }
 
 /*
@@ -780,6 +830,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(idle_read_runs_in_place),
+		cmocka_unit_test(own_thread_is_the_types_default),
 		cmocka_unit_test(timer_from_in_place_fires_at_home),
 		cmocka_unit_test(nesting_is_bounded),
 		cmocka_unit_test(own_queue_races_in_place),

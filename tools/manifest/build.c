@@ -128,8 +128,8 @@ static struct pc_placement dev_place(const struct mf_vm_run *v, unsigned i)
 	const struct mf_device *d = &v->vm->devices[i];
 	struct pc_placement p = place(d->priority, d->host_cpu, &v->mcfg.place);
 
-	/* Per device only: the VM's default stays on. */
-	p.fast_path = d->fast_path && !*d->fast_path ? -1 : 0;
+	/* Per device only; absent: the device type's default. */
+	p.fast_path = !d->fast_path ? 0 : *d->fast_path ? 1 : -1;
 	return p;
 }
 
@@ -351,6 +351,10 @@ static int cable(struct mf_run *r, unsigned vm, unsigned i)
 	bool listen = false;
 	int err;
 
+	/* The NIC's `fast-path: false` covers its cable too; `true` does not
+	 * override a backend type's own default (ops->own_thread). */
+	if (at.fast_path > 0)
+		at.fast_path = 0;
 	snprintf(name, sizeof(name), "net.%s", n->name);
 	if (n->type == MF_NET_TAP) {
 		v->tap[i] = (struct tap_config){ .ifname = n->ifname };
@@ -368,9 +372,6 @@ static int cable(struct mf_run *r, unsigned vm, unsigned i)
 			   ?: avm_bind(v->rt, be, "nic", nic, 0);
 	snprintf(pname, sizeof(pname), "%s.pcap", name);
 	v->pcap[i] = (struct pcap_config){ .path = n->pcap };
-	/* Its handler writes a file, which may wait for the disk: never on a
-	 * sender's (a VCPU's) thread. */
-	at.fast_path = -1;
 	return make_at(v->rt, &pcap_ops, pname, &v->pcap[i], &at, &pc)
 		       ?: avm_bind(v->rt, nic, "net", pc, 0)
 		       ?: avm_bind(v->rt, pc, "nic", nic, 0)

@@ -264,7 +264,12 @@ typedef struct avm_ctx avm_ctx;
  *   or avm_wait() report -ESHUTDOWN. Supported by the threaded executor
  *   (others refuse such actors with -ENOTSUP at creation).
  * @pci: the device's PCI identity, or NULL for a device that is not a PCI
- *   function (last, so tables without it keep compiling).
+ *   function.
+ * @own_thread: its handlers hand data to something that may wait or wake
+ *   other threads (a file, an nng socket): by default its messages always
+ *   go through its mailbox and its own thread, never run in place on a
+ *   sender's thread (docs/framework.md, "The fast path").
+ *   &struct avm_actor_spec.fast_path overrides this default either way.
  */
 struct avm_device_ops {
 	const char *type;
@@ -280,6 +285,7 @@ struct avm_device_ops {
 	void (*fini)(void *state);
 	int (*run)(void *state, avm_ctx *ctx);
 	const struct avm_pci_info *pci;
+	bool own_thread;
 };
 
 /* --- Messages ------------------------------------------------------------ */

@@ -83,9 +83,9 @@ struct avm_runtime_config {
  * @mailbox_depth: slots per lane (rounded up to a power of two; default 1024).
  * @fast_path: threaded executor: may a sender run this actor's handler on
  *   its own thread when the actor is idle (docs/framework.md, "The fast
- *   path")? 0: default (yes), positive: yes, negative: never (every message
- *   goes through the mailbox and the actor's thread). Self-driven actors
- *   (ops->run) never take it.
+ *   path")? 0: the device type's default (yes, unless ops->own_thread),
+ *   positive: yes, negative: never (every message goes through the mailbox
+ *   and the actor's thread). Self-driven actors (ops->run) never take it.
  */
 struct avm_actor_spec {
 	const struct avm_device_ops *ops;
