@@ -30,7 +30,11 @@ struct vcpu {
 	const struct vcpu_backend_ops *be;
 	void *cpu;
 	avm_accessor *acc;
-	avm_ctx *ctx;	     /* the context the VCPU thread runs in now */
+	/* The context of the callback running now (run(), or a handler it
+	 * polls): a ctx lives for one callback only, so this is set on entry
+	 * and cleared on return, and the local APIC's callbacks use it only
+	 * from inside one. NULL outside every callback. */
+	avm_ctx *ctx;
 	struct lapic lapic;  /* this VCPU's own: only its thread touches it */
 	uint64_t pending[4]; /* external (8259-style) interrupts, by vector */
 	bool halted, paused, failed;
@@ -162,7 +166,7 @@ static int vcpu_init(void *state, const void *config, avm_ctx *ctx)
 	v->cfg = *(const struct vcpu_config *)config;
 	if (!v->cfg.slice_insns)
 		v->cfg.slice_insns = DEFAULT_SLICE;
-	v->ctx = ctx;
+	/* lapic_init() calls none of its ops: v->ctx stays NULL. */
 	lapic_init(&v->lapic, v->cfg.apic_id, &vcpu_lapic_ops, v);
 	/* Our thread's accessor: guest accesses are this thread's sends. */
 	err = avm_accessor_new(avm_runtime_of(ctx), "vcpu", &v->acc);
@@ -223,7 +227,7 @@ static void answer(struct vcpu *v, const struct avm_msg *m, avm_ctx *ctx)
 		avm_reply(ctx, v->be->reg(v->cpu, (enum vcpu_reg)m->addr));
 }
 
-static void raise(struct vcpu *v, uint64_t vector)
+static void pend_vector(struct vcpu *v, uint64_t vector)
 {
 	vector &= 255;
 	v->pending[vector / 64] |= 1ull << (vector % 64);
@@ -239,7 +243,7 @@ static void on_irq(struct vcpu *v, const struct avm_msg *m)
 		lapic_accept(&v->lapic, irq_route_vector(m->arg),
 			     m->arg & IRQ_ROUTE_LEVEL);
 	else
-		raise(v, m->arg);
+		pend_vector(v, m->arg);
 }
 
 static void vcpu_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
@@ -251,7 +255,7 @@ static void vcpu_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 	v->ctx = ctx;
 	switch (m->kind) {
 	case VCPU_MSG_INTERRUPT:
-		raise(v, m->value);
+		pend_vector(v, m->value);
 		break;
 	case AVM_MSG_IRQ:
 		on_irq(v, m);
@@ -360,6 +364,7 @@ static int vcpu_run(void *state, avm_ctx *ctx)
 		}
 		step(v, ctx);
 	}
+	v->ctx = NULL; /* the thread may go on serving handlers without run() */
 	return err;
 }
 
