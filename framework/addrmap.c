@@ -129,7 +129,8 @@ static struct avm_addrmap *map_alloc(unsigned n)
 	return map;
 }
 
-/* Copy @old into a new map with @e inserted in order; NULL on overlap. */
+/* Copy @old into a new map with @e inserted in order, in *@out. -EEXIST if
+ * the region is already mapped, -EBUSY on overlap, -ENOMEM. */
 static int map_with(const struct avm_addrmap *old,
 		    const struct avm_map_entry *e, struct avm_addrmap **out)
 {

@@ -154,7 +154,7 @@ void avm__log(avm_runtime *rt, int level, const char *actor, const char *fmt,
 	      ...) __attribute__((format(printf, 4, 5)));
 struct avm_actor *avm__actor(avm_runtime *rt, avm_actor_id id);
 
-/* deliver.c: run one message through a device, answer unanswered requests. */
+/* ctx.c: run one message through a device, answer unanswered requests. */
 void avm__deliver(struct avm_actor *a, struct avm_msg *m);
 int avm__actor_init(struct avm_actor *a);
 void avm__actor_fini(struct avm_actor *a);

@@ -258,27 +258,36 @@ void uart_reg_write(struct uart *s, unsigned off, uint8_t v, avm_ctx *ctx)
 
 	switch (off) {
 	case UART_THR:
-		if (!dlab)
-			return uart_thr_write(s, v, ctx);
+		if (!dlab) {
+			uart_thr_write(s, v, ctx);
+			break;
+		}
 		s->divisor = (uint16_t)((s->divisor & 0xff00) | v);
-		return uart_update_rate(s);
+		uart_update_rate(s);
+		break;
 	case UART_IER:
-		if (!dlab)
-			return uart_ier_write(s, v, ctx);
+		if (!dlab) {
+			uart_ier_write(s, v, ctx);
+			break;
+		}
 		s->divisor = (uint16_t)((s->divisor & 0x00ff) | v << 8);
-		return uart_update_rate(s);
+		uart_update_rate(s);
+		break;
 	case UART_FCR:
-		return uart_fcr_write(s, v, ctx);
+		uart_fcr_write(s, v, ctx);
+		break;
 	case UART_LCR:
 		s->lcr = v;
-		return uart_update_rate(s);
+		uart_update_rate(s);
+		break;
 	case UART_MCR:
-		return uart_mcr_write(s, v, ctx);
+		uart_mcr_write(s, v, ctx);
+		break;
 	case UART_SCR:
 		s->scr = v;
-		return;
+		break;
 	default:
-		return; /* LSR, MSR (factory test writes) and beyond: ignored */
+		break; /* LSR, MSR (factory test writes) and beyond: ignored */
 	}
 }
 

@@ -3,7 +3,7 @@
  * DOC: vcpu - a virtual CPU as a self-driven actor
  *
  * The VCPU's server thread owns its CPU state and runs guest code on a host
- * backend (the software CPU here; KVM in host-kvm/ later). MMIO and port I/O
+ * backend (the software CPU, or KVM in host-kvm/). MMIO and port I/O
  * exits go through the address map like any VCPU access (direct register,
  * synchronous read, posted write); interrupts arrive as messages and are
  * delivered through the guest's IDT when it has interrupts enabled; HLT

@@ -51,9 +51,6 @@ struct vcpu_backend_ops {
 extern const struct vcpu_backend_ops vcpu_soft_backend;
 extern const struct vcpu_backend_ops vcpu_kvm_backend;
 
-/* Whether /dev/kvm can run a VM here; if not, why (in @why). */
-bool vcpu_kvm_usable(char *why, size_t len);
-
 /*
  * Whether the periodic timer of KVM's in-kernel local APIC keeps
  * interrupting (tried on a scratch VM); if not, why. On PVM-based KVM it
