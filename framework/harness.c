@@ -730,11 +730,15 @@ int avm_harness_dump(avm_harness *h, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
+/* Each field in the base print_event() shows it in, so that a pattern and
+ * the captured event it missed read alike: values, addresses in hex;
+ * counts, ids, lines and times in decimal. */
 static void print_u64(FILE *f, unsigned fields, unsigned flag, const char *name,
-		      uint64_t v)
+		      uint64_t v, bool hex)
 {
 	if (fields & flag)
-		fprintf(f, " %s=0x%llx", name, (unsigned long long)v);
+		fprintf(f, hex ? " %s=0x%llx" : " %s=%llu", name,
+			(unsigned long long)v);
 }
 
 static void print_match(FILE *f, const struct avm_harness_match *m)
@@ -759,14 +763,14 @@ static void print_match(FILE *f, const struct avm_harness_match *m)
 	if (x & (AVM_HM_LEN | AVM_HM_DATA))
 		fprintf(f, " len=%zu%s", m->len,
 			x & AVM_HM_DATA ? "+data" : "");
-	print_u64(f, x, AVM_HM_DST, "dst", m->dst);
-	print_u64(f, x, AVM_HM_ARG, "arg", m->arg);
-	print_u64(f, x, AVM_HM_VALUE, "value", m->value);
-	print_u64(f, x, AVM_HM_ADDR, "addr", m->addr);
-	print_u64(f, x, AVM_HM_GPA, "gpa", m->gpa);
-	print_u64(f, x, AVM_HM_TIMER, "id", m->timer);
-	print_u64(f, x, AVM_HM_DELAY, "delay", m->delay);
-	print_u64(f, x, AVM_HM_PERIOD, "period", m->period);
+	print_u64(f, x, AVM_HM_DST, "dst", m->dst, false);
+	print_u64(f, x, AVM_HM_ARG, "arg", m->arg, false);
+	print_u64(f, x, AVM_HM_VALUE, "value", m->value, true);
+	print_u64(f, x, AVM_HM_ADDR, "addr", m->addr, true);
+	print_u64(f, x, AVM_HM_GPA, "gpa", m->gpa, true);
+	print_u64(f, x, AVM_HM_TIMER, "id", m->timer, false);
+	print_u64(f, x, AVM_HM_DELAY, "delay", m->delay, false);
+	print_u64(f, x, AVM_HM_PERIOD, "period", m->period, false);
 	fprintf(f, " }");
 }
 

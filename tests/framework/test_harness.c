@@ -279,6 +279,25 @@ static void failed_expect_reports_caller_and_captures(void **unused)
 	avm_harness_free(h);
 }
 
+/* A pattern prints each field in the base its captured events use, so the
+ * two can be compared by eye: decimal arg/id/delay/period, hex value. */
+static void failed_expect_prints_pattern_like_captures(void **unused)
+{
+	struct failure rec = { 0 };
+	avm_harness *h = testdev_harness(&rec);
+
+	avm_harness_write(h, 0, TESTDEV_IRQ, 8, 1);
+	assert_null(AVM_EXPECT(h, .kind = AVM_DET_SEND,
+			       .fields = AVM_HM_ARG | AVM_HM_VALUE, .arg = 12,
+			       .value = 0x20));
+	assert_non_null(strstr(rec.msg, "arg=12 value=0x20 }"));
+	assert_non_null(strstr(rec.msg, "IRQ arg=0 value=0x1"));
+	assert_null(AVM_EXPECT_TIMER_ARM(h, 3, 1000, 0));
+	assert_non_null(strstr(rec.msg, "id=3 delay=1000 period=0 }"));
+	assert_int_equal(rec.calls, 2);
+	avm_harness_free(h);
+}
+
 static void expect_next_is_strict(void **unused)
 {
 	struct failure rec = { 0 };
@@ -613,6 +632,7 @@ int main(void)
 		cmocka_unit_test(access_errors),
 		cmocka_unit_test(irq_captured_and_consumed),
 		cmocka_unit_test(failed_expect_reports_caller_and_captures),
+		cmocka_unit_test(failed_expect_prints_pattern_like_captures),
 		cmocka_unit_test(expect_next_is_strict),
 		cmocka_unit_test(bind_argument_and_unbound_ports),
 		cmocka_unit_test(timers_in_virtual_time),
