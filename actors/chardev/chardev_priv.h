@@ -44,6 +44,40 @@ struct chardev;
 struct chardev_writer;
 struct chardev_link;
 
+/*
+ * A backend's callbacks. Threads: each is called by the device actor that
+ * owns @cd (the UART), from one of its callbacks, so never two at a time,
+ * and on whichever thread runs that callback (framework/include/actorvm/
+ * actor.h): the actor's own thread, or, for write and read, which the UART
+ * calls from its handlers and it is not an own_thread type, possibly a
+ * SENDER's thread on the fast path (a VCPU writing THR). None may block
+ * that thread: descriptors are non-blocking with one-shot watches, nng
+ * calls take NNG_FLAG_NONBLOCK, and what may wait (stdout, a regular file)
+ * goes through the writer thread. Two other kinds of threads exist beside
+ * the actor's, and touch only what is said here: the writer thread
+ * (chardev_writer.c: its own block, the runtime's log and loss count) and
+ * nng's threads (chardev_nng.c: the pipe callback stores an atomic and
+ * signals an eventfd the actor watches).
+ *
+ * Pointers: @cd is in the device's state (the framework's, for the actor's
+ * life); the backend owns what it opens into it until close. @p and @m are
+ * the caller's, used during the call only; @ctx is valid during the call
+ * only and is never kept (a helper thread logs with avm_runtime_log()).
+ *
+ * @open: from the device's init. Opens what cd->cfg names; 0, or -errno
+ *   with nothing left open. May take a bounded time (posix_openpt, nng
+ *   socket set-up; a FIFO is opened non-blocking and fails without a
+ *   reader).
+ * @close: from the device's fini (no ctx: nothing may be sent). May wait,
+ *   bounded: the writer thread's drain, nng_close() waiting for nng's
+ *   callbacks to be gone.
+ * @write: take up to @n > 0 bytes now (see chardev_write()).
+ * @read: give up to @n > 0 bytes now (see chardev_read()).
+ * @event: an AVM_MSG_FD for one of the backend's watches, or its
+ *   CHARDEV_TIMER_POLL expiry; always on the actor's own thread (timer and
+ *   fd events are never run on a sender's thread). NULL: the generic
+ *   one-shot FD handling (chardev_fd_event()).
+ */
 struct chardev_backend {
 	const char *name;
 	int (*open)(struct chardev *cd, avm_ctx *ctx);
@@ -51,7 +85,6 @@ struct chardev_backend {
 	ssize_t (*write)(struct chardev *cd, const uint8_t *p, size_t n,
 			 avm_ctx *ctx);
 	ssize_t (*read)(struct chardev *cd, uint8_t *p, size_t n, avm_ctx *ctx);
-	/* NULL: the generic one-shot FD handling. */
 	unsigned (*event)(struct chardev *cd, const struct avm_msg *m,
 			  avm_ctx *ctx);
 };

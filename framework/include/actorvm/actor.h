@@ -11,10 +11,48 @@
  * watch a file descriptor, publish a direct register, post a continuation.
  *
  * Threading contract: every callback of one instance runs on one thread at a
- * time and never concurrently with itself. Callbacks must not block; long work
- * is cut into chunks with avm_continue().
+ * time and never concurrently with itself (nor with another callback of the
+ * same instance), and each sees every write the previous one made to the
+ * state. It is NOT always the same thread:
+ *
+ * - threaded executor: init, fini and run on the actor's server thread;
+ *   handle and reset on the server thread, or, on the fast path (an idle
+ *   actor not marked &avm_device_ops.own_thread), on the SENDER's thread:
+ *   a VCPU, another actor's thread, a test (docs/framework.md, "The fast
+ *   path"). Timer and fd events always come on the server thread.
+ * - biglock executor: every callback runs under the one global lock, on the
+ *   thread that caused it (a VCPU's, the iothread for timers and fds, the
+ *   caller of avm_runtime_start()/avm_runtime_stop() for init/fini); a
+ *   self-driven actor's init, run and fini run on its own thread.
+ * - deterministic executor: on the thread calling avm_det_step() and co.
+ *
+ * So a callback must not use thread-local storage, its thread's identity or
+ * its thread's scheduling attributes, and must not block: no sleep, no lock
+ * that another thread may hold for long, no blocking I/O (descriptors are
+ * non-blocking and watched with avm_fd_watch()), no waiting on another actor
+ * (a synchronous request from a handler may fail with -EDEADLK instead).
+ * Whoever runs the handler waits for it. Long work is cut into chunks with
+ * avm_continue(). A type whose handlers hand data to something that may wait
+ * or wake other threads (a file, an nng socket) sets own_thread.
+ *
+ * Lifetimes:
+ *
+ * - the state (ops->state_size bytes, zeroed) is owned by the framework,
+ *   from avm_actor_create() to avm_runtime_free(); only the instance's
+ *   callbacks touch it (a self-driven actor's kick through its own @arg).
+ * - an &avm_ctx is a per-callback object on the caller's stack: valid during
+ *   the one init, handle, reset or run call it was given to, and never
+ *   after. Do not keep it in the state or hand it to another thread; pass it
+ *   down the call chain instead (a pointer set on entry and cleared on
+ *   return is fine, see actors/vcpu/vcpu.c).
+ * - the message given to handle(), and its payload (avm_msg_payload()), are
+ *   the framework's and valid until handle() returns: copy what you keep.
+ * - a message passed to a send function is copied; its payload is consumed
+ *   (see avm_send()).
  *
  * Errors: every function that can fail returns 0 or a negative errno value.
+ * The avm_* functions taking a ctx may be called only from inside the
+ * callback that ctx was given to, on its thread.
  */
 #ifndef ACTORVM_ACTOR_H
 #define ACTORVM_ACTOR_H
@@ -251,18 +289,32 @@ typedef struct avm_ctx avm_ctx;
  * @n_regions: entries in @regions.
  * @ports: names of the device's outgoing ports ("irq", "net", "dma"...).
  * @n_ports: entries in @ports.
- * @init: set up @state from @config (may be NULL for defaults); may arm
- *   timers, watch fds and publish direct registers. Returns 0 or -errno.
- * @handle: handle one message. Required.
- * @reset: return to power-on state (may be NULL: then fini+init semantics
- *   are not emulated and RESET is ignored).
- * @fini: release what init acquired (may be NULL). No ctx: nothing may be sent.
- * @run: optional; makes a *self-driven* actor (a VCPU). Its server thread
- *   calls run() after init instead of serving the mailbox itself; run()
- *   loops over its own work (guest code), calls avm_poll() often to handle
- *   its messages and avm_wait() to sleep (HLT), and returns when avm_poll()
- *   or avm_wait() report -ESHUTDOWN. Supported by the threaded executor
- *   (others refuse such actors with -ENOTSUP at creation).
+ * @init: set up @state from @config; may arm timers, watch fds, publish
+ *   direct registers and send to actors created before this one. Called
+ *   once, by avm_runtime_start(), on the thread described in the DOC above.
+ *   @config is the creator's (&avm_actor_spec.config, may be NULL for
+ *   defaults) and valid during init only: copy what you keep. Returns 0 or
+ *   -errno (then fini is not called: undo what init did).
+ * @handle: handle one message. Required. @msg and its payload are valid
+ *   until it returns. A READ must be answered (avm_reply()) before it
+ *   returns, or it is answered -EIO. May run on a sender's thread.
+ * @reset: return to power-on state, on a RESET (avm_actor_reset()); same
+ *   thread rules as @handle. May be NULL: RESET is then ignored.
+ * @fini: release what init acquired (may be NULL), once, after the last
+ *   callback, when the runtime stops; never beside a handler running in
+ *   place. No ctx: nothing may be sent; no timer or fd event comes any more
+ *   (close the watched descriptors here).
+ * @run: optional; makes a *self-driven* actor (a VCPU). Its own thread calls
+ *   run() after init instead of serving the mailbox itself; run() loops over
+ *   its own work (guest code), calls avm_poll() often to handle its messages
+ *   (handle() runs inside avm_poll(), on this thread) and avm_wait() to
+ *   sleep (HLT), and returns when avm_poll() or avm_wait() report
+ *   -ESHUTDOWN. Its ctx is valid until run() returns. It may block in guest
+ *   code as long as its kick (avm_set_kick()) gets it out. Called by the
+ *   threaded and the biglock executors (biglock: without the global lock,
+ *   which it takes for the calls it makes); the deterministic one refuses
+ *   such actors with -ENOTSUP at creation. A self-driven actor is never run
+ *   on a sender's thread.
  * @pci: the device's PCI identity, or NULL for a device that is not a PCI
  *   function.
  * @own_thread: its handlers hand data to something that may wait or wake
@@ -299,10 +351,16 @@ struct avm_device_ops {
  */
 int avm_msg_set_payload(struct avm_msg *msg, const void *data, size_t len);
 
-/** avm_msg_payload() - the payload bytes of @msg; *@len gets its length. */
+/**
+ * avm_msg_payload() - the payload bytes of @msg; *@len gets its length.
+ * The bytes belong to @msg: in a handler, valid until handle() returns.
+ */
 const void *avm_msg_payload(const struct avm_msg *msg, size_t *len);
 
-/** avm_msg_release() - free an external payload (for messages never sent). */
+/**
+ * avm_msg_release() - free an external payload (for messages never sent; a
+ * send already consumed it).
+ */
 void avm_msg_release(struct avm_msg *msg);
 
 /* --- The context: the only way out of a handler --------------------------- */
@@ -323,6 +381,18 @@ int avm_reply_error(avm_ctx *ctx, int err);
  * the destination). A message to an unbound port is dropped and counted
  * (returns -ENOTCONN). The send never blocks: if the destination mailbox is
  * full the message waits in the sender's outbox, in order.
+ *
+ * Ownership: the envelope is copied, so @msg (usually on the caller's
+ * stack) may be reused at once. Its payload (an external one set with
+ * avm_msg_set_payload()) is CONSUMED whether the send succeeds or not: the
+ * framework frees it; do not release or reuse it. The same holds for every
+ * send function below and for avm_irq_set().
+ *
+ * Threaded executor: when the destination is idle, its handler may run on
+ * this thread before avm_send() returns (the fast path, at most 2 deep per
+ * thread); biglock runs it before the global lock is released. Either way
+ * this actor's own handler is never re-entered: a message back to it (or
+ * to itself) is queued and handled after the current callback returns.
  */
 int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg);
 
@@ -389,7 +459,9 @@ bool avm_route_level(avm_ctx *ctx, uint32_t input);
  * *@token; the answer arrives later as an %AVM_MSG_DMA_DONE with that token in
  * @corr. Anything else is -EFAULT and no host memory outside RAM is touched.
  * While the actor's DMA is disabled (avm_dma_enable(), a PCI function with
- * bus mastering off) it is -EPERM and nothing is read.
+ * bus mastering off) it is -EPERM and nothing is read. @buf is the caller's
+ * and used only during the call: a pending read's data comes in the
+ * DMA_DONE message, never in @buf.
  */
 int avm_dma_read(avm_ctx *ctx, uint64_t gpa, void *buf, size_t len,
 		 uint64_t *token);
@@ -418,12 +490,30 @@ int avm_dma_write(avm_ctx *ctx, uint64_t gpa, const void *buf, size_t len);
 int avm_timer_arm(avm_ctx *ctx, unsigned id, uint64_t delay_ns,
 		  uint64_t period_ns);
 
-/** avm_timer_cancel() - disarm timer @id; a no-op if it is not armed. */
+/**
+ * avm_timer_cancel() - disarm timer @id; a no-op if it is not armed.
+ *
+ * It cannot recall an expiry already queued: an %AVM_MSG_TIMER for @id may
+ * still arrive after the cancel (and after a re-arm, one from the earlier
+ * arming may come first). A handler that cares keeps its own "armed" flag
+ * in its state, sets it on arm, clears it on cancel, and ignores an expiry
+ * that finds it clear (see e1000_irq_timer() in actors/e1000/e1000_irq.c).
+ * Timers fire on the actor's own thread, never on a sender's; under the
+ * fast path a cancel from a handler running in place is applied by that
+ * thread before anything else, which is one more reason an expiry may
+ * already be queued.
+ */
 void avm_timer_cancel(avm_ctx *ctx, unsigned id);
 
 /**
  * avm_fd_watch() - deliver %AVM_MSG_FD messages with @arg = @id while @fd is
- * ready for @events (AVM_FD_READ | AVM_FD_WRITE). The actor owns @fd.
+ * ready for @events (AVM_FD_READ | AVM_FD_WRITE). The actor owns @fd: the
+ * framework never reads, writes or closes it; close it only after
+ * avm_fd_unwatch() (or in fini, when every watch is gone). The watch is
+ * level-triggered: unwatch (or drain) what you cannot serve now, or the
+ * events keep coming. As for timers, an event already queued may arrive
+ * after avm_fd_unwatch(); a handler must tolerate a spurious one (the
+ * descriptor would block).
  */
 int avm_fd_watch(avm_ctx *ctx, unsigned id, int fd, unsigned events);
 
@@ -449,14 +539,17 @@ int avm_continue(avm_ctx *ctx, uint64_t token);
 /**
  * avm_poll() - self-driven actors: handle the messages waiting in the
  * mailbox (at most a bounded batch), due timers and ready fds. Returns 0,
- * or -ESHUTDOWN once the actor must stop: run() then returns.
+ * or -ESHUTDOWN once the actor must stop: run() then returns. From run()
+ * only, with run()'s ctx; handle() runs inside it, on this thread, with a
+ * ctx of its own.
  */
 int avm_poll(avm_ctx *ctx);
 
 /**
  * avm_wait() - self-driven actors: sleep until a message arrives or
  * @timeout_ns passes (negative: no timeout). Returns 0 when woken by a
- * message (call avm_poll()), -ETIMEDOUT, or -ESHUTDOWN.
+ * message (call avm_poll()), -ETIMEDOUT, or -ESHUTDOWN. From run() only:
+ * the one place an actor may block.
  */
 int avm_wait(avm_ctx *ctx, int64_t timeout_ns);
 
@@ -464,18 +557,25 @@ int avm_wait(avm_ctx *ctx, int64_t timeout_ns);
  * typedef avm_kick_fn - make a self-driven actor's run() look at its
  * mailbox soon (e.g. stop guest execution: uc_emu_stop, a signal to a KVM
  * VCPU thread). Called on the POSTING thread, after every message posted to
- * the actor: it must be thread-safe, cheap and must not touch the actor's
- * state except through what @arg points to.
+ * the actor: it must be thread-safe, cheap, must not block (it may run
+ * under the biglock's lock or inside a sender's handler) and must not touch
+ * the actor's state except through what @arg points to.
  */
 typedef void (*avm_kick_fn)(void *arg);
 
-/** avm_set_kick() - install the kick of this self-driven actor (or NULL). */
+/**
+ * avm_set_kick() - install the kick of this self-driven actor (or NULL),
+ * from init or run. @arg is the actor's and must stay valid until run()
+ * returns: the framework clears the kick then and waits until no kick is
+ * still running, so fini may free it.
+ */
 int avm_set_kick(avm_ctx *ctx, avm_kick_fn fn, void *arg);
 
 /**
  * avm_ram_block() - guest RAM block @i: its guest-physical base, size and
  * host address. For CPU backends, which map guest RAM into the CPU; devices
- * use avm_dma_read()/avm_dma_write(). -ENOENT past the last block.
+ * use avm_dma_read()/avm_dma_write(). -ENOENT past the last block. The host
+ * memory belongs to the runtime and stays valid until avm_runtime_free().
  */
 int avm_ram_block(avm_ctx *ctx, unsigned i, uint64_t *gpa, uint64_t *size,
 		  void **host);
@@ -510,7 +610,11 @@ uint64_t avm_now(avm_ctx *ctx);
 /** avm_self() - the id of the actor being run. */
 avm_actor_id avm_self(avm_ctx *ctx);
 
-/** avm_log() - log a line attributed to the current actor. */
+/**
+ * avm_log() - log a line attributed to the current actor, through the
+ * runtime's log sink (which may take a lock and write: keep it off hot
+ * paths). The line is formatted at once; nothing is kept.
+ */
 void avm_log(avm_ctx *ctx, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
