@@ -14,6 +14,14 @@
  * sent (bound or not), each DMA, each timer armed or cancelled. The actor
  * test harness (actorvm/harness.h) is built on it.
  *
+ * Threads: nothing runs by itself. Every handler, init, timer expiry and
+ * observer call runs on the thread calling avm_runtime_start(),
+ * avm_det_step(), avm_det_run() or avm_det_advance(), inside that call; the
+ * runtime has no lock of its own, so one thread at a time drives it (the
+ * harness: the thread that created it). Self-driven actors (ops->run) are
+ * refused at creation (-ENOTSUP). The observer runs in the middle of a
+ * delivery: it must not drive the runtime (step, run, advance) itself.
+ *
  * All functions return -EINVAL on a runtime of another executor.
  */
 #ifndef ACTORVM_DETERMINISTIC_H

@@ -27,6 +27,15 @@
  *   dialers do so by themselves). tcp listeners are not watched: nng's tcp
  *   transport survives such a client (its one handshake write to a peer
  *   that closed still succeeds).
+ *
+ * Threads: avm_listen() and avm_listener_free() may be called from any
+ * thread (the listeners are kept in one process-wide registry under a
+ * mutex). The watchdog is one detached thread per process, started by the
+ * first avm_listen() and never stopped, at normal priority on the
+ * process's CPUs; it touches only the registered listeners and their
+ * sockets. avm_listen() blocks (an ipc probe waits up to 2 s for a live
+ * peer's handshake): call it from set-up code (an actor's init, a tool),
+ * never from a handler.
  */
 #ifndef ACTORVM_LISTEN_H
 #define ACTORVM_LISTEN_H
@@ -50,7 +59,9 @@ struct avm_listener;
 /**
  * avm_listen() - nng_listen() on @url with the checks and the watchdog above.
  * @out: gets the listener; free it with avm_listener_free() before closing
- * @sock. @err gets a message naming @url on failure. Returns 0, -EEXIST (an
+ * @sock, which is the caller's and must stay open until then (the watchdog
+ * may listen on it again meanwhile). @url is copied. @err gets a message
+ * naming @url on failure. Returns 0, -EEXIST (an
  * ipc path that is not a socket), -EADDRINUSE (a live socket, or nng says
  * so), -EINVAL (a bad URL), -ENOMEM, or another negative errno from nng.
  */
@@ -60,7 +71,8 @@ int avm_listen(nng_socket sock, const char *url, struct avm_listener **out,
 /**
  * avm_listener_free() - stop watching @l and free it; call it before
  * nng_close() of the socket, which closes the listener itself (and, for
- * ipc, removes the socket file). NULL is a no-op.
+ * ipc, removes the socket file). NULL is a no-op. It may wait for the
+ * watchdog's current pass over the listeners (bounded).
  */
 void avm_listener_free(struct avm_listener *l);
 
