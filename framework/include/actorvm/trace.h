@@ -17,6 +17,18 @@
  * when the trace was stopped cleanly.
  *
  * Tracing costs one relaxed load per event site while off.
+ *
+ * Threads and ownership: events are recorded, lock-free, by whichever
+ * thread sends or handles a message (a VCPU, an actor's thread, a sender
+ * running a handler in place); the writer thread (and, with @follow_url,
+ * the nng publisher) belongs to the tracer. avm_trace_start(), _stop(),
+ * _pause(), _filter() and _get_stats() may be called from any thread (one
+ * mutex serialises them) but open, drain and write files and sockets
+ * (avm_trace_stop() waits for the writer): call them from the runtime's
+ * owner or a control thread, never from a handler. The options and the
+ * strings they point to are read during the call only (the path is copied,
+ * actor names are turned into ids). A reader (avm_trace_open()) is used by
+ * one thread at a time, and nothing it returns outlives avm_trace_close().
  */
 #ifndef ACTORVM_TRACE_H
 #define ACTORVM_TRACE_H

@@ -10,6 +10,9 @@
  * What crosses: kind and its fields, src, corr, cause, the payload, and
  * whether a reply is wanted. What does not: reply slots and other pointers
  * (a remote reply is an %AVM_MSG_REPLY message carrying @corr).
+ *
+ * Both functions are pure: any thread, no lock, no blocking; every pointer
+ * is the caller's and used during the call only.
  */
 #ifndef ACTORVM_WIRE_H
 #define ACTORVM_WIRE_H
