@@ -74,8 +74,8 @@ struct chardev_link;
  * @write: take up to @n > 0 bytes now (see chardev_write()).
  * @read: give up to @n > 0 bytes now (see chardev_read()).
  * @event: an AVM_MSG_FD for one of the backend's watches, or its
- *   CHARDEV_TIMER_POLL expiry; always on the actor's own thread (timer and
- *   fd events are never run on a sender's thread). NULL: the generic
+ *   CHARDEV_TIMER_POLL expiry; never on a sender's thread (the actor's own
+ *   thread; under biglock, the iothread). NULL: the generic
  *   one-shot FD handling (chardev_fd_event()).
  */
 struct chardev_backend {
