@@ -48,9 +48,10 @@ struct chardev_link;
  * A backend's callbacks. Threads: each is called by the device actor that
  * owns @cd (the UART), from one of its callbacks, so never two at a time,
  * and on whichever thread runs that callback (framework/include/actorvm/
- * actor.h): the actor's own thread, or, for write and read, which the UART
- * calls from its handlers and it is not an own_thread type, possibly a
- * SENDER's thread on the fast path (a VCPU writing THR). None may block
+ * actor.h). write and read are called from the UART's handlers, and the
+ * UART is not an own_thread type, so they may run on a SENDER's thread (a
+ * VCPU writing THR): on the threaded executor's fast path, and always
+ * under biglock. open and close run where init and fini do. None may block
  * that thread: descriptors are non-blocking with one-shot watches, nng
  * calls take NNG_FLAG_NONBLOCK, and what may wait (stdout, a regular file)
  * goes through the writer thread. Two other kinds of threads exist beside
