@@ -587,6 +587,42 @@ static void check_isa(struct vmscan *s, const struct mf_device *d,
 		claim_pin(s, p, *d->irq, what);
 }
 
+/* The device types the registry has, "e1000, uart16550, ...": a type added
+ * there is named here without touching this file. */
+static void device_types(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (const struct mf_type *t = mf_types; t->ops && n < len; t++)
+		if (t->kind == MF_KIND_DEVICE)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+					      n ? ", " : "", t->ops->type);
+}
+
+/* Whether @t (found by @name, NULL if not) is a device type; if not, says
+ * so at @p. */
+static bool device_type_ok(struct mf_manifest *m, const char *p,
+			   const char *name, const struct mf_type *t)
+{
+	char types[256];
+
+	if (t && t->kind == MF_KIND_DEVICE)
+		return true;
+	if (t) {
+		mf_report(m, MF_ERROR, p,
+			  "'%s' is part of every VM, not a device to add",
+			  name);
+		return false;
+	}
+	device_types(types, sizeof(types));
+	mf_report(m, MF_ERROR, p,
+		  "unknown device type '%s' (expected one of %s; see "
+		  "`actorvm list`)",
+		  name, types);
+	return false;
+}
+
 static void check_device(struct vmscan *s, unsigned i,
 			 const char *slot_owner[32])
 {
@@ -596,14 +632,8 @@ static void check_device(struct vmscan *s, unsigned i,
 
 	path_of(base, sizeof(base), s->idx, ".devices[%u]", i, NULL);
 	snprintf(p, sizeof(p), "%s.type", base);
-	if (!t || t->kind != MF_KIND_DEVICE) {
-		mf_report(s->m, MF_ERROR, p,
-			  t ? "'%s' is part of every VM, not a device to add"
-			    : "unknown device type '%s' (expected e1000, "
-			      "uart16550 or testdev; see `actorvm list`)",
-			  d->type);
+	if (!device_type_ok(s->m, p, d->type, t))
 		return;
-	}
 	check_options(s, i, t);
 	snprintf(p, sizeof(p), "%s.name", base);
 	check_name(s->m, p, "device", d->name);
