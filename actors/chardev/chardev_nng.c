@@ -23,7 +23,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #define NNG_RECV_MAX  65536 /* larger messages make nng close the pipe */
 #define NNG_MAX_EMPTY 8	    /* empty messages skipped per read */

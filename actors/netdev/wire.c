@@ -19,10 +19,8 @@
 #include "netdev_priv.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <nng/nng.h>
 
