@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <actorvm/listen.h>
+#include <actorvm/pair.h>
 
 #define IPC_PREFIX "ipc://"
 /* How long the probe of a live socket waits for its handshake bytes. */
@@ -63,28 +64,6 @@ const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
 {
 	return "leak:libnng.so\n";
-}
-
-static int nng_errno(int rv)
-{
-	if (rv & NNG_ESYSERR)
-		return -(rv & ~NNG_ESYSERR);
-	switch (rv) {
-	case NNG_ENOMEM:
-		return -ENOMEM;
-	case NNG_EINVAL:
-	case NNG_EADDRINVAL:
-	case NNG_ENOTSUP:
-		return -EINVAL;
-	case NNG_EADDRINUSE:
-		return -EADDRINUSE;
-	case NNG_EPERM:
-		return -EACCES;
-	case NNG_ENOENT:
-		return -ENOENT;
-	default:
-		return -EIO;
-	}
 }
 
 /* Wait for the peer's header, so its side of the handshake completes
@@ -311,7 +290,7 @@ static int register_listener(struct avm_listener *l, char *err, size_t len)
 	if (rv) {
 		snprintf(err, len, "cannot listen on %s: %s", l->url,
 			 nng_strerror(rv));
-		ret = nng_errno(rv);
+		ret = avm_nng_errno(rv);
 		goto unlock;
 	}
 	l->next = reg_head;

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend_util.h"
 #include "kvm_vm.h"
 #include "vcpu_priv.h"
 
@@ -210,20 +211,6 @@ free_cpu:
 	return err;
 }
 
-static void count_exit(struct kvm_cpu *c)
-{
-	/* Single writer (this VCPU's thread); read by others for stats. */
-	atomic_store_explicit(
-		c->exits,
-		atomic_load_explicit(c->exits, memory_order_relaxed) + 1,
-		memory_order_relaxed);
-}
-
-static uint64_t ones(unsigned size)
-{
-	return size >= 8 ? UINT64_MAX : (1ull << (size * 8)) - 1;
-}
-
 static void do_io(struct kvm_cpu *c)
 {
 	struct kvm_run *r = c->run;
@@ -233,7 +220,7 @@ static void do_io(struct kvm_cpu *c)
 
 	/* String I/O (rep ins/outs) comes as io.count items. */
 	for (uint32_t i = 0; i < r->io.count; i++, data += size) {
-		count_exit(c);
+		vcpu_count_exit(c->exits);
 		if (r->io.direction == KVM_EXIT_IO_OUT) {
 			v = 0;
 			memcpy(&v, data, size);
@@ -242,7 +229,7 @@ static void do_io(struct kvm_cpu *c)
 		} else {
 			if (vcpu_bus_read(c->bus, AVM_SPACE_PIO, r->io.port,
 					  size, &v))
-				v = ones(size);
+				v = vcpu_bus_ones(size);
 			memcpy(data, &v, size);
 		}
 	}
@@ -254,7 +241,7 @@ static void do_mmio(struct kvm_cpu *c)
 	unsigned len = r->mmio.len;
 	uint64_t v = 0;
 
-	count_exit(c);
+	vcpu_count_exit(c->exits);
 	if (len != 1 && len != 2 && len != 4 && len != 8)
 		return; /* not a single bus access: dropped */
 	if (r->mmio.is_write) {
@@ -264,7 +251,7 @@ static void do_mmio(struct kvm_cpu *c)
 	} else {
 		if (vcpu_bus_read(c->bus, AVM_SPACE_MMIO, r->mmio.phys_addr,
 				  len, &v))
-			v = ones(len);
+			v = vcpu_bus_ones(len);
 		memcpy(r->mmio.data, &v, len);
 	}
 }

@@ -39,7 +39,7 @@ int chardev_open(struct chardev *cd, const struct chardev_config *cfg,
 	int err;
 
 	memset(cd, 0, sizeof(*cd));
-	cd->in_fd = cd->out_fd = cd->recv_fd = cd->send_fd = -1;
+	cd->in_fd = cd->out_fd = -1;
 	cd->cfg = cfg ? *cfg : none;
 	if ((unsigned)cd->cfg.kind >= CHARDEV_KIND_COUNT) {
 		avm_log(ctx, AVM_LOG_ERROR, "chardev: unknown kind %d",

@@ -17,7 +17,7 @@
 #include <nng/nng.h>
 
 #include <actorvm/actor.h>
-#include <actorvm/listen.h>
+#include <actorvm/pair.h>
 
 #include "chardev.h"
 
@@ -42,7 +42,6 @@
 
 struct chardev;
 struct chardev_writer;
-struct chardev_link;
 
 /*
  * A backend's callbacks. Threads: each is called by the device actor that
@@ -106,11 +105,7 @@ struct chardev {
 	uint64_t errors;
 	struct chardev_writer *writer;
 	/* nng */
-	nng_socket sock;
-	struct avm_listener *listener; /* nng-listen: only */
-	bool sock_open;
-	int recv_fd, send_fd;
-	struct chardev_link *link;
+	struct avm_pair pair;
 	nng_msg *rx_msg;
 	size_t rx_off;
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
+#include "backend_util.h"
 #include "vcpu_priv.h"
 
 #define PAGE 4096ull
@@ -31,20 +32,6 @@ struct soft_cpu {
 /* Blocks per slice while an interrupt waits for IF (see soft_run). */
 #define WINDOW_BLOCKS 256
 
-static uint64_t ones(unsigned size)
-{
-	return size >= 8 ? UINT64_MAX : (1ull << (size * 8)) - 1;
-}
-
-static void count_exit(struct soft_cpu *c)
-{
-	/* Single writer (this VCPU's thread); read by others for stats. */
-	atomic_store_explicit(
-		c->exits,
-		atomic_load_explicit(c->exits, memory_order_relaxed) + 1,
-		memory_order_relaxed);
-}
-
 /* Nothing decodes the address: the bus floats, reads see all ones. */
 static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *u)
 {
@@ -52,9 +39,9 @@ static uint64_t mmio_read(uc_engine *uc, uint64_t off, unsigned size, void *u)
 	uint64_t v;
 
 	(void)uc;
-	count_exit(c);
+	vcpu_count_exit(c->exits);
 	if (vcpu_bus_read(c->bus, AVM_SPACE_MMIO, c->mmio_base + off, size, &v))
-		v = ones(size);
+		v = vcpu_bus_ones(size);
 	return v;
 }
 
@@ -64,7 +51,7 @@ static void mmio_write(uc_engine *uc, uint64_t off, unsigned size,
 	struct soft_cpu *c = u;
 
 	(void)uc;
-	count_exit(c);
+	vcpu_count_exit(c->exits);
 	vcpu_bus_write(c->bus, AVM_SPACE_MMIO, c->mmio_base + off, size, value);
 }
 
@@ -74,10 +61,10 @@ static uint32_t pio_in(uc_engine *uc, uint32_t port, int size, void *u)
 	uint64_t v;
 
 	(void)uc;
-	count_exit(c);
+	vcpu_count_exit(c->exits);
 	if (vcpu_bus_read(c->bus, AVM_SPACE_PIO, port & 0xffff, (unsigned)size,
 			  &v))
-		v = ones((unsigned)size);
+		v = vcpu_bus_ones((unsigned)size);
 	return (uint32_t)v;
 }
 
@@ -87,7 +74,7 @@ static void pio_out(uc_engine *uc, uint32_t port, int size, uint32_t value,
 	struct soft_cpu *c = u;
 
 	(void)uc;
-	count_exit(c);
+	vcpu_count_exit(c->exits);
 	vcpu_bus_write(c->bus, AVM_SPACE_PIO, port & 0xffff, (unsigned)size,
 		       value);
 }

@@ -63,7 +63,8 @@ struct avm_listener;
  * may listen on it again meanwhile). @url is copied. @err gets a message
  * naming @url on failure. Returns 0, -EEXIST (an
  * ipc path that is not a socket), -EADDRINUSE (a live socket, or nng says
- * so), -EINVAL (a bad URL), -ENOMEM, or another negative errno from nng.
+ * so), -EINVAL (a bad URL), -ENOTSUP (a transport nng lacks), -ENOMEM,
+ * or another negative errno from nng (avm_nng_errno()).
  */
 int avm_listen(nng_socket sock, const char *url, struct avm_listener **out,
 	       char *err, size_t len);
