@@ -25,9 +25,10 @@
  *      the descriptor's status byte for DD, p50/p99/p99.9/max. The wire
  *      runs on its own thread by default (wire_ops.own_thread); then again
  *      with it forced onto the fast path (fast_path = 1: its nng_send runs
- *      in place, on the writer's thread), and both again with the driver at
- * SCHED_FIFO 80 (a real-time VCPU's thread; "not measured" where the host
- * refuses it).
+ *      in place, on the writer's thread), and both again with the driver
+ *      at SCHED_FIFO 80 (a real-time VCPU's thread; "not measured" where
+ *      the host refuses it). Its floor: what one wake-up of a thread
+ *      asleep in epoll costs the thread that makes it.
  *
  * With --trace PREFIX, runs (c) and (e) are recorded, one trace file per
  * VM: PREFIX-c-a.trace (the side that measures), PREFIX-c-b.trace, ...
@@ -44,6 +45,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -622,6 +625,67 @@ static void sleep_ns(uint64_t ns)
 		;
 }
 
+/* (e)'s floor: a thread asleep in epoll on an eventfd, as the wire's is. */
+struct sleeper {
+	int efd, ep;
+	_Atomic bool stop;
+};
+
+static void *sleeper_main(void *arg)
+{
+	struct sleeper *z = arg;
+	struct epoll_event ev;
+	uint64_t v;
+
+	while (!atomic_load(&z->stop))
+		if (epoll_wait(z->ep, &ev, 1, -1) == 1 &&
+		    read(z->efd, &v, sizeof(v)) < 0)
+			break;
+	return NULL;
+}
+
+/*
+ * What one wake-up of a sleeping thread costs the thread that makes it:
+ * an eventfd write to a thread asleep in epoll (a wire's server, woken by
+ * libev's ev_async), after the same gap as (e). The doorbell, with the wire
+ * on its own thread, pays exactly one.
+ */
+static int wake_floor(unsigned n, double *ns)
+{
+	struct sleeper z = { .efd = eventfd(0, EFD_NONBLOCK) };
+	struct epoll_event ev = { .events = EPOLLIN };
+	uint64_t one = 1;
+	pthread_t th;
+	int ret = 0;
+
+	z.ep = epoll_create1(0);
+	if (z.efd < 0 || z.ep < 0 ||
+	    epoll_ctl(z.ep, EPOLL_CTL_ADD, z.efd, &ev) ||
+	    pthread_create(&th, NULL, sleeper_main, &z)) {
+		ret = -errno;
+		goto close_fds;
+	}
+	for (unsigned i = 0; i < n && !ret; i++) {
+		uint64_t t0;
+
+		sleep_ns(DB_GAP_NS);
+		t0 = pair_now_ns();
+		if (write(z.efd, &one, sizeof(one)) != sizeof(one))
+			ret = -errno;
+		ns[i] = (double)(pair_now_ns() - t0);
+	}
+	atomic_store(&z.stop, true);
+	if (write(z.efd, &one, sizeof(one)) != sizeof(one) && !ret)
+		ret = -errno;
+	pthread_join(th, NULL);
+close_fds:
+	if (z.ep >= 0)
+		close(z.ep);
+	if (z.efd >= 0)
+		close(z.efd);
+	return ret;
+}
+
 /*
  * Makes this thread SCHED_FIFO @prio (0: back to SCHED_OTHER), as a
  * real-time VCPU's thread is. False if the host refuses.
@@ -781,6 +845,11 @@ static int part_doorbell(const struct opts *o, const struct stats *floor)
 	printf("(e) doorbell to DD, NIC idle (asleep %u us before each): TDT "
 	       "write -> DD polled\n",
 	       DB_GAP_NS / 1000);
+	ret = wake_floor(o->rtt, ns);
+	if (!ret) {
+		summarize(ns, o->rtt, &s);
+		print_stats("floor: wake a thread in epoll", &s, 0);
+	}
 	for (int i = 0; i < 4 && !ret; i++) {
 		ret = e1000_doorbell(o->rtt, ns, o->trace, run[i].wire_fast,
 				     run[i].fifo);
