@@ -71,13 +71,29 @@ struct avm_runtime_config {
 };
 
 /**
- * struct avm_actor_spec - one actor to create.
+ * AVM_CPU() - the bit of host CPU @n (0..63) in &avm_actor_spec.cpus.
+ */
+#define AVM_CPU(n) (UINT64_C(1) << (n))
+
+/**
+ * AVM_CPU_COUNT - how many host CPUs &avm_actor_spec.cpus can name.
+ */
+#define AVM_CPU_COUNT 64
+
+/**
+ * struct avm_actor_spec - one actor to create. Zero means default.
  * @ops: its device type.
  * @name: unique instance name.
  * @config: device configuration, read by ops->init only (may be NULL).
  * @rt_priority: 1..99 runs the server thread SCHED_FIFO at that priority;
  *   0 keeps normal scheduling. Refused privileges give a warning.
- * @cpu: CPU to pin the server thread to; -1 for none.
+ * @cpus: host CPUs the server thread may run on, one bit per CPU
+ *   (AVM_CPU(2) | AVM_CPU(3)); 0 (the default) leaves it wherever the
+ *   process may run. A mask rather than a CPU number so that zero means
+ *   "not pinned", like every other field, and a set of CPUs can be named;
+ *   CPUs 64 and above cannot be named (pin the process instead). A set
+ *   refused by the host (no such CPU) gives a warning; the thread then
+ *   runs unpinned.
  * @spin_ns: how long the server thread polls an empty mailbox before it
  *   sleeps (0: default 20 us; negative: never sleep).
  * @mailbox_depth: slots per lane (rounded up to a power of two; default 1024).
@@ -92,7 +108,7 @@ struct avm_actor_spec {
 	const char *name;
 	const void *config;
 	int rt_priority;
-	int cpu;
+	uint64_t cpus;
 	int64_t spin_ns;
 	unsigned mailbox_depth;
 	int fast_path;
