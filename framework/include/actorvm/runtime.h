@@ -149,6 +149,16 @@ enum avm_exec_kind avm_runtime_exec(const avm_runtime *rt);
  *
  * Create actors in dependency order (an actor's port can only be bound to an
  * actor that exists): avm_runtime_stop() stops them in reverse.
+ *
+ * The device type is checked first: a missing handle(), a state_size over
+ * 1 GiB, a count without its array (regions, ports, direct registers), an
+ * empty region or one in no known space, a direct register whose slot is
+ * %AVM_MAX_DIRECT or more, whose size is not 1, 2, 4 or 8 or which lies
+ * outside its region, a port without a name or with a name used twice, and
+ * a PCI identity a PCI host could not present (vendor 0xffff, class over
+ * 24 bits, interrupt pin over 4, a BAR on a missing region, in the wrong
+ * space or of a size PCI does not allow) are refused with -EINVAL and an
+ * error log line naming the actor and the field.
  */
 int avm_actor_create(avm_runtime *rt, const struct avm_actor_spec *spec,
 		     avm_actor_id *out);
