@@ -68,6 +68,27 @@ static const struct avm_device_ops probe_ops = {
 	.pci = &probe_pci,
 };
 
+/* A self-driven twin: under the big lock only such an actor has a thread
+ * of its own; it serves its mailbox until told to stop. */
+static int probe_run(void *state, avm_ctx *ctx)
+{
+	int err;
+
+	(void)state;
+	while (!(err = avm_poll(ctx)))
+		if ((err = avm_wait(ctx, -1)) && err != -ETIMEDOUT)
+			break;
+	return err == -ESHUTDOWN ? 0 : err;
+}
+
+static const struct avm_device_ops probe_self_ops = {
+	.type = "probe-self",
+	.regions = probe_regions,
+	.n_regions = 1,
+	.handle = probe_handle,
+	.run = probe_run,
+};
+
 /* --- Refused ops tables ---------------------------------------------- */
 
 struct errlog {
@@ -219,13 +240,15 @@ struct probe_vm {
 	avm_accessor *acc;
 };
 
-static void probe_up(struct probe_vm *v)
+static void probe_up(struct probe_vm *v, enum avm_exec_kind exec)
 {
-	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED,
+	struct avm_runtime_config cfg = { .exec = exec,
 					  .read_deadline_ns = FIX_GUARD_NS };
 	/* Nothing but ops and name; the fast path off so that handlers run
-	 * on the actor's own server thread. */
-	struct avm_actor_spec s = { .ops = &probe_ops,
+	 * on the actor's own thread. */
+	struct avm_actor_spec s = { .ops = exec == AVM_EXEC_BIGLOCK
+						   ? &probe_self_ops
+						   : &probe_ops,
 				    .name = "probe",
 				    .fast_path = -1 };
 	avm_actor_id id;
@@ -258,28 +281,30 @@ static void direct_set_bad_slot_fails(void **unused)
 	struct probe_vm v;
 
 	(void)unused;
-	probe_up(&v);
+	probe_up(&v, AVM_EXEC_THREADED);
 	assert_int_equal((int64_t)probe_rd(&v, PROBE_DIRECT), -EINVAL);
 	probe_down(&v);
 }
 
 /* Threads inherit the affinity of their creator: a server thread of a
  * zeroed spec may run wherever this (main) thread may, not on CPU 0 only. */
-static void zeroed_spec_not_pinned(void **unused)
+static void zeroed_spec_not_pinned(void **state)
 {
 	uint64_t mine = thread_cpus();
 	struct probe_vm v;
 
-	(void)unused;
 	if (mine == AVM_CPU(0)) {
 		print_message("this process may run on CPU 0 only: pinning "
 			      "to CPU 0 cannot be told apart here\n");
 		skip();
 	}
-	probe_up(&v);
+	probe_up(&v, *(enum avm_exec_kind *)*state);
 	assert_int_equal(probe_rd(&v, PROBE_CPUS), mine);
 	probe_down(&v);
 }
+
+static enum avm_exec_kind threaded = AVM_EXEC_THREADED;
+static enum avm_exec_kind biglock = AVM_EXEC_BIGLOCK;
 
 int main(void)
 {
@@ -290,7 +315,8 @@ int main(void)
 		cmocka_unit_test(bad_regions_refused),
 		cmocka_unit_test(bad_pci_refused),
 		cmocka_unit_test(direct_set_bad_slot_fails),
-		cmocka_unit_test(zeroed_spec_not_pinned),
+		cmocka_unit_test_prestate(zeroed_spec_not_pinned, &threaded),
+		cmocka_unit_test_prestate(zeroed_spec_not_pinned, &biglock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
