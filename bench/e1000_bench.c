@@ -290,17 +290,14 @@ static int hvm_build(struct hvm *v, const char *url, bool listen, uint8_t mac)
 					 .log_level = AVM_LOG_ERROR };
 	struct avm_actor_spec n = { .ops = &e1000_ops,
 				    .name = "nic",
-				    .config = &v->nic_cfg,
-				    .cpu = -1 };
+				    .config = &v->nic_cfg };
 	struct avm_actor_spec w = { .ops = &wire_ops,
 				    .name = "wire",
 				    .config = &v->wire_cfg,
-				    .cpu = -1,
 				    .fast_path = v->wire_fast };
 	struct avm_actor_spec s = { .ops = &sink_ops,
 				    .name = "sink",
-				    .config = &v->sink_cfg,
-				    .cpu = -1 };
+				    .config = &v->sink_cfg };
 
 	memcpy(v->nic_cfg.mac,
 	       (const uint8_t[]){ 0x52, 0x54, 0, 0x12, 0x34, 0 }, 6);

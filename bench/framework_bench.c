@@ -281,9 +281,9 @@ static void placement_init(void)
 	pin_ok = pin_self(CPU_CALLER);
 }
 
-static int server_cpu(void)
+static uint64_t server_cpus(void)
 {
-	return pin_ok ? CPU_SERVER : -1;
+	return pin_ok ? AVM_CPU(CPU_SERVER) : 0;
 }
 
 /* --- Floors: two threads and two words, no framework --------------------- */
@@ -416,7 +416,7 @@ static int fw_open_with(struct fw *f, enum avm_exec_kind exec, int64_t spin,
 	struct avm_actor_spec spec = {
 		.ops = &testdev_ops,
 		.name = "testdev",
-		.cpu = server_cpu(),
+		.cpus = server_cpus(),
 		.spin_ns = spin,
 		.fast_path = fast_path,
 	};

@@ -132,9 +132,7 @@ struct rig {
 static avm_actor_id make(struct rig *r, const struct avm_device_ops *ops,
 			 const char *name, const void *cfg)
 {
-	struct avm_actor_spec s = {
-		.ops = ops, .name = name, .config = cfg, .cpu = -1
-	};
+	struct avm_actor_spec s = { .ops = ops, .name = name, .config = cfg };
 	avm_actor_id id = AVM_ACTOR_NONE;
 
 	if (avm_actor_create(r->rt, &s, &id))

@@ -169,9 +169,10 @@ static int set_up(avm_runtime **rt, avm_accessor **acc, const char *path)
 {
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED,
 					  .reply_spin_ns = -1 };
-	struct avm_actor_spec s = {
-		.ops = &testdev_ops, .name = "dev", .cpu = 1, .spin_ns = -1
-	};
+	struct avm_actor_spec s = { .ops = &testdev_ops,
+				    .name = "dev",
+				    .cpus = AVM_CPU(1),
+				    .spin_ns = -1 };
 	struct avm_trace_options o = { .path = path, .ring_bytes = 64u << 20 };
 	avm_actor_id id;
 	int err = avm_runtime_new(&cfg, rt);

@@ -272,13 +272,14 @@ void avm_fd_unwatch(avm_ctx *ctx, unsigned id)
 		ctx->self->rt->exec->fd_unwatch(ctx->self, id);
 }
 
-void avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value)
+int avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value)
 {
 	if (slot >= AVM_MAX_DIRECT)
-		return;
+		return -EINVAL;
 	/* Release: one aligned 64-bit store, so readers never see a mix. */
 	atomic_store_explicit(&ctx->self->direct[slot], value,
 			      memory_order_release);
+	return 0;
 }
 
 int avm_poll(avm_ctx *ctx)

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "placement.h"
 
 struct big_pending {
 	struct big_pending *next;
@@ -603,31 +604,6 @@ static int start_one(struct big_rt *b, struct avm_actor *a)
 	return err;
 }
 
-/* A VCPU thread is placed like a threaded actor's (rt_priority, cpu). */
-static void apply_placement(struct avm_actor *a)
-{
-	struct sched_param sp = { .sched_priority = a->spec.rt_priority };
-	cpu_set_t set;
-	int err;
-
-	if (a->spec.cpu >= 0) {
-		CPU_ZERO(&set);
-		CPU_SET(a->spec.cpu, &set);
-		err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-		if (err)
-			avm__log(a->rt, AVM_LOG_WARN, a->name,
-				 "cannot pin to CPU %d (%s)", a->spec.cpu,
-				 strerror(err));
-	}
-	if (a->spec.rt_priority > 0) {
-		err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-		if (err)
-			avm__log(a->rt, AVM_LOG_WARN, a->name,
-				 "SCHED_FIFO priority %d refused (%s)",
-				 a->spec.rt_priority, strerror(err));
-	}
-}
-
 /* On the actor's own thread, like the threaded executor: its state (a KVM
  * VCPU fd, a unicorn engine) belongs to this thread from the start. */
 static int self_init(struct big_rt *b, struct avm_actor *a)
@@ -693,7 +669,8 @@ static void *self_main(void *arg)
 	struct avm_ctx ctx = { .self = a };
 	int err;
 
-	apply_placement(a);
+	/* A VCPU thread is placed like a threaded actor's. */
+	(void)avm__place_self(a);
 	avm_reader_register();
 	s->init_err = self_init(b, a);
 	sem_post(&s->ready);

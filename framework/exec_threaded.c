@@ -32,6 +32,7 @@
 #include "futex.h"
 #include "internal.h"
 #include "mailbox.h"
+#include "placement.h"
 
 #define DEFAULT_DEPTH	1024
 #define DEFAULT_SPIN_NS 20000
@@ -685,36 +686,6 @@ static int thr_wait_reply(avm_accessor *acc, struct avm_reply_slot *slot,
 			     val);
 }
 
-static void apply_placement(struct thr_actor *t)
-{
-	const struct avm_actor_spec *s = &t->a->spec;
-	struct sched_param sp = { .sched_priority = s->rt_priority };
-	int err;
-
-	if (s->cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(s->cpu, &set);
-		err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-		if (err)
-			avm__log(t->a->rt, AVM_LOG_WARN, t->a->name,
-				 "cannot pin to CPU %d (%s); running unpinned",
-				 s->cpu, strerror(err));
-	}
-	if (s->rt_priority > 0) {
-		err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-		if (!err)
-			atomic_store(&t->prio, s->rt_priority);
-		if (err)
-			avm__log(t->a->rt, AVM_LOG_WARN, t->a->name,
-				 "SCHED_FIFO priority %d refused (%s); "
-				 "running with normal priority (needs "
-				 "CAP_SYS_NICE or an rtprio limit)",
-				 s->rt_priority, strerror(err));
-	}
-}
-
 static void wait_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct thr_actor *t =
@@ -1020,7 +991,8 @@ static void *actor_main(void *arg)
 	snprintf(name, sizeof(name), "%s", t->a->name);
 	pthread_setname_np(pthread_self(), name);
 	tls_self = t;
-	apply_placement(t);
+	if (avm__place_self(t->a))
+		atomic_store(&t->prio, t->a->spec.rt_priority);
 	avm_reader_register();
 	t->init_err = loop_init(t);
 	if (!t->init_err) {

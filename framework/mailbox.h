@@ -27,6 +27,15 @@ struct avm_ring_slot {
 	struct avm_msg msg;
 };
 
+/* The envelope's size is part of the design, not an accident: a field added
+ * to struct avm_msg must come with a look at the slot (one 128-byte slot
+ * per message) and at the copies each hop makes. */
+_Static_assert(sizeof(struct avm_msg) ==
+		       56 + 2 * sizeof(void *) + AVM_MSG_INLINE,
+	       "struct avm_msg changed size: check the mailbox slot");
+_Static_assert(sizeof(struct avm_ring_slot) == 128,
+	       "a mailbox slot must stay one 128-byte unit");
+
 struct avm_ring {
 	uint64_t mask;
 	struct avm_ring_slot *slots;

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+#include "ops_check.h"
 
 #define AVM_DEFAULT_MAX_ACTORS	64
 #define AVM_DEFAULT_DEADLINE_NS 1000000000ull
@@ -185,12 +186,23 @@ struct avm_actor *avm__actor(avm_runtime *rt, avm_actor_id id)
 static int check_spec(avm_runtime *rt, const struct avm_actor_spec *spec)
 {
 	avm_actor_id dup;
+	int err;
 
-	if (!spec || !spec->ops || !spec->ops->handle || !spec->name ||
-	    !spec->name[0])
+	if (!spec || !spec->ops || !spec->name || !spec->name[0]) {
+		avm__log(rt, AVM_LOG_ERROR, NULL, "actor spec without %s",
+			 !spec	      ? "anything"
+			 : !spec->ops ? "ops"
+				      : "a name");
 		return -EINVAL;
-	if (spec->rt_priority < 0 || spec->rt_priority > 99)
+	}
+	if (spec->rt_priority < 0 || spec->rt_priority > 99) {
+		avm__log(rt, AVM_LOG_ERROR, spec->name,
+			 "rt_priority %d (expected 0..99)", spec->rt_priority);
 		return -EINVAL;
+	}
+	err = avm__ops_check(rt, spec->name, spec->ops);
+	if (err)
+		return err;
 	if (spec->ops->run && !rt->exec->poll)
 		return -ENOTSUP; /* self-driven actors need a thread of their
 				    own */

@@ -51,11 +51,13 @@ static uint64_t now_ns(void)
 }
 
 /* The last CPU is the real-time device's; everything else shares CPU 0. */
-static int rt_cpu(void)
+static uint64_t rt_cpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	return n > 1 ? (int)n - 1 : -1;
+	if (n > AVM_CPU_COUNT)
+		n = AVM_CPU_COUNT;
+	return n > 1 ? AVM_CPU(n - 1) : 0;
 }
 
 static void pin_to_cpu0(void)
@@ -125,13 +127,13 @@ static int build(avm_runtime *rt, const struct testdev_config *disk_cfg,
 	 * VCPU landing on the poller's core would stall it. */
 	struct avm_actor_spec nic = { .ops = &testdev_ops,
 				      .name = "nic",
-				      .cpu = rt_cpu(),
+				      .cpus = rt_cpus(),
 				      .spin_ns = -1,
 				      .rt_priority = rt_priority };
 	struct avm_actor_spec disk = { .ops = &testdev_ops,
 				       .name = "disk",
 				       .config = disk_cfg,
-				       .cpu = 0 };
+				       .cpus = AVM_CPU(0) };
 	avm_actor_id n, d;
 	int err;
 

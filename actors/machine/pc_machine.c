@@ -36,7 +36,7 @@ static int create(avm_runtime *rt, const struct avm_device_ops *ops,
 				    .name = name,
 				    .config = config,
 				    .rt_priority = pl->rt_priority,
-				    .cpu = pl->cpu,
+				    .cpus = pl->cpus,
 				    .spin_ns = pl->spin_ns,
 				    .fast_path = pl->fast_path };
 

@@ -30,14 +30,14 @@
 /**
  * struct pc_placement - where an actor's server thread runs.
  * @rt_priority: SCHED_FIFO priority 1..99, 0 for normal scheduling.
- * @cpu: host CPU to pin to, -1 for none.
+ * @cpus: host CPUs it may run on, as &struct avm_actor_spec.cpus (0: any).
  * @spin_ns: idle polling before sleeping (0: default; negative: never).
  * @fast_path: as &struct avm_actor_spec.fast_path (0: the device type's
  *   default; positive: on; negative: off).
  */
 struct pc_placement {
 	int rt_priority;
-	int cpu;
+	uint64_t cpus;
 	int64_t spin_ns;
 	int fast_path;
 };

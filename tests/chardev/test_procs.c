@@ -36,9 +36,9 @@ static int vm_up(struct vm *v, const struct uart_config *cfg)
 	struct avm_runtime_config rc = { .exec = AVM_EXEC_THREADED,
 					 .log_level = AVM_LOG_ERROR,
 					 .read_deadline_ns = TEST_DEADLINE_NS };
-	struct avm_actor_spec spec = {
-		.ops = &uart_ops, .name = "com1", .config = cfg, .cpu = -1
-	};
+	struct avm_actor_spec spec = { .ops = &uart_ops,
+				       .name = "com1",
+				       .config = cfg };
 	int err = avm_runtime_new(&rc, &v->rt);
 
 	if (!err)

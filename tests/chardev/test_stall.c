@@ -154,9 +154,9 @@ static void stalled_backend_never_blocks_the_vcpu(void **state)
 	struct avm_runtime_config rc = { .exec = AVM_EXEC_THREADED,
 					 .log_level = AVM_LOG_ERROR,
 					 .read_deadline_ns = TEST_DEADLINE_NS };
-	struct avm_actor_spec spec = {
-		.ops = &uart_ops, .name = "com1", .config = &cfg, .cpu = -1
-	};
+	struct avm_actor_spec spec = { .ops = &uart_ops,
+				       .name = "com1",
+				       .config = &cfg };
 	avm_runtime *rt;
 	avm_accessor *acc;
 	avm_actor_id id;

@@ -82,11 +82,8 @@ static int build_machine(struct pair_vm *v, const char *elf,
 		.pci = { { .name = "e1000",
 			   .ops = &e1000_ops,
 			   .config = &v->nic,
-			   .slot = PAIR_VM_SLOT,
-			   .place = { .cpu = -1 } } },
-		.vcpu = { { .backend = VCPU_BACKEND_SOFT,
-			    .place = { .cpu = -1 } } },
-		.place = { .cpu = -1 },
+			   .slot = PAIR_VM_SLOT } },
+		.vcpu = { { .backend = VCPU_BACKEND_SOFT } },
 	};
 
 	return pc_machine_build(v->rt, &v->m, &c, err, err_len);
@@ -98,8 +95,7 @@ static int add_console(struct pair_vm *v)
 {
 	struct avm_actor_spec c = { .ops = &console_ops,
 				    .name = "console",
-				    .config = &v->console,
-				    .cpu = -1 };
+				    .config = &v->console };
 
 	return avm_actor_create(v->rt, &c, &v->console_id);
 }
@@ -107,9 +103,9 @@ static int add_console(struct pair_vm *v)
 /* The wire beside the machine; e1000 <-> wire both ways. */
 static int add_wire(struct pair_vm *v)
 {
-	struct avm_actor_spec w = {
-		.ops = &wire_ops, .name = "wire", .config = &v->wire, .cpu = -1
-	};
+	struct avm_actor_spec w = { .ops = &wire_ops,
+				    .name = "wire",
+				    .config = &v->wire };
 	avm_actor_id nic = v->m.pci[0];
 
 	return avm_actor_create(v->rt, &w, &v->wire_id)

@@ -55,9 +55,7 @@ static inline void fix_up(struct fixture *f, enum avm_exec_kind exec,
 	assert_int_equal(avm_ram_add(f->rt, 0, FIX_RAM_SIZE, (void **)&f->ram),
 			 0);
 	for (unsigned i = 0; i < n; i++) {
-		struct avm_actor_spec s = { .ops = &testdev_ops,
-					    .name = name,
-					    .cpu = -1 };
+		struct avm_actor_spec s = { .ops = &testdev_ops, .name = name };
 
 		snprintf(name, sizeof(name), "dev%u", i);
 		assert_int_equal(avm_actor_create(f->rt, &s, &f->dev[i]), 0);

@@ -297,7 +297,6 @@ static void rig_up_with(struct rig *r, unsigned n, const struct rig_opts *o)
 		struct avm_actor_spec s = { .ops = o->ops[i] ?: &who_ops,
 					    .name = name,
 					    .config = &r->o[i],
-					    .cpu = -1,
 					    .fast_path = o->fast_path[i],
 					    .rt_priority = o->rt_priority[i],
 					    .spin_ns = o->spin_ns[i] };

@@ -48,7 +48,7 @@ struct rfix {
 static avm_actor_id make(avm_runtime *rt, const struct avm_device_ops *ops,
 			 const char *name)
 {
-	struct avm_actor_spec s = { .ops = ops, .name = name, .cpu = -1 };
+	struct avm_actor_spec s = { .ops = ops, .name = name };
 	avm_actor_id id;
 
 	assert_int_equal(avm_actor_create(rt, &s, &id), 0);

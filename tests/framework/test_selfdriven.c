@@ -173,9 +173,9 @@ static enum avm_exec_kind exec_of(void **state)
 
 static void vm_up(struct vm *vm, struct fake_cfg cfg, enum avm_exec_kind exec)
 {
-	struct avm_actor_spec s = {
-		.ops = &fake_ops, .name = "vcpu0", .config = &cfg, .cpu = -1
-	};
+	struct avm_actor_spec s = { .ops = &fake_ops,
+				    .name = "vcpu0",
+				    .config = &cfg };
 	struct avm_runtime_config rc = { .exec = exec,
 					 .read_deadline_ns = GUARD_NS };
 
@@ -302,9 +302,9 @@ static void early_return_keeps_serving(void **state)
 static void deterministic_refuses(void **unused)
 {
 	struct fake_cfg cfg = { 0 };
-	struct avm_actor_spec s = {
-		.ops = &fake_ops, .name = "v", .config = &cfg, .cpu = -1
-	};
+	struct avm_actor_spec s = { .ops = &fake_ops,
+				    .name = "v",
+				    .config = &cfg };
 
 	struct avm_runtime_config c = { .exec = AVM_EXEC_DETERMINISTIC };
 	avm_runtime *rt;

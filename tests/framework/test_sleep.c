@@ -123,7 +123,6 @@ static void rig_up(struct rig *r, int fast_path)
 					  .read_deadline_ns = FIX_GUARD_NS };
 	struct avm_actor_spec s = { .ops = &watcher_ops,
 				    .name = "watcher",
-				    .cpu = -1,
 				    .spin_ns = 1,
 				    .fast_path = fast_path };
 

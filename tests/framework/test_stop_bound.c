@@ -92,12 +92,10 @@ static void stop_drops_what_a_stuck_receiver_never_takes(void **unused)
 	 * (an idle receiver run in place would block the test's own thread). */
 	struct avm_actor_spec rx = { .ops = &stuck_ops,
 				     .name = "stuck",
-				     .cpu = -1,
 				     .mailbox_depth = 4,
 				     .fast_path = -1 };
 	struct avm_actor_spec tx = { .ops = &sender_ops,
 				     .name = "sender",
-				     .cpu = -1,
 				     .fast_path = -1 };
 	struct avm_actor_stats st;
 	avm_actor_id rx_id, tx_id;

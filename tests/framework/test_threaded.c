@@ -143,9 +143,9 @@ static void check_deadline(int64_t reply_spin_ns)
 					  .reply_spin_ns = reply_spin_ns };
 	/* A handler that blocks holds up whoever runs it: only the mailbox
 	 * path bounds the caller's wait by its deadline. */
-	struct avm_actor_spec s = {
-		.ops = &slow_ops, .name = "slow", .cpu = -1, .fast_path = -1
-	};
+	struct avm_actor_spec s = { .ops = &slow_ops,
+				    .name = "slow",
+				    .fast_path = -1 };
 	avm_runtime *rt;
 	avm_accessor *acc;
 	avm_actor_id id;
@@ -347,10 +347,9 @@ static void outbox_absorbs_full_mailbox(void **unused)
 {
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED };
 	struct avm_actor_spec s[2] = {
-		{ .ops = &testdev_ops, .name = "src", .cpu = -1 },
+		{ .ops = &testdev_ops, .name = "src" },
 		{ .ops = &testdev_ops,
 		  .name = "dst",
-		  .cpu = -1,
 		  .mailbox_depth = 4,
 		  .spin_ns = 1,
 		  /* Idle, it would take each write in place: no queue. */
@@ -399,9 +398,9 @@ static void fd_watch_delivers(void **unused)
 {
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED };
 	int fds[2];
-	struct avm_actor_spec s = {
-		.ops = &slow_ops, .name = "fd", .config = &fds[0], .cpu = -1
-	};
+	struct avm_actor_spec s = { .ops = &slow_ops,
+				    .name = "fd",
+				    .config = &fds[0] };
 	avm_runtime *rt;
 	avm_accessor *acc;
 	avm_actor_id id;
@@ -432,9 +431,9 @@ static void continuation_lets_reads_in(void **unused)
 {
 	struct testdev_config cfg = { .chunk_spin = 2000 };
 	struct avm_runtime_config rc = { .exec = AVM_EXEC_THREADED };
-	struct avm_actor_spec s = {
-		.ops = &testdev_ops, .name = "dev0", .config = &cfg, .cpu = -1
-	};
+	struct avm_actor_spec s = { .ops = &testdev_ops,
+				    .name = "dev0",
+				    .config = &cfg };
 	struct fixture f = { .n_dev = 1 };
 	const uint64_t total = 200000;
 	uint64_t mid;
@@ -469,12 +468,8 @@ static void init_failure_unwinds(void **unused)
 {
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED,
 					  .log_level = -1 };
-	struct avm_actor_spec ok = { .ops = &testdev_ops,
-				     .name = "ok",
-				     .cpu = -1 };
-	struct avm_actor_spec bad = { .ops = &failing_ops,
-				      .name = "bad",
-				      .cpu = -1 };
+	struct avm_actor_spec ok = { .ops = &testdev_ops, .name = "ok" };
+	struct avm_actor_spec bad = { .ops = &failing_ops, .name = "bad" };
 	avm_runtime *rt;
 	avm_actor_id a;
 
@@ -513,9 +508,10 @@ static void placement_warns_not_fails(void **unused)
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED,
 					  .log = capture_log,
 					  .log_arg = &c };
-	struct avm_actor_spec s = {
-		.ops = &testdev_ops, .name = "rt", .rt_priority = 10, .cpu = 0
-	};
+	struct avm_actor_spec s = { .ops = &testdev_ops,
+				    .name = "rt",
+				    .rt_priority = 10,
+				    .cpus = AVM_CPU(0) };
 	struct fixture f = { .n_dev = 1 };
 
 	(void)unused;
@@ -533,12 +529,10 @@ static void placement_warns_not_fails(void **unused)
 static void bad_set_up_rejected(void **unused)
 {
 	struct fixture f;
-	struct avm_actor_spec dup = { .ops = &testdev_ops,
-				      .name = "dev0",
-				      .cpu = -1 };
-	struct avm_actor_spec prio = {
-		.ops = &testdev_ops, .name = "x", .rt_priority = 100, .cpu = -1
-	};
+	struct avm_actor_spec dup = { .ops = &testdev_ops, .name = "dev0" };
+	struct avm_actor_spec prio = { .ops = &testdev_ops,
+				       .name = "x",
+				       .rt_priority = 100 };
 	avm_actor_id id;
 
 	(void)unused;

@@ -34,7 +34,7 @@ struct fx {
 static avm_actor_id make(struct fx *f, const struct avm_device_ops *ops,
 			 const char *name)
 {
-	struct avm_actor_spec s = { .ops = ops, .name = name, .cpu = -1 };
+	struct avm_actor_spec s = { .ops = ops, .name = name };
 	avm_actor_id id;
 
 	assert_int_equal(avm_actor_create(f->rt, &s, &id), 0);

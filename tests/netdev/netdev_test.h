@@ -94,11 +94,10 @@ static inline void vm_create(struct vm *v, uint8_t mac_last,
 	struct avm_runtime_config rc = vm_rt_config();
 	struct avm_actor_spec nic = { .ops = &e1000_ops,
 				      .name = "nic",
-				      .config = &v->nic_cfg,
-				      .cpu = -1 };
-	struct avm_actor_spec be = {
-		.ops = ops, .name = "backend", .config = cfg, .cpu = -1
-	};
+				      .config = &v->nic_cfg };
+	struct avm_actor_spec be = { .ops = ops,
+				     .name = "backend",
+				     .config = cfg };
 	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0 };
 
 	memcpy(v->nic_cfg.mac, mac, 6);

@@ -143,9 +143,9 @@ static void hub_vms(struct vm *v, avm_actor_id *hub)
 {
 	struct avm_runtime_config rc = vm_rt_config();
 	static const struct hub_config cfg = { .count = HUB_NICS };
-	struct avm_actor_spec hs = {
-		.ops = &hub_ops, .name = "hub", .config = &cfg, .cpu = -1
-	};
+	struct avm_actor_spec hs = { .ops = &hub_ops,
+				     .name = "hub",
+				     .config = &cfg };
 	char name[8], port[4];
 
 	assert_int_equal(avm_runtime_new(&rc, &v[0].rt), 0);
@@ -156,8 +156,7 @@ static void hub_vms(struct vm *v, avm_actor_id *hub)
 	for (unsigned k = 0; k < HUB_NICS; k++) {
 		struct avm_actor_spec s = { .ops = &e1000_ops,
 					    .name = name,
-					    .config = &v[k].nic_cfg,
-					    .cpu = -1 };
+					    .config = &v[k].nic_cfg };
 
 		v[k].rt = v[0].rt;
 		v[k].ram = v[0].ram;

@@ -275,9 +275,9 @@ static void bad_paths_fail_init(void **state)
 static void vm_with_pcap(struct vm *v, const struct wire_config *wc,
 			 const struct pcap_config *pc, avm_actor_id *pcap)
 {
-	struct avm_actor_spec ps = {
-		.ops = &pcap_ops, .name = "pcap", .config = pc, .cpu = -1
-	};
+	struct avm_actor_spec ps = { .ops = &pcap_ops,
+				     .name = "pcap",
+				     .config = pc };
 
 	vm_create(v, 0x0a, &wire_ops, wc);
 	/* Re-wire: NIC <-> pcap <-> wire. */

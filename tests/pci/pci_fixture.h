@@ -49,12 +49,8 @@ static inline void pf_create(struct pcifix *f)
 {
 	struct avm_runtime_config rc = { .exec = AVM_EXEC_DETERMINISTIC,
 					 .log_level = AVM_LOG_ERROR };
-	struct avm_actor_spec nic = { .ops = &e1000_ops,
-				      .name = "nic",
-				      .cpu = -1 };
-	struct avm_actor_spec fake = { .ops = &fakepci_ops,
-				       .name = "fake",
-				       .cpu = -1 };
+	struct avm_actor_spec nic = { .ops = &e1000_ops, .name = "nic" };
+	struct avm_actor_spec fake = { .ops = &fakepci_ops, .name = "fake" };
 
 	*f = (struct pcifix){ 0 };
 	assert_int_equal(avm_runtime_new(&rc, &f->rt), 0);
@@ -77,8 +73,7 @@ static inline int pf_try_start(struct pcifix *f)
 {
 	struct avm_actor_spec host = { .ops = &pci_host_ops,
 				       .name = "pci",
-				       .config = &f->cfg,
-				       .cpu = -1 };
+				       .config = &f->cfg };
 	int err;
 
 	assert_int_equal(avm_actor_create(f->rt, &host, &f->host), 0);

@@ -240,9 +240,7 @@ static void window_too_small_leaves_bar_unassigned(void **unused)
 static void multi_function_slot(void **unused)
 {
 	struct pcifix f;
-	struct avm_actor_spec fake2 = { .ops = &fakepci_ops,
-					.name = "fake2",
-					.cpu = -1 };
+	struct avm_actor_spec fake2 = { .ops = &fakepci_ops, .name = "fake2" };
 	avm_actor_id id;
 
 	(void)unused;

@@ -80,14 +80,12 @@ static void relocation_while_reading(void **unused)
 	/* The read deadline is a hang guard here, not a speed bound. */
 	struct avm_runtime_config rc = { .exec = AVM_EXEC_THREADED,
 					 .read_deadline_ns = 60000000000ull };
-	struct avm_actor_spec fake = { .ops = &fakepci_ops,
-				       .name = "fake",
-				       .cpu = -1 };
+	struct avm_actor_spec fake = { .ops = &fakepci_ops, .name = "fake" };
 	struct pci_host_function fn = { .ops = &fakepci_ops, .slot = 4 };
 	struct pci_host_config cfg = { .functions = &fn, .n_functions = 1 };
-	struct avm_actor_spec host = {
-		.ops = &pci_host_ops, .name = "pci", .config = &cfg, .cpu = -1
-	};
+	struct avm_actor_spec host = { .ops = &pci_host_ops,
+				       .name = "pci",
+				       .config = &cfg };
 	avm_accessor *acc;
 	pthread_t thr;
 	uint64_t v;

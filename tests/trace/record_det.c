@@ -25,9 +25,7 @@
 static int setup(avm_runtime **rt, avm_accessor **acc)
 {
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_DETERMINISTIC };
-	struct avm_actor_spec s = { .ops = &testdev_ops,
-				    .name = "dev0",
-				    .cpu = -1 };
+	struct avm_actor_spec s = { .ops = &testdev_ops, .name = "dev0" };
 	avm_actor_id id;
 
 	return avm_runtime_new(&cfg, rt) ?: avm_actor_create(*rt, &s, &id) ?:

@@ -145,9 +145,9 @@ static int add_console(avm_runtime *rt, struct pc_machine *m,
 		       const struct args *a)
 {
 	static struct console_config cc;
-	struct avm_actor_spec s = {
-		.ops = &console_ops, .name = "console", .config = &cc, .cpu = -1
-	};
+	struct avm_actor_spec s = { .ops = &console_ops,
+				    .name = "console",
+				    .config = &cc };
 	avm_actor_id id;
 
 	cc = (struct console_config){ .prompt = a->prompt,
@@ -165,11 +165,7 @@ static int boot(avm_runtime *rt, struct pc_machine *m, const struct args *a)
 		.image = a->elf,
 		.cmdline = a->cmdline,
 		.n_pci = 1,
-		.pci = { { .name = "e1000",
-			   .ops = &e1000_ops,
-			   .slot = 3,
-			   .place = { .cpu = -1 } } },
-		.place = { .cpu = -1 },
+		.pci = { { .name = "e1000", .ops = &e1000_ops, .slot = 3 } },
 		.irqchip = a->irqchip,
 	};
 	char err[256] = "";
@@ -182,8 +178,7 @@ static int boot(avm_runtime *rt, struct pc_machine *m, const struct args *a)
 				     .mirror_tx = a->input != NULL };
 	c.com1 = &com1;
 	for (unsigned i = 0; i < a->vcpus; i++)
-		c.vcpu[i] = (struct pc_vcpu_spec){ .backend = a->backend,
-						   .place = { .cpu = -1 } };
+		c.vcpu[i] = (struct pc_vcpu_spec){ .backend = a->backend };
 	ret = pc_machine_build(rt, m, &c, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "run_guest: %s: %s\n", a->elf, err);

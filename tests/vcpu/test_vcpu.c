@@ -55,17 +55,13 @@ struct vm {
 static void vm_up(struct vm *vm, const struct image *im, uint64_t slice,
 		  bool dev_irq)
 {
-	struct avm_actor_spec dev = { .ops = &testdev_ops,
-				      .name = "dev",
-				      .cpu = -1 };
-	struct avm_actor_spec ex = { .ops = &debugexit_ops,
-				     .name = "exit",
-				     .cpu = -1 };
+	struct avm_actor_spec dev = { .ops = &testdev_ops, .name = "dev" };
+	struct avm_actor_spec ex = { .ops = &debugexit_ops, .name = "exit" };
 	struct vcpu_config vc = { .backend = TEST_BACKEND,
 				  .slice_insns = slice };
-	struct avm_actor_spec cpu = {
-		.ops = &vcpu_ops, .name = "vcpu0", .config = &vc, .cpu = -1
-	};
+	struct avm_actor_spec cpu = { .ops = &vcpu_ops,
+				      .name = "vcpu0",
+				      .config = &vc };
 	struct mb_boot b;
 	avm_actor_id id;
 	char err[128];
@@ -458,9 +454,7 @@ struct kvm_machine {
 static void create_or_fail(avm_runtime *rt, const struct avm_device_ops *ops,
 			   const char *name, const void *cfg, avm_actor_id *id)
 {
-	struct avm_actor_spec s = {
-		.ops = ops, .name = name, .config = cfg, .cpu = -1
-	};
+	struct avm_actor_spec s = { .ops = ops, .name = name, .config = cfg };
 
 	assert_int_equal(avm_actor_create(rt, &s, id), 0);
 }

@@ -110,6 +110,13 @@ bool mf_biglock_runs_vcpus(void)
 
 /* --- One VM --------------------------------------------------------------- */
 
+/* host-cpu N pins to CPU N; -1, or a CPU the runtime cannot name
+ * (check warns about it), leaves the thread unpinned. */
+static uint64_t cpu_mask(int cpu)
+{
+	return cpu >= 0 && cpu < AVM_CPU_COUNT ? AVM_CPU(cpu) : 0;
+}
+
 static struct pc_placement place(const int *prio, const int *cpu,
 				 const struct pc_placement *dflt)
 {
@@ -118,7 +125,7 @@ static struct pc_placement place(const int *prio, const int *cpu,
 	if (prio)
 		p.rt_priority = *prio;
 	if (cpu)
-		p.cpu = *cpu;
+		p.cpus = cpu_mask(*cpu);
 	return p;
 }
 
@@ -147,7 +154,7 @@ static int set_vcpus(struct mf_vm_run *v, const struct mf_manifest *m,
 		     const char *guest_dir, char *err, size_t len)
 {
 	const struct mf_vm *vm = v->vm;
-	const struct pc_placement dflt = { .cpu = -1 };
+	const struct pc_placement dflt = { 0 };
 
 	v->mcfg.n_vcpus = vm->vcpus_count;
 	for (unsigned i = 0; i < vm->vcpus_count; i++) {
@@ -226,7 +233,7 @@ static int add_isa(struct mf_vm_run *v, unsigned i, const struct mf_type *t)
 		.name = d->name,
 		.config = &v->dev[i],
 		.rt_priority = where.rt_priority,
-		.cpu = where.cpu,
+		.cpus = where.cpus,
 		.fast_path = where.fast_path,
 	};
 	int err;
@@ -323,7 +330,7 @@ static int make_at(avm_runtime *rt, const struct avm_device_ops *ops,
 		.name = name,
 		.config = cfg,
 		.rt_priority = at ? at->rt_priority : 0,
-		.cpu = at ? at->cpu : -1,
+		.cpus = at ? at->cpus : 0,
 	};
 
 	return avm_actor_create(rt, &s, id);
@@ -455,7 +462,7 @@ static int build_vm(struct mf_run *r, unsigned idx,
 			  : v->vm->irqchip == MF_IRQCHIP_USER ? PC_IRQCHIP_USER
 							      : PC_IRQCHIP_AUTO;
 	v->mcfg.place = place(v->vm->priority, v->vm->host_cpu,
-			      &(struct pc_placement){ .cpu = -1 });
+			      &(struct pc_placement){ 0 });
 	if (v->vm->memory)
 		mf_parse_size(v->vm->memory, &v->mcfg.ram_size);
 	if (v->vm->serial &&

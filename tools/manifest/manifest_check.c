@@ -271,6 +271,11 @@ static void check_place(struct mf_manifest *m, const char *base,
 			  "host CPU %d does not exist here (CPUs 0..%ld); "
 			  "the thread is not pinned",
 			  *cpu, ncpu - 1);
+	else if (cpu && *cpu >= AVM_CPU_COUNT)
+		mf_report(m, MF_WARNING, p,
+			  "host CPU %d: actorvm pins to CPUs 0..%d only; "
+			  "the thread is not pinned",
+			  *cpu, AVM_CPU_COUNT - 1);
 }
 
 /* Names are printed and become parts of actor, file and URL names. */

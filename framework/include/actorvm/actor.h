@@ -524,9 +524,10 @@ void avm_fd_unwatch(avm_ctx *ctx, unsigned id);
  * avm_direct_set() - publish @value in direct slot @slot.
  *
  * VCPUs read it without a message; a reader sees either the old or the new
- * 64-bit value, never a mix.
+ * 64-bit value, never a mix. Returns 0, or -EINVAL (nothing published) for
+ * a @slot past %AVM_MAX_DIRECT.
  */
-void avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value);
+int avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value);
 
 /**
  * avm_continue() - post a continuation to this actor's background lane.

@@ -71,13 +71,29 @@ struct avm_runtime_config {
 };
 
 /**
- * struct avm_actor_spec - one actor to create.
+ * AVM_CPU() - the bit of host CPU @n (0..63) in &avm_actor_spec.cpus.
+ */
+#define AVM_CPU(n) (UINT64_C(1) << (n))
+
+/**
+ * AVM_CPU_COUNT - how many host CPUs &avm_actor_spec.cpus can name.
+ */
+#define AVM_CPU_COUNT 64
+
+/**
+ * struct avm_actor_spec - one actor to create. Zero means default.
  * @ops: its device type.
  * @name: unique instance name.
  * @config: device configuration, read by ops->init only (may be NULL).
  * @rt_priority: 1..99 runs the server thread SCHED_FIFO at that priority;
  *   0 keeps normal scheduling. Refused privileges give a warning.
- * @cpu: CPU to pin the server thread to; -1 for none.
+ * @cpus: host CPUs the server thread may run on, one bit per CPU
+ *   (AVM_CPU(2) | AVM_CPU(3)); 0 (the default) leaves it wherever the
+ *   process may run. A mask rather than a CPU number so that zero means
+ *   "not pinned", like every other field, and a set of CPUs can be named;
+ *   CPUs 64 and above cannot be named (pin the process instead). A set
+ *   refused by the host (no such CPU) gives a warning; the thread then
+ *   runs unpinned.
  * @spin_ns: how long the server thread polls an empty mailbox before it
  *   sleeps (0: default 20 us; negative: never sleep).
  * @mailbox_depth: slots per lane (rounded up to a power of two; default 1024).
@@ -92,7 +108,7 @@ struct avm_actor_spec {
 	const char *name;
 	const void *config;
 	int rt_priority;
-	int cpu;
+	uint64_t cpus;
 	int64_t spin_ns;
 	unsigned mailbox_depth;
 	int fast_path;
@@ -133,6 +149,16 @@ enum avm_exec_kind avm_runtime_exec(const avm_runtime *rt);
  *
  * Create actors in dependency order (an actor's port can only be bound to an
  * actor that exists): avm_runtime_stop() stops them in reverse.
+ *
+ * The device type is checked first: a missing handle(), a state_size over
+ * 1 GiB, a count without its array (regions, ports, direct registers), an
+ * empty region or one in no known space, a direct register whose slot is
+ * %AVM_MAX_DIRECT or more, whose size is not 1, 2, 4 or 8 or which lies
+ * outside its region, a port without a name or with a name used twice, and
+ * a PCI identity a PCI host could not present (vendor 0xffff, class over
+ * 24 bits, interrupt pin over 4, a BAR on a missing region, in the wrong
+ * space or of a size PCI does not allow) are refused with -EINVAL and an
+ * error log line naming the actor and the field.
  */
 int avm_actor_create(avm_runtime *rt, const struct avm_actor_spec *spec,
 		     avm_actor_id *out);
