@@ -9,12 +9,14 @@
  * normal priority whatever its creator's: it sleeps nearly always, and must
  * never compete with real-time threads.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,11 @@
 #define IPC_PREFIX "ipc://"
 /* How long the probe of a live socket waits for its handshake bytes. */
 #define PROBE_MS 2000
+/* At most this many connections of a lost listener are cut at its
+ * restart (one per client that reached it while it was lost). */
+#define MAX_STRANDED 64
+/* A listener with no traffic is probed every this many checks (1 s). */
+#define PROBE_EVERY 10
 /* The SP header of nng's transports: "\0SP\0", a protocol id, two zeros.
  * Protocol 0 is nobody's peer: the probe's pipe is rejected after the
  * handshake, an event every listener survives. */
@@ -45,6 +52,8 @@ struct avm_listener {
 	uint64_t accepted; /* the statistics at the last check */
 	uint64_t pipes;
 	uint64_t errors;
+	unsigned quiet; /* checks since the last probe */
+	bool rebase;	/* probed: take the statistics afresh */
 	struct avm_listener *next;
 };
 
@@ -66,32 +75,43 @@ const char *__lsan_default_suppressions(void)
 	return "leak:libnng.so\n";
 }
 
-/* Wait for the peer's header, so its side of the handshake completes
- * before the close (a close before it is what breaks nng 1.5.2). */
-static void probe_handshake(int fd)
+/*
+ * Send the SP header and wait for the peer's, so its side of the handshake
+ * completes before our close (a close before it is what breaks nng 1.5.2).
+ * With @eof, wait on until the listener closes the probe: protocol 0 is
+ * nobody's peer, so a listener that still completes pipes rejects it at
+ * once. True if all that came within PROBE_MS.
+ */
+static bool probe_handshake(int fd, bool eof)
 {
-	uint8_t buf[sizeof(sp_header)];
+	uint8_t buf[64];
 	size_t got = 0;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	if (send(fd, sp_header, sizeof(sp_header), MSG_NOSIGNAL) !=
 	    (ssize_t)sizeof(sp_header))
-		return;
-	while (got < sizeof(buf) && poll(&p, 1, PROBE_MS) == 1) {
-		ssize_t n = recv(fd, buf + got, sizeof(buf) - got, 0);
+		return false;
+	while (poll(&p, 1, PROBE_MS) == 1) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 
-		if (n <= 0)
-			return;
+		if (n <= 0) /* the listener's close: after its header? */
+			return n == 0 && eof && got >= sizeof(sp_header);
 		got += (size_t)n;
+		/* nng sends its header and nothing more before the close: a
+		 * peer that goes on is not nng, and cannot keep us here. */
+		if (got > sizeof(sp_header))
+			return false;
+		if (!eof && got == sizeof(sp_header))
+			return true;
 	}
+	return false;
 }
 
-/* A socket at @path: 0 if it was stale (and is removed now), -EADDRINUSE
- * if something serves it. */
-static int probe_socket(const char *path)
+/* Connect a non-blocking stream socket to @path: its fd, or -errno. */
+static int connect_path(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ret;
+	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -99,17 +119,30 @@ static int probe_socket(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		probe_handshake(fd);
-		ret = -EADDRINUSE;
-	} else if (errno == ECONNREFUSED) {
-		ret = unlink(path) && errno != ENOENT ? -errno : 0;
-	} else {
-		/* EAGAIN: a full backlog is a live listener too. */
-		ret = errno == EAGAIN ? -EADDRINUSE : -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
 	}
-	close(fd);
-	return ret;
+	return fd;
+}
+
+/* A socket at @path: 0 if it was stale (and is removed now), -EADDRINUSE
+ * if something serves it. */
+static int probe_socket(const char *path)
+{
+	int fd = connect_path(path);
+
+	if (fd >= 0) {
+		probe_handshake(fd, false);
+		close(fd);
+		return -EADDRINUSE;
+	}
+	if (fd == -ECONNREFUSED)
+		return unlink(path) && errno != ENOENT ? -errno : 0;
+	/* EAGAIN: a full backlog is a live listener too. */
+	return fd == -EAGAIN ? -EADDRINUSE : fd;
 }
 
 static int check_ipc_path(const char *url, char *err, size_t len)
@@ -158,6 +191,8 @@ static int start_nl(struct avm_listener *l)
 	}
 	l->live = true;
 	l->accepted = l->pipes = l->errors = 0;
+	l->quiet = 0;
+	l->rebase = false;
 	return 0;
 }
 
@@ -168,12 +203,78 @@ static uint64_t stat_of(nng_stat *s, const char *name)
 	return c ? nng_stat_value(c) : 0;
 }
 
+/* The connections a lost listener accepted, to be cut at its restart. */
+struct stranded {
+	int fd[MAX_STRANDED];
+	ino_t ino[MAX_STRANDED];
+	size_t n;
+};
+
+/* Whether @fd is a connected (not listening) socket whose local address
+ * is @path: a connection some listener on @path accepted. */
+static bool accepted_on(int fd, const char *path)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	int listening = 1;
+	socklen_t ol = sizeof(listening);
+
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) ||
+	    sa.sun_family != AF_UNIX ||
+	    len <= offsetof(struct sockaddr_un, sun_path) ||
+	    strncmp(sa.sun_path, path, sizeof(sa.sun_path)))
+		return false;
+	return !getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol) &&
+	       !listening;
+}
+
+/* Note every connection accepted on @path that this process holds. */
+static void stranded_find(const char *path, struct stranded *st)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	struct stat sb;
+
+	st->n = 0;
+	while (d && (e = readdir(d)) && st->n < MAX_STRANDED) {
+		int fd = atoi(e->d_name);
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
+		    fd == dirfd(d) || fstat(fd, &sb) || !S_ISSOCK(sb.st_mode) ||
+		    !accepted_on(fd, path))
+			continue;
+		st->fd[st->n] = fd;
+		st->ino[st->n++] = sb.st_ino;
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * Cut the connections of @st that are still open. nng 1.5.2 leaves the
+ * pipes a lost listener accepted unread and open after its close, and the
+ * clients on them wait for good; a shutdown (never a close: the
+ * descriptors are nng's) ends them so that they re-dial. The inode proves
+ * the descriptor is still the same socket, not a number reused since.
+ */
+static void stranded_cut(const struct stranded *st)
+{
+	struct stat sb;
+
+	for (size_t i = 0; i < st->n; i++)
+		if (!fstat(st->fd[i], &sb) && sb.st_ino == st->ino[i])
+			shutdown(st->fd[i], SHUT_RDWR);
+}
+
 /* Close @l's listener and listen again (under reg_lock). */
 static void restart(struct avm_listener *l)
 {
+	struct stranded st;
 	int rv;
 
+	stranded_find(l->url + strlen(IPC_PREFIX), &st);
 	nng_listener_close(l->nl); /* for ipc, removes our socket file */
+	stranded_cut(&st);
 	l->live = false;
 	rv = start_nl(l);
 	if (rv)
@@ -183,8 +284,11 @@ static void restart(struct avm_listener *l)
 			l->url, nng_strerror(rv));
 }
 
-/* Whether nng may have lost @l's listener since the last check. */
-static bool suspect(struct avm_listener *l, nng_stat *root)
+/*
+ * Whether nng may have lost @l's listener since the last check; *@moved
+ * says whether anything happened on it at all.
+ */
+static bool suspect(struct avm_listener *l, nng_stat *root, bool *moved)
 {
 	static const char *const errs[] = { "disconnect", "canceled", "other",
 					    "timeout",	  "proto",    "auth",
@@ -193,6 +297,7 @@ static bool suspect(struct avm_listener *l, nng_stat *root)
 	uint64_t acc, pipes, e = 0;
 	int64_t closed, unexplained;
 
+	*moved = false;
 	if (!s)
 		return false;
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
@@ -206,11 +311,57 @@ static bool suspect(struct avm_listener *l, nng_stat *root)
 	 * is not replaced under the next client. */
 	closed = (int64_t)(acc - l->accepted) - (int64_t)(pipes - l->pipes);
 	unexplained = (int64_t)(e - l->errors) - closed;
+	*moved = acc != l->accepted || pipes != l->pipes || e != l->errors;
 
 	l->accepted = acc;
 	l->pipes = pipes;
 	l->errors = e;
 	return unexplained > 0;
+}
+
+/*
+ * Whether @l's listener still completes pipes: connect, handshake with
+ * protocol 0, and see the listener reject the pipe (it closes the probe).
+ * The statistics can miss nng 1.5.2's loss (seen: a client that closed at
+ * once moved no counter, yet the next client's pipe never completed), this
+ * cannot. A file nobody serves, or none, is lost too: listening again
+ * restores it. Any other error proves nothing and re-makes nothing.
+ */
+static bool alive(const struct avm_listener *l)
+{
+	int fd = connect_path(l->url + strlen(IPC_PREFIX));
+	bool ok;
+
+	if (fd == -ENOENT || fd == -ECONNREFUSED)
+		return false;
+	if (fd < 0)
+		return true;
+	ok = probe_handshake(fd, true);
+	close(fd);
+	return ok;
+}
+
+/* One check of @l (under reg_lock): re-make its listener if it is lost. */
+static void check_one(struct avm_listener *l, nng_stat *root)
+{
+	bool moved;
+
+	if (suspect(l, root, &moved)) {
+		restart(l);
+		return;
+	}
+	/* Probe after any traffic (a client can break it and move nothing
+	 * we could tell from a normal close) and, as a backstop, every
+	 * PROBE_EVERY checks; not after our own probe's traffic. */
+	if (l->rebase || (!moved && ++l->quiet < PROBE_EVERY)) {
+		l->rebase = false;
+		return;
+	}
+	l->quiet = 0;
+	if (!alive(l))
+		restart(l);
+	else
+		l->rebase = true;
 }
 
 static void check_all(void)
@@ -223,8 +374,8 @@ static void check_all(void)
 	 * handshake write to a closed peer succeeds), and re-making a tcp
 	 * listener on port 0 would move it. */
 	for (struct avm_listener *l = reg_head; l; l = l->next)
-		if (l->live && l->ipc && suspect(l, root))
-			restart(l);
+		if (l->live && l->ipc)
+			check_one(l, root);
 	nng_stats_free(root);
 }
 

@@ -259,8 +259,25 @@ def check_normal_clients_keep_socket(run):
           'normal clients leave the listener alone (same socket file)')
 
 
+def check_removed_socket(run):
+    """Someone removes the socket file: the watchdog's probe finds nobody
+    serving the path and listens again, so clients reach the run."""
+    os.unlink(run.url[len('ipc://'):])
+    try:
+        connect_and_close(run.url)  # bounded wait for the file to come back
+    except OSError as e:
+        check(False, 'the socket file comes back after its removal: %s' % e)
+        return
+    rc, text = run.ctl('status')
+    check(rc == 0, 'status after the socket file was removed: exit %d%s' %
+          (rc, '' if rc == 0 else ' ' + text[-200:]))
+
+
 def check_abrupt_clients(run):
-    for i in range(3):
+    # nng 1.5.2 loses the listener on some of these clients only, and not
+    # always in a way its statistics show (seen: the 41st of a run): enough
+    # rounds that a watchdog missing that case fails here.
+    for i in range(20):
         connect_and_close(run.url)
         rc, text = run.ctl('status')
         check(rc == 0, 'status after a client that closed at once (%d): '
@@ -408,6 +425,7 @@ def main():
                 check_socket_mode(run)
                 check_normal_clients_keep_socket(run)
                 check_abrupt_clients(run)
+                check_removed_socket(run)
                 check_second_run(run, actorvm, guest_dir, manifest, tmp)
                 check_status(run)
                 check_pause_resume(run)

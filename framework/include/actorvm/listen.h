@@ -19,14 +19,22 @@
  *   8-byte SP handshake is done (the send fails with EPIPE, reported as
  *   NNG_ECLOSED, which the listener takes for its own close: nanomsg/nng#1518,
  *   fixed upstream in 1.6.0); its poll thread then spins once a later client
- *   gives up. The watchdog thread reads the listener's statistics every
- *   %AVM_LISTEN_CHECK_MS: an accept-side failure (an error counter that moved
- *   more than the pipes that closed account for), or any error while no pipe
- *   is open, makes it close the listener and listen again on the same URL.
+ *   gives up. Every %AVM_LISTEN_CHECK_MS the watchdog thread reads the
+ *   listener's statistics, and re-makes it (closes it and listens again on
+ *   the same URL) on an accept-side failure: an error counter that moved
+ *   more than the pipes that closed account for. The counters can miss the
+ *   loss, so after any traffic, and once a second without, it also probes:
+ *   a connection with protocol 0 that a live listener rejects and closes at
+ *   once; no close within 2 s, or nobody serving the path (its file was
+ *   removed), re-makes the listener too. The probe is rejected before it is
+ *   added to the socket: pipe callbacks see its ADD_PRE and REM_POST but
+ *   never an ADD_POST, and a connected peer is undisturbed.
  *   Clients connected at that moment lose their connection and re-dial (nng
- *   dialers do so by themselves). tcp listeners are not watched: nng's tcp
- *   transport survives such a client (its one handshake write to a peer
- *   that closed still succeeds).
+ *   dialers do so by themselves); those the lost listener left hanging are
+ *   shut down for that (nng 1.5.2 keeps their descriptors: a leak of one
+ *   socket per such client that no call of ours can release). tcp
+ *   listeners are not watched: nng's tcp transport survives such a client
+ *   (its one handshake write to a peer that closed still succeeds).
  *
  * Threads: avm_listen() and avm_listener_free() may be called from any
  * thread (the listeners are kept in one process-wide registry under a
