@@ -98,6 +98,15 @@ struct e1000 {
 	struct e1000_tx tx;
 };
 
+/* Resets (e1000.c). */
+enum e1000_reset_kind {
+	E1000_RESET_SOFTWARE, /* CTRL.RST: the PHY stays */
+	E1000_RESET_POWER_ON, /* creation, or the framework's reset */
+};
+
+void e1000_device_reset(struct e1000 *s, avm_ctx *ctx,
+			enum e1000_reset_kind kind);
+
 /* Register file (e1000_regs.c). */
 static inline uint32_t *e1000_reg(struct e1000 *s, uint32_t off)
 {

@@ -289,21 +289,6 @@ void e1000_regs_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
 	e1000_after_write(s, ctx, off, v);
 }
 
-/* Global reset keeps the PHY (it has its own reset, CTRL.PHY_RST). */
-static void e1000_global_reset(struct e1000 *s, avm_ctx *ctx)
-{
-	bool was_up = e1000_link_up(s);
-
-	e1000_irq_cancel_all(s, ctx);
-	e1000_regs_reset(s);
-	e1000_tx_reset(s);
-	e1000_eeprom_reset(s);
-	e1000_load_mac(s);
-	s->epoch++;
-	e1000_link_changed(s, ctx, was_up);
-	e1000_irq_update(s, ctx);
-}
-
 static void e1000_ctrl_write(struct e1000 *s, avm_ctx *ctx, uint32_t v)
 {
 	uint32_t old = e1000_get(s, E1000_CTRL);
@@ -311,7 +296,7 @@ static void e1000_ctrl_write(struct e1000 *s, avm_ctx *ctx, uint32_t v)
 	uint32_t m = 0xdbfc1be9;
 
 	if (v & E1000_CTRL_RST) {
-		e1000_global_reset(s, ctx);
+		e1000_device_reset(s, ctx, E1000_RESET_SOFTWARE);
 		return;
 	}
 	*e1000_reg(s, E1000_CTRL) = (old & ~m) | (v & m);
