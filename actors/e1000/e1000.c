@@ -106,12 +106,12 @@ static uint64_t e1000_mmio_read(struct e1000 *s, avm_ctx *ctx, uint32_t off,
 	return size == 4 ? v : v & ((1u << (8 * size)) - 1);
 }
 
-/* A sub-word write updates its bytes; the others keep the stored value,
- * or are 0 for action registers (ICR, ICS, IMS, IMC). */
+/* A sub-word write updates its bytes; what the others are is the
+ * register's business (e1000_regs_write_part). */
 static void e1000_mmio_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
 			     unsigned size, uint64_t v)
 {
-	uint32_t base = off & ~3u, shift = 8 * (off & 3), mask, old = 0;
+	uint32_t shift = 8 * (off & 3);
 
 	if (size == 8) {
 		e1000_regs_write(s, ctx, off, (uint32_t)v);
@@ -122,12 +122,9 @@ static void e1000_mmio_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
 		e1000_regs_write(s, ctx, off, (uint32_t)v);
 		return;
 	}
-	mask = ((1u << (8 * size)) - 1) << shift;
-	if (base < E1000_REG_SPACE && !e1000_regs_merge_zero(base))
-		old = base == E1000_EECD ? e1000_eecd_read(s)
-					 : e1000_get(s, base);
-	e1000_regs_write(s, ctx, base,
-			 (old & ~mask) | (((uint32_t)v << shift) & mask));
+	e1000_regs_write_part(s, ctx, off & ~3u,
+			      ((1u << (8 * size)) - 1) << shift,
+			      (uint32_t)v << shift);
 }
 
 /* The I/O BAR: IOADDR selects a register, IODATA accesses it (dwords). */

@@ -72,7 +72,7 @@ static bool e1000_ee_data_out(const struct e1000 *s)
 	return (s->ee.words[word] >> bit) & 1;
 }
 
-uint32_t e1000_eecd_read(struct e1000 *s)
+uint32_t e1000_eecd_read(struct e1000 *s, avm_ctx *ctx, uint32_t off)
 {
 	uint32_t v = s->ee.pins | E1000_EECD_PRES;
 
@@ -98,7 +98,7 @@ static void e1000_ee_clock_in(struct e1000 *s, uint32_t v)
 	s->ee.reading = ((s->ee.val_in >> 6) & 7) == E1000_EEPROM_READ_OP;
 }
 
-void e1000_eecd_write(struct e1000 *s, uint32_t v)
+void e1000_eecd_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
 {
 	uint32_t old = s->ee.pins;
 	uint32_t pins = E1000_EECD_SK | E1000_EECD_CS | E1000_EECD_DI |
@@ -123,7 +123,7 @@ void e1000_eecd_write(struct e1000 *s, uint32_t v)
 		s->ee.bit_out++; /* falling edge: next data bit */
 }
 
-void e1000_eerd_write(struct e1000 *s, uint32_t v)
+void e1000_eerd_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
 {
 	uint32_t addr = (v >> E1000_EERD_ADDR_SHIFT) & 0xff;
 	uint32_t r = v & (0xffu << E1000_EERD_ADDR_SHIFT);

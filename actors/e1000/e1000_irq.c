@@ -45,7 +45,7 @@ void e1000_irq_raise(struct e1000 *s, avm_ctx *ctx, uint32_t causes)
 }
 
 /* Reading ICR returns the causes and clears them all (the ISR's ack). */
-uint32_t e1000_icr_read(struct e1000 *s, avm_ctx *ctx)
+uint32_t e1000_icr_read(struct e1000 *s, avm_ctx *ctx, uint32_t off)
 {
 	uint32_t v = e1000_get(s, E1000_ICR);
 
@@ -54,27 +54,37 @@ uint32_t e1000_icr_read(struct e1000 *s, avm_ctx *ctx)
 	return v;
 }
 
-void e1000_irq_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+/* Writing ICR clears the causes written as 1. */
+void e1000_icr_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
 {
-	switch (off) {
-	case E1000_ICR:
-		*e1000_reg(s, E1000_ICR) &= ~v; /* write 1 to clear */
-		break;
-	case E1000_ICS:
-		*e1000_reg(s, E1000_ICR) |= v & E1000_ICR_MASK;
-		break;
-	case E1000_IMS:
-		*e1000_reg(s, E1000_IMS) |= v & E1000_ICR_MASK;
-		break;
-	case E1000_IMC:
-		*e1000_reg(s, E1000_IMS) &= ~v;
-		break;
-	case E1000_ITR:
-		*e1000_reg(s, E1000_ITR) = v & 0xffff;
-		break;
-	default:
-		return;
-	}
+	*e1000_reg(s, E1000_ICR) &= ~v;
+	e1000_irq_update(s, ctx);
+}
+
+/* ICS sets causes, as if the events had happened. */
+void e1000_ics_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+{
+	e1000_irq_raise(s, ctx, v & E1000_ICR_MASK);
+}
+
+/* IMS enables causes; one already latched asserts INTA# at once. */
+void e1000_ims_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+{
+	*e1000_reg(s, E1000_IMS) |= v & E1000_ICR_MASK;
+	e1000_irq_update(s, ctx);
+}
+
+/* IMC disables causes (they stay latched in ICR). */
+void e1000_imc_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+{
+	*e1000_reg(s, E1000_IMS) &= ~v;
+	e1000_irq_update(s, ctx);
+}
+
+/* A new throttle interval applies from the next assertion on. */
+void e1000_itr_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+{
+	e1000_reg_store(s, off, v);
 	e1000_irq_update(s, ctx);
 }
 
