@@ -43,13 +43,19 @@ void e1000_eeprom_init(struct e1000 *s)
 	w[E1000_EEPROM_WORDS - 1] = (uint16_t)(E1000_EEPROM_CHECKSUM - sum);
 }
 
-void e1000_eeprom_reset(struct e1000 *s)
+/* The serial interface waits for a command (no bits in, none out). */
+static void e1000_ee_idle(struct e1000 *s)
 {
-	s->ee.pins = 0;
 	s->ee.val_in = 0;
 	s->ee.bits_in = 0;
 	s->ee.bit_out = 0;
 	s->ee.reading = false;
+}
+
+void e1000_eeprom_reset(struct e1000 *s)
+{
+	s->ee.pins = 0;
+	e1000_ee_idle(s);
 }
 
 /* The MAC comes from EEPROM words 0-2 into RAL0/RAH0 (valid) at reset. */
@@ -108,13 +114,9 @@ void e1000_eecd_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
 	/* Without the grant the pins do not reach the EEPROM. */
 	if (!(v & E1000_EECD_REQ) || !(v & E1000_EECD_CS))
 		return;
-	if (!(old & E1000_EECD_CS) || !(old & E1000_EECD_REQ)) {
-		/* Chip select rising: a new command starts. */
-		s->ee.val_in = 0;
-		s->ee.bits_in = 0;
-		s->ee.bit_out = 0;
-		s->ee.reading = false;
-	}
+	/* Chip select rising: a new command starts. */
+	if (!(old & E1000_EECD_CS) || !(old & E1000_EECD_REQ))
+		e1000_ee_idle(s);
 	if (!((old ^ v) & E1000_EECD_SK))
 		return;
 	if (v & E1000_EECD_SK)
