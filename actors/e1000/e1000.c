@@ -39,19 +39,35 @@ static void e1000_publish(struct e1000 *s, avm_ctx *ctx, bool force)
 	avm_direct_set(ctx, E1000_DIRECT_STATUS, st);
 }
 
-static void e1000_power_on(struct e1000 *s, avm_ctx *ctx)
+/*
+ * The one reset sequence (82540EM SDM, CTRL.RST: the device comes back
+ * nearly as after power-up, except PCI configuration and the internal PHY,
+ * which CTRL.PHY_RST resets). Every kind puts the MAC's registers, the
+ * EEPROM interface, TX and the interrupt timers to their power-on state
+ * and reloads the station address from the EEPROM. Power-on (creation, and
+ * the framework's reset, a PCI RST#) resets the PHY too. No reset touches
+ * the cable: the carrier is the backend's.
+ */
+void e1000_device_reset(struct e1000 *s, avm_ctx *ctx,
+			enum e1000_reset_kind kind)
 {
+	bool was_up = e1000_link_up(s);
+
+	e1000_irq_cancel_all(s, ctx);
 	e1000_regs_reset(s);
 	e1000_eeprom_reset(s);
 	e1000_load_mac(s);
-	e1000_phy_reset(s, NULL);
 	e1000_tx_reset(s);
-	s->carrier = !s->cfg.link_down;
-	s->itr_next = 0;
-	s->itr_wait = false;
-	s->rdtr_armed = s->radv_armed = false;
-	s->tidv_armed = s->tadv_armed = false;
-	s->epoch++;
+	if (kind == E1000_RESET_POWER_ON) {
+		/* Epoch 0 is creation: no autonegotiation is armed yet. */
+		if (s->epoch)
+			avm_timer_cancel(ctx, E1000_TIMER_AUTONEG);
+		e1000_phy_reset(s, NULL);
+	} else {
+		e1000_link_changed(s, ctx, was_up);
+	}
+	s->epoch++; /* continuations from before the reset are stale */
+	e1000_irq_update(s, ctx); /* lowers a raised INTA# */
 	e1000_publish(s, ctx, true);
 }
 
@@ -66,20 +82,14 @@ static int e1000_init(void *state, const void *config, avm_ctx *ctx)
 		memcpy(s->cfg.mac, e1000_default_mac, 6);
 	e1000_eeprom_init(s);
 	s->cfg.eeprom = NULL; /* copied: the caller's array may go away */
-	e1000_power_on(s, ctx);
+	s->carrier = !s->cfg.link_down;
+	e1000_device_reset(s, ctx, E1000_RESET_POWER_ON);
 	return 0;
 }
 
 static void e1000_reset(void *state, avm_ctx *ctx)
 {
-	struct e1000 *s = state;
-	bool level = s->irq_level;
-
-	e1000_irq_cancel_all(s, ctx);
-	avm_timer_cancel(ctx, E1000_TIMER_AUTONEG);
-	e1000_power_on(s, ctx);
-	s->irq_level = level; /* so that the update lowers a raised line */
-	e1000_irq_update(s, ctx);
+	e1000_device_reset(state, ctx, E1000_RESET_POWER_ON);
 }
 
 /* 32-bit registers; an 8-byte access is two of them, low first, as a
@@ -96,12 +106,12 @@ static uint64_t e1000_mmio_read(struct e1000 *s, avm_ctx *ctx, uint32_t off,
 	return size == 4 ? v : v & ((1u << (8 * size)) - 1);
 }
 
-/* A sub-word write updates its bytes; the others keep the stored value,
- * or are 0 for action registers (ICR, ICS, IMS, IMC). */
+/* A sub-word write updates its bytes; what the others are is the
+ * register's business (e1000_regs_write_part). */
 static void e1000_mmio_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
 			     unsigned size, uint64_t v)
 {
-	uint32_t base = off & ~3u, shift = 8 * (off & 3), mask, old = 0;
+	uint32_t shift = 8 * (off & 3);
 
 	if (size == 8) {
 		e1000_regs_write(s, ctx, off, (uint32_t)v);
@@ -112,12 +122,9 @@ static void e1000_mmio_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
 		e1000_regs_write(s, ctx, off, (uint32_t)v);
 		return;
 	}
-	mask = ((1u << (8 * size)) - 1) << shift;
-	if (base < E1000_REG_SPACE && !e1000_regs_merge_zero(base))
-		old = base == E1000_EECD ? e1000_eecd_read(s)
-					 : e1000_get(s, base);
-	e1000_regs_write(s, ctx, base,
-			 (old & ~mask) | (((uint32_t)v << shift) & mask));
+	e1000_regs_write_part(s, ctx, off & ~3u,
+			      ((1u << (8 * size)) - 1) << shift,
+			      (uint32_t)v << shift);
 }
 
 /* The I/O BAR: IOADDR selects a register, IODATA accesses it (dwords). */

@@ -43,13 +43,19 @@ void e1000_eeprom_init(struct e1000 *s)
 	w[E1000_EEPROM_WORDS - 1] = (uint16_t)(E1000_EEPROM_CHECKSUM - sum);
 }
 
-void e1000_eeprom_reset(struct e1000 *s)
+/* The serial interface waits for a command (no bits in, none out). */
+static void e1000_ee_idle(struct e1000 *s)
 {
-	s->ee.pins = 0;
 	s->ee.val_in = 0;
 	s->ee.bits_in = 0;
 	s->ee.bit_out = 0;
 	s->ee.reading = false;
+}
+
+void e1000_eeprom_reset(struct e1000 *s)
+{
+	s->ee.pins = 0;
+	e1000_ee_idle(s);
 }
 
 /* The MAC comes from EEPROM words 0-2 into RAL0/RAH0 (valid) at reset. */
@@ -72,7 +78,7 @@ static bool e1000_ee_data_out(const struct e1000 *s)
 	return (s->ee.words[word] >> bit) & 1;
 }
 
-uint32_t e1000_eecd_read(struct e1000 *s)
+uint32_t e1000_eecd_read(struct e1000 *s, avm_ctx *ctx, uint32_t off)
 {
 	uint32_t v = s->ee.pins | E1000_EECD_PRES;
 
@@ -98,7 +104,7 @@ static void e1000_ee_clock_in(struct e1000 *s, uint32_t v)
 	s->ee.reading = ((s->ee.val_in >> 6) & 7) == E1000_EEPROM_READ_OP;
 }
 
-void e1000_eecd_write(struct e1000 *s, uint32_t v)
+void e1000_eecd_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
 {
 	uint32_t old = s->ee.pins;
 	uint32_t pins = E1000_EECD_SK | E1000_EECD_CS | E1000_EECD_DI |
@@ -108,13 +114,9 @@ void e1000_eecd_write(struct e1000 *s, uint32_t v)
 	/* Without the grant the pins do not reach the EEPROM. */
 	if (!(v & E1000_EECD_REQ) || !(v & E1000_EECD_CS))
 		return;
-	if (!(old & E1000_EECD_CS) || !(old & E1000_EECD_REQ)) {
-		/* Chip select rising: a new command starts. */
-		s->ee.val_in = 0;
-		s->ee.bits_in = 0;
-		s->ee.bit_out = 0;
-		s->ee.reading = false;
-	}
+	/* Chip select rising: a new command starts. */
+	if (!(old & E1000_EECD_CS) || !(old & E1000_EECD_REQ))
+		e1000_ee_idle(s);
 	if (!((old ^ v) & E1000_EECD_SK))
 		return;
 	if (v & E1000_EECD_SK)
@@ -123,7 +125,7 @@ void e1000_eecd_write(struct e1000 *s, uint32_t v)
 		s->ee.bit_out++; /* falling edge: next data bit */
 }
 
-void e1000_eerd_write(struct e1000 *s, uint32_t v)
+void e1000_eerd_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
 {
 	uint32_t addr = (v >> E1000_EERD_ADDR_SHIFT) & 0xff;
 	uint32_t r = v & (0xffu << E1000_EERD_ADDR_SHIFT);

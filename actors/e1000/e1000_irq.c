@@ -45,7 +45,7 @@ void e1000_irq_raise(struct e1000 *s, avm_ctx *ctx, uint32_t causes)
 }
 
 /* Reading ICR returns the causes and clears them all (the ISR's ack). */
-uint32_t e1000_icr_read(struct e1000 *s, avm_ctx *ctx)
+uint32_t e1000_icr_read(struct e1000 *s, avm_ctx *ctx, uint32_t off)
 {
 	uint32_t v = e1000_get(s, E1000_ICR);
 
@@ -54,27 +54,37 @@ uint32_t e1000_icr_read(struct e1000 *s, avm_ctx *ctx)
 	return v;
 }
 
-void e1000_irq_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+/* Writing ICR clears the causes written as 1. */
+void e1000_icr_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
 {
-	switch (off) {
-	case E1000_ICR:
-		*e1000_reg(s, E1000_ICR) &= ~v; /* write 1 to clear */
-		break;
-	case E1000_ICS:
-		*e1000_reg(s, E1000_ICR) |= v & E1000_ICR_MASK;
-		break;
-	case E1000_IMS:
-		*e1000_reg(s, E1000_IMS) |= v & E1000_ICR_MASK;
-		break;
-	case E1000_IMC:
-		*e1000_reg(s, E1000_IMS) &= ~v;
-		break;
-	case E1000_ITR:
-		*e1000_reg(s, E1000_ITR) = v & 0xffff;
-		break;
-	default:
-		return;
-	}
+	*e1000_reg(s, E1000_ICR) &= ~v;
+	e1000_irq_update(s, ctx);
+}
+
+/* ICS sets causes, as if the events had happened. */
+void e1000_ics_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+{
+	e1000_irq_raise(s, ctx, v & E1000_ICR_MASK);
+}
+
+/* IMS enables causes; one already latched asserts INTA# at once. */
+void e1000_ims_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+{
+	*e1000_reg(s, E1000_IMS) |= v & E1000_ICR_MASK;
+	e1000_irq_update(s, ctx);
+}
+
+/* IMC disables causes (they stay latched in ICR). */
+void e1000_imc_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+{
+	*e1000_reg(s, E1000_IMS) &= ~v;
+	e1000_irq_update(s, ctx);
+}
+
+/* A new throttle interval applies from the next assertion on. */
+void e1000_itr_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+{
+	e1000_reg_store(s, off, v);
 	e1000_irq_update(s, ctx);
 }
 
@@ -100,42 +110,44 @@ static void e1000_tx_fire(struct e1000 *s, avm_ctx *ctx)
 }
 
 /*
- * A frame was received. RDTR is a packet timer restarted by every frame;
- * RADV (only with RDTR != 0) bounds the delay from the first frame.
+ * Delay an interrupt: the packet timer (RDTR, TIDV) restarts with every
+ * event; the absolute timer (RADV, TADV), armed by the first event only,
+ * bounds the delay. False if the packet timer is off: no delay.
  */
-void e1000_rx_irq(struct e1000 *s, avm_ctx *ctx)
+static bool e1000_delay_arm(avm_ctx *ctx, uint32_t pkt_ns, unsigned pkt_id,
+			    bool *pkt_armed, uint32_t abs_ns, unsigned abs_id,
+			    bool *abs_armed)
 {
-	uint32_t rdtr = e1000_delay_ns(s, E1000_RDTR);
-	uint32_t radv = e1000_delay_ns(s, E1000_RADV);
-
-	if (!rdtr) {
-		e1000_rx_fire(s, ctx);
-		return;
+	if (!pkt_ns)
+		return false;
+	*pkt_armed = true;
+	avm_timer_arm(ctx, pkt_id, pkt_ns, 0);
+	if (abs_ns && !*abs_armed) {
+		*abs_armed = true;
+		avm_timer_arm(ctx, abs_id, abs_ns, 0);
 	}
-	s->rdtr_armed = true;
-	avm_timer_arm(ctx, E1000_TIMER_RDTR, rdtr, 0);
-	if (radv && !s->radv_armed) {
-		s->radv_armed = true;
-		avm_timer_arm(ctx, E1000_TIMER_RADV, radv, 0);
-	}
+	return true;
 }
 
-/* A descriptor with RS was written back; IDE asks for TIDV/TADV delay. */
+/* A frame was received: RXT0, after RDTR/RADV. */
+void e1000_rx_irq(struct e1000 *s, avm_ctx *ctx)
+{
+	if (!e1000_delay_arm(ctx, e1000_delay_ns(s, E1000_RDTR),
+			     E1000_TIMER_RDTR, &s->rdtr_armed,
+			     e1000_delay_ns(s, E1000_RADV), E1000_TIMER_RADV,
+			     &s->radv_armed))
+		e1000_rx_fire(s, ctx);
+}
+
+/* A descriptor with RS was written back: TXDW, after TIDV/TADV if the
+ * descriptor asked for delay (IDE). */
 void e1000_tx_irq(struct e1000 *s, avm_ctx *ctx, bool delayed)
 {
-	uint32_t tidv = e1000_delay_ns(s, E1000_TIDV);
-	uint32_t tadv = e1000_delay_ns(s, E1000_TADV);
-
-	if (!delayed || !tidv) {
+	if (!delayed || !e1000_delay_arm(ctx, e1000_delay_ns(s, E1000_TIDV),
+					 E1000_TIMER_TIDV, &s->tidv_armed,
+					 e1000_delay_ns(s, E1000_TADV),
+					 E1000_TIMER_TADV, &s->tadv_armed))
 		e1000_tx_fire(s, ctx);
-		return;
-	}
-	s->tidv_armed = true;
-	avm_timer_arm(ctx, E1000_TIMER_TIDV, tidv, 0);
-	if (tadv && !s->tadv_armed) {
-		s->tadv_armed = true;
-		avm_timer_arm(ctx, E1000_TIMER_TADV, tadv, 0);
-	}
 }
 
 /* RDTR.FPD / TIDV.FPD: deliver a pending delayed interrupt now. */

@@ -187,7 +187,7 @@ static void e1000_phy_write(struct e1000 *s, avm_ctx *ctx, uint32_t reg,
 	e1000_link_changed(s, ctx, was_up);
 }
 
-void e1000_mdic_write(struct e1000 *s, avm_ctx *ctx, uint32_t v)
+void e1000_mdic_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
 {
 	uint32_t reg = (v >> E1000_MDIC_REG_SHIFT) & 0x1f;
 	uint32_t phy = (v >> E1000_MDIC_PHY_SHIFT) & 0x1f;

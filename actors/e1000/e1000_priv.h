@@ -98,6 +98,15 @@ struct e1000 {
 	struct e1000_tx tx;
 };
 
+/* Resets (e1000.c). */
+enum e1000_reset_kind {
+	E1000_RESET_SOFTWARE, /* CTRL.RST: the PHY stays */
+	E1000_RESET_POWER_ON, /* creation, or the framework's reset */
+};
+
+void e1000_device_reset(struct e1000 *s, avm_ctx *ctx,
+			enum e1000_reset_kind kind);
+
 /* Register file (e1000_regs.c). */
 static inline uint32_t *e1000_reg(struct e1000 *s, uint32_t off)
 {
@@ -109,10 +118,18 @@ static inline uint32_t e1000_get(const struct e1000 *s, uint32_t off)
 	return s->regs[off / 4];
 }
 
+/* A register's read and write handlers (its row in e1000_regs.c names
+ * them); @off is the register's offset. */
+typedef uint32_t e1000_reg_read_fn(struct e1000 *s, avm_ctx *ctx, uint32_t off);
+typedef void e1000_reg_write_fn(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+				uint32_t v);
+
 void e1000_regs_reset(struct e1000 *s);
 uint32_t e1000_regs_read(struct e1000 *s, avm_ctx *ctx, uint32_t off);
 void e1000_regs_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v);
-bool e1000_regs_merge_zero(uint32_t off);
+void e1000_regs_write_part(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+			   uint32_t mask, uint32_t v);
+void e1000_reg_store(struct e1000 *s, uint32_t off, uint32_t v);
 void e1000_stat_inc(struct e1000 *s, uint32_t off);
 void e1000_stat_add64(struct e1000 *s, uint32_t off_lo, uint64_t v);
 void e1000_stat_size_bin(struct e1000 *s, uint32_t base, uint32_t len);
@@ -120,14 +137,14 @@ void e1000_stat_size_bin(struct e1000 *s, uint32_t base, uint32_t len);
 /* EEPROM (e1000_eeprom.c). */
 void e1000_eeprom_init(struct e1000 *s);
 void e1000_eeprom_reset(struct e1000 *s);
-uint32_t e1000_eecd_read(struct e1000 *s);
-void e1000_eecd_write(struct e1000 *s, uint32_t v);
-void e1000_eerd_write(struct e1000 *s, uint32_t v);
+e1000_reg_read_fn e1000_eecd_read;
+e1000_reg_write_fn e1000_eecd_write;
+e1000_reg_write_fn e1000_eerd_write;
 void e1000_load_mac(struct e1000 *s);
 
 /* PHY and link (e1000_phy.c). */
 void e1000_phy_reset(struct e1000 *s, avm_ctx *ctx);
-void e1000_mdic_write(struct e1000 *s, avm_ctx *ctx, uint32_t v);
+e1000_reg_write_fn e1000_mdic_write;
 void e1000_phy_autoneg_done(struct e1000 *s, avm_ctx *ctx);
 void e1000_set_carrier(struct e1000 *s, avm_ctx *ctx, bool up);
 bool e1000_link_up(const struct e1000 *s);
@@ -138,8 +155,12 @@ uint32_t e1000_status(const struct e1000 *s);
 /* Interrupts and moderation (e1000_irq.c). */
 void e1000_irq_update(struct e1000 *s, avm_ctx *ctx);
 void e1000_irq_raise(struct e1000 *s, avm_ctx *ctx, uint32_t causes);
-uint32_t e1000_icr_read(struct e1000 *s, avm_ctx *ctx);
-void e1000_irq_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v);
+e1000_reg_read_fn e1000_icr_read;
+e1000_reg_write_fn e1000_icr_write;
+e1000_reg_write_fn e1000_ics_write;
+e1000_reg_write_fn e1000_ims_write;
+e1000_reg_write_fn e1000_imc_write;
+e1000_reg_write_fn e1000_itr_write;
 void e1000_irq_timer(struct e1000 *s, avm_ctx *ctx, unsigned id);
 void e1000_rx_irq(struct e1000 *s, avm_ctx *ctx);
 void e1000_tx_irq(struct e1000 *s, avm_ctx *ctx, bool delayed);

@@ -1,85 +1,153 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The register file: reset values, writable bits, read-to-clear statistics,
- * and the dispatch of registers whose access has a side effect.
+ * The register file: one row per register (or run of alike registers)
+ * with its reset value, its writable bits, and the handlers of a register
+ * whose access does more than store or return its bits. Everything a
+ * register does is in its row and the handlers the row names.
  */
 #include "e1000_priv.h"
 
-enum e1000_reg_kind {
-	E1000_RK_RW = 0,  /* plain storage under the write mask */
-	E1000_RK_STAT,	  /* read-to-clear counter */
-	E1000_RK_STAT_LO, /* low half of a 64-bit counter: not cleared */
-	E1000_RK_STAT_HI, /* high half: reading it clears both halves */
+/* What the other bytes of a sub-word write are. */
+enum e1000_merge {
+	E1000_MERGE_STORED = 0, /* the stored value */
+	E1000_MERGE_ZERO,	/* 0: writes are actions (set, clear, mask) */
+	E1000_MERGE_READ,	/* what a read returns (the read is pure) */
 };
 
 struct e1000_reg_desc {
 	uint32_t off;
 	uint32_t n; /* consecutive 32-bit registers */
 	uint32_t reset;
-	uint32_t wmask;
-	uint8_t kind;
+	uint32_t wmask;		   /* bits a plain write stores */
+	e1000_reg_read_fn *read;   /* NULL: the stored value */
+	e1000_reg_write_fn *write; /* NULL: store the bits under wmask */
+	uint8_t merge;		   /* enum e1000_merge */
 };
 
+static void e1000_ctrl_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+			     uint32_t v);
+static void e1000_ctrl_ext_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+				 uint32_t v);
+static void e1000_tx_kick_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+				uint32_t v);
+static void e1000_delay_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+			      uint32_t v);
+static uint32_t e1000_status_read(struct e1000 *s, avm_ctx *ctx, uint32_t off);
+static uint32_t e1000_zero_read(struct e1000 *s, avm_ctx *ctx, uint32_t off);
+static uint32_t e1000_stat_read(struct e1000 *s, avm_ctx *ctx, uint32_t off);
+static uint32_t e1000_stat_hi_read(struct e1000 *s, avm_ctx *ctx, uint32_t off);
+
+/* Designated, so that a row names only what it has. */
+#define E1000_REG(o, rst, m, ...)                                              \
+	{                                                                      \
+		.off = (o), .n = 1, .reset = (rst), .wmask = (m), __VA_ARGS__  \
+	}
+#define E1000_REGS(o, cnt, m, ...)                                             \
+	{                                                                      \
+		.off = (o), .n = (cnt), .wmask = (m), __VA_ARGS__              \
+	}
+#define E1000_STAT_ROW(o, cnt) E1000_REGS(o, cnt, 0, .read = e1000_stat_read)
+/* 64-bit counters: reading the low half clears nothing, the high both. */
+#define E1000_STAT64_ROWS(lo)                                                  \
+	E1000_REG(lo, 0, 0),                                                   \
+		E1000_REG((lo) + 4, 0, 0, .read = e1000_stat_hi_read)
+/* RAH: address bytes 4-5, ASEL and AV; the rest is reserved. */
+#define E1000_RA_ROWS(i)                                                       \
+	E1000_REG(E1000_RAL(i), 0, 0xffffffff),                                \
+		E1000_REG(E1000_RAH(i), 0, 0x8003ffff)
+
 /*
- * Sorted by offset. Masks follow the 8254x manual and what Linux's
- * e1000_reg_test writes and reads back; reset values the manual leaves to
- * the EEPROM are QEMU's (see the reference, marked unconfirmed there).
+ * Sorted by offset (the lookup is a binary search). Masks follow the 8254x
+ * manual and what Linux's e1000_reg_test writes and reads back; reset
+ * values the manual leaves to the EEPROM are QEMU's (see the reference,
+ * marked unconfirmed there). Offsets without a row read 0 and ignore
+ * writes.
  */
 static const struct e1000_reg_desc e1000_reg_table[] = {
-	{ E1000_CTRL, 1, 0x00140240, 0xdbfc1be9, 0 }, /* RST self-clears */
-	{ E1000_CTRL_EXT, 1, 0, 0x00e29fff, 0 },      /* EE_RST self-clears */
-	{ E1000_FCAL, 1, 0, 0xffffffff, 0 },
-	{ E1000_FCAH, 1, 0, 0x0000ffff, 0 },
-	{ E1000_FCT, 1, 0, 0x0000ffff, 0 },
-	{ E1000_VET, 1, 0x8100, 0x0000ffff, 0 },
-	{ E1000_ITR, 1, 0, 0x0000ffff, 0 },
-	{ E1000_RCTL, 1, 0, 0x06dfb3fe, 0 },
-	{ E1000_FCTTV, 1, 0, 0x0000ffff, 0 },
-	{ E1000_TXCW, 1, 0, 0xc000ffff, 0 },
-	{ E1000_TCTL, 1, 0, 0x013ffffa, 0 }, /* SWXOFF self-clears */
-	{ E1000_TIPG, 1, 0, 0x3fffffff, 0 },
-	{ E1000_AIT, 1, 0, 0x0000ffff, 0 },
-	{ E1000_LEDCTL, 1, 0x00000602, 0xcfcfcfcf, 0 },
-	{ E1000_PBA, 1, 0x00100030, 0x0000ffff, 0 },
-	{ E1000_FCRTL, 1, 0, 0x8000fff8, 0 },
-	{ E1000_FCRTH, 1, 0, 0x0000fff8, 0 },
-	{ E1000_RDBAL, 1, 0, 0xfffffff0, 0 }, /* 16-byte aligned */
-	{ E1000_RDBAH, 1, 0, 0xffffffff, 0 },
-	{ E1000_RDLEN, 1, 0, 0x000fff80, 0 }, /* multiple of 128 bytes */
-	{ E1000_RDH, 1, 0, 0x0000ffff, 0 },
-	{ E1000_RDT, 1, 0, 0x0000ffff, 0 },
-	{ E1000_RDTR, 1, 0, 0x0000ffff, 0 }, /* FPD is write-only */
-	{ E1000_RXDCTL, 1, 0x00010000, 0x013f3f3f, 0 },
-	{ E1000_RADV, 1, 0, 0x0000ffff, 0 },
-	{ E1000_RSRPD, 1, 0, 0x00000fff, 0 },
-	{ E1000_TDBAL, 1, 0, 0xfffffff0, 0 },
-	{ E1000_TDBAH, 1, 0, 0xffffffff, 0 },
-	{ E1000_TDLEN, 1, 0, 0x000fff80, 0 },
-	{ E1000_TDH, 1, 0, 0x0000ffff, 0 },
-	{ E1000_TDT, 1, 0, 0x0000ffff, 0 },
-	{ E1000_TIDV, 1, 0, 0x0000ffff, 0 },
-	{ E1000_TXDCTL, 1, 0, 0xff3f3f3f, 0 },
-	{ E1000_TADV, 1, 0, 0x0000ffff, 0 },
-	{ E1000_TSPMT, 1, 0x01000400, 0xffffffff, 0 },
-	{ E1000_STATS, 34, 0, 0, E1000_RK_STAT },
-	{ E1000_GORCL, 1, 0, 0, E1000_RK_STAT_LO },
-	{ E1000_GORCH, 1, 0, 0, E1000_RK_STAT_HI },
-	{ E1000_GOTCL, 1, 0, 0, E1000_RK_STAT_LO },
-	{ E1000_GOTCH, 1, 0, 0, E1000_RK_STAT_HI },
-	{ 0x4098, 10, 0, 0, E1000_RK_STAT },
-	{ E1000_TORL, 1, 0, 0, E1000_RK_STAT_LO },
-	{ E1000_TORH, 1, 0, 0, E1000_RK_STAT_HI },
-	{ E1000_TOTL, 1, 0, 0, E1000_RK_STAT_LO },
-	{ E1000_TOTH, 1, 0, 0, E1000_RK_STAT_HI },
-	{ E1000_TPR, 12, 0, 0, E1000_RK_STAT },
-	{ E1000_RXCSUM, 1, 0, 0x000007ff, 0 },
-	{ E1000_MTA, E1000_MTA_COUNT, 0, 0xffffffff, 0 },
-	{ E1000_RA, 2 * E1000_RA_COUNT, 0, 0xffffffff, 0 }, /* RAH below */
-	{ E1000_VFTA, 128, 0, 0xffffffff, 0 },
-	{ E1000_WUC, 1, 0, 0x0000001f, 0 },
-	{ E1000_WUFC, 1, 0, 0x000f00ff, 0 },
-	{ E1000_WUS, 1, 0, 0, 0 },
-	{ E1000_MANC, 1, 0x00222300, 0x01ffffff, 0 },
+	/* RST and PHY_RST act (see the handler); RST self-clears. */
+	E1000_REG(E1000_CTRL, 0x00140240, 0xdbfc1be9,
+		  .write = e1000_ctrl_write),
+	/* Computed from the link; writes are ignored. */
+	E1000_REG(E1000_STATUS, 0, 0, .read = e1000_status_read),
+	E1000_REG(E1000_EECD, 0, 0, .read = e1000_eecd_read,
+		  .write = e1000_eecd_write, .merge = E1000_MERGE_READ),
+	E1000_REG(E1000_EERD, 0, 0, .write = e1000_eerd_write),
+	/* EE_RST reloads the MAC from the EEPROM and self-clears. */
+	E1000_REG(E1000_CTRL_EXT, 0, 0x00e29fff, .write = e1000_ctrl_ext_write),
+	E1000_REG(E1000_MDIC, 0, 0, .write = e1000_mdic_write),
+	E1000_REG(E1000_FCAL, 0, 0xffffffff),
+	E1000_REG(E1000_FCAH, 0, 0x0000ffff),
+	E1000_REG(E1000_FCT, 0, 0x0000ffff),
+	E1000_REG(E1000_VET, 0x8100, 0x0000ffff),
+	E1000_REG(E1000_ICR, 0, 0, .read = e1000_icr_read,
+		  .write = e1000_icr_write, .merge = E1000_MERGE_ZERO),
+	E1000_REG(E1000_ITR, 0, 0x0000ffff, .write = e1000_itr_write),
+	E1000_REG(E1000_ICS, 0, 0, .read = e1000_zero_read,
+		  .write = e1000_ics_write, .merge = E1000_MERGE_ZERO),
+	E1000_REG(E1000_IMS, 0, 0, .write = e1000_ims_write,
+		  .merge = E1000_MERGE_ZERO),
+	E1000_REG(E1000_IMC, 0, 0, .read = e1000_zero_read,
+		  .write = e1000_imc_write, .merge = E1000_MERGE_ZERO),
+	E1000_REG(E1000_RCTL, 0, 0x06dfb3fe),
+	E1000_REG(E1000_FCTTV, 0, 0x0000ffff),
+	E1000_REG(E1000_TXCW, 0, 0xc000ffff),
+	/* SWXOFF self-clears; a write may start TX. */
+	E1000_REG(E1000_TCTL, 0, 0x013ffffa, .write = e1000_tx_kick_write),
+	E1000_REG(E1000_TIPG, 0, 0x3fffffff),
+	E1000_REG(E1000_AIT, 0, 0x0000ffff),
+	E1000_REG(E1000_LEDCTL, 0x00000602, 0xcfcfcfcf),
+	E1000_REG(E1000_PBA, 0x00100030, 0x0000ffff),
+	E1000_REG(E1000_FCRTL, 0, 0x8000fff8),
+	E1000_REG(E1000_FCRTH, 0, 0x0000fff8),
+	E1000_REG(E1000_RDBAL, 0, 0xfffffff0), /* 16-byte aligned */
+	E1000_REG(E1000_RDBAH, 0, 0xffffffff),
+	E1000_REG(E1000_RDLEN, 0, 0x000fff80), /* multiple of 128 bytes */
+	E1000_REG(E1000_RDH, 0, 0x0000ffff),
+	E1000_REG(E1000_RDT, 0, 0x0000ffff),
+	E1000_REG(E1000_RDTR, 0, 0x0000ffff, .write = e1000_delay_write),
+	E1000_REG(E1000_RXDCTL, 0x00010000, 0x013f3f3f),
+	E1000_REG(E1000_RADV, 0, 0x0000ffff),
+	E1000_REG(E1000_RSRPD, 0, 0x00000fff),
+	E1000_REG(E1000_TDBAL, 0, 0xfffffff0),
+	E1000_REG(E1000_TDBAH, 0, 0xffffffff),
+	E1000_REG(E1000_TDLEN, 0, 0x000fff80),
+	E1000_REG(E1000_TDH, 0, 0x0000ffff),
+	E1000_REG(E1000_TDT, 0, 0x0000ffff, .write = e1000_tx_kick_write),
+	E1000_REG(E1000_TIDV, 0, 0x0000ffff, .write = e1000_delay_write),
+	E1000_REG(E1000_TXDCTL, 0, 0xff3f3f3f),
+	E1000_REG(E1000_TADV, 0, 0x0000ffff),
+	E1000_REG(E1000_TSPMT, 0x01000400, 0xffffffff),
+	/* Statistics: read-to-clear, writes ignored. */
+	E1000_STAT_ROW(E1000_STATS, 34),
+	E1000_STAT64_ROWS(E1000_GORCL),
+	E1000_STAT64_ROWS(E1000_GOTCL),
+	E1000_STAT_ROW(0x4098, 10),
+	E1000_STAT64_ROWS(E1000_TORL),
+	E1000_STAT64_ROWS(E1000_TOTL),
+	E1000_STAT_ROW(E1000_TPR, 12),
+	E1000_REG(E1000_RXCSUM, 0, 0x000007ff),
+	E1000_REGS(E1000_MTA, E1000_MTA_COUNT, 0xffffffff),
+	E1000_RA_ROWS(0),
+	E1000_RA_ROWS(1),
+	E1000_RA_ROWS(2),
+	E1000_RA_ROWS(3),
+	E1000_RA_ROWS(4),
+	E1000_RA_ROWS(5),
+	E1000_RA_ROWS(6),
+	E1000_RA_ROWS(7),
+	E1000_RA_ROWS(8),
+	E1000_RA_ROWS(9),
+	E1000_RA_ROWS(10),
+	E1000_RA_ROWS(11),
+	E1000_RA_ROWS(12),
+	E1000_RA_ROWS(13),
+	E1000_RA_ROWS(14),
+	E1000_RA_ROWS(15),
+	E1000_REGS(E1000_VFTA, 128, 0xffffffff),
+	E1000_REG(E1000_WUC, 0, 0x0000001f),
+	E1000_REG(E1000_WUFC, 0, 0x000f00ff),
+	E1000_REG(E1000_WUS, 0, 0), /* no wake-up ever happens */
+	E1000_REG(E1000_MANC, 0x00222300, 0x01ffffff),
 };
 
 #define E1000_NREG_DESC (sizeof(e1000_reg_table) / sizeof(e1000_reg_table[0]))
@@ -103,14 +171,6 @@ static const struct e1000_reg_desc *e1000_reg_find(uint32_t off)
 	return NULL;
 }
 
-static uint32_t e1000_wmask(const struct e1000_reg_desc *d, uint32_t off)
-{
-	/* RAH: address bytes 4-5, ASEL and AV; the rest is reserved. */
-	if (d->off == E1000_RA && (off & 4))
-		return 0x8003ffff;
-	return d->wmask;
-}
-
 void e1000_regs_reset(struct e1000 *s)
 {
 	for (uint32_t i = 0; i < E1000_REG_WORDS; i++)
@@ -123,6 +183,133 @@ void e1000_regs_reset(struct e1000 *s)
 	}
 	s->ioaddr = 0;
 }
+
+static void e1000_masked_store(struct e1000 *s, const struct e1000_reg_desc *d,
+			       uint32_t off, uint32_t v)
+{
+	*e1000_reg(s, off) = (e1000_get(s, off) & ~d->wmask) | (v & d->wmask);
+}
+
+/* A plain write, for handlers: the bits under the row's mask take @v's. */
+void e1000_reg_store(struct e1000 *s, uint32_t off, uint32_t v)
+{
+	const struct e1000_reg_desc *d = e1000_reg_find(off);
+
+	if (d)
+		e1000_masked_store(s, d, off, v);
+}
+
+uint32_t e1000_regs_read(struct e1000 *s, avm_ctx *ctx, uint32_t off)
+{
+	const struct e1000_reg_desc *d = e1000_reg_find(off);
+
+	if (!d)
+		return 0; /* reserved or not modelled */
+	return d->read ? d->read(s, ctx, off) : e1000_get(s, off);
+}
+
+void e1000_regs_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
+{
+	const struct e1000_reg_desc *d = e1000_reg_find(off);
+
+	if (!d)
+		return; /* reserved or not modelled: ignored */
+	if (d->write)
+		d->write(s, ctx, off, v);
+	else
+		e1000_masked_store(s, d, off, v);
+}
+
+/* A sub-word write: the bytes under @mask are @v's, the others what the
+ * register's row says they merge with. */
+void e1000_regs_write_part(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+			   uint32_t mask, uint32_t v)
+{
+	const struct e1000_reg_desc *d = e1000_reg_find(off);
+	uint32_t old = 0;
+
+	if (!d)
+		return;
+	if (d->merge == E1000_MERGE_STORED)
+		old = e1000_get(s, off);
+	else if (d->merge == E1000_MERGE_READ)
+		old = d->read(s, ctx, off);
+	e1000_regs_write(s, ctx, off, (old & ~mask) | (v & mask));
+}
+
+/* --- Handlers of the registers that do more than store -------------------- */
+
+static void e1000_ctrl_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+			     uint32_t v)
+{
+	uint32_t old = e1000_get(s, E1000_CTRL);
+	bool was_up = e1000_link_up(s);
+
+	if (v & E1000_CTRL_RST) {
+		e1000_device_reset(s, ctx, E1000_RESET_SOFTWARE);
+		return;
+	}
+	e1000_reg_store(s, off, v);
+	/* PHY_RST is a level: the PHY restarts when it is released. */
+	if ((old & E1000_CTRL_PHY_RST) && !(v & E1000_CTRL_PHY_RST))
+		e1000_phy_reset(s, ctx);
+	e1000_link_changed(s, ctx, was_up);
+}
+
+static void e1000_ctrl_ext_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+				 uint32_t v)
+{
+	e1000_reg_store(s, off, v);
+	if (v & E1000_CTRL_EXT_EE_RST)
+		e1000_load_mac(s); /* EEPROM reload */
+}
+
+/* TCTL and TDT: the ring may have work now. */
+static void e1000_tx_kick_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+				uint32_t v)
+{
+	e1000_reg_store(s, off, v);
+	e1000_tx_doorbell(s, ctx);
+}
+
+/* RDTR and TIDV: FPD (write-only) delivers a pending delayed interrupt. */
+static void e1000_delay_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
+			      uint32_t v)
+{
+	e1000_reg_store(s, off, v);
+	if (v & E1000_DELAY_FPD)
+		e1000_delay_flush(s, ctx, off);
+}
+
+static uint32_t e1000_status_read(struct e1000 *s, avm_ctx *ctx, uint32_t off)
+{
+	return e1000_status(s);
+}
+
+/* Write-only registers (ICS, IMC) read as 0. */
+static uint32_t e1000_zero_read(struct e1000 *s, avm_ctx *ctx, uint32_t off)
+{
+	return 0;
+}
+
+static uint32_t e1000_stat_read(struct e1000 *s, avm_ctx *ctx, uint32_t off)
+{
+	uint32_t v = e1000_get(s, off);
+
+	*e1000_reg(s, off) = 0;
+	return v;
+}
+
+static uint32_t e1000_stat_hi_read(struct e1000 *s, avm_ctx *ctx, uint32_t off)
+{
+	uint32_t v = e1000_get(s, off);
+
+	*e1000_reg(s, off) = 0;
+	*e1000_reg(s, off - 4) = 0;
+	return v;
+}
+
+/* --- Statistics, as the device counts ------------------------------------ */
 
 /* Counters saturate instead of wrapping, as the statistics block does. */
 void e1000_stat_inc(struct e1000 *s, uint32_t off)
@@ -152,171 +339,4 @@ void e1000_stat_size_bin(struct e1000 *s, uint32_t base, uint32_t len)
 	while (bin < 5 && len > lim[bin])
 		bin++;
 	e1000_stat_inc(s, base + 4 * bin);
-}
-
-static uint32_t e1000_stat_read(struct e1000 *s, const struct e1000_reg_desc *d,
-				uint32_t off)
-{
-	uint32_t v = e1000_get(s, off);
-
-	if (d->kind == E1000_RK_STAT) {
-		*e1000_reg(s, off) = 0;
-	} else if (d->kind == E1000_RK_STAT_HI) {
-		*e1000_reg(s, off) = 0;
-		*e1000_reg(s, off - 4) = 0;
-	}
-	return v;
-}
-
-/* Registers whose read has a side effect or is computed. */
-static bool e1000_special_read(struct e1000 *s, avm_ctx *ctx, uint32_t off,
-			       uint32_t *v)
-{
-	switch (off) {
-	case E1000_STATUS:
-		*v = e1000_status(s);
-		return true;
-	case E1000_EECD:
-		*v = e1000_eecd_read(s);
-		return true;
-	case E1000_ICR:
-		*v = e1000_icr_read(s, ctx);
-		return true;
-	case E1000_ICS:
-	case E1000_IMC:
-		*v = 0; /* write-only */
-		return true;
-	case E1000_IMS:
-		*v = e1000_get(s, E1000_IMS);
-		return true;
-	default:
-		return false;
-	}
-}
-
-uint32_t e1000_regs_read(struct e1000 *s, avm_ctx *ctx, uint32_t off)
-{
-	const struct e1000_reg_desc *d;
-	uint32_t v;
-
-	if (e1000_special_read(s, ctx, off, &v))
-		return v;
-	if (off == E1000_EERD || off == E1000_MDIC)
-		return e1000_get(s, off);
-	d = e1000_reg_find(off);
-	if (!d)
-		return 0; /* reserved or not modelled: reads as 0 */
-	if (d->kind != E1000_RK_RW)
-		return e1000_stat_read(s, d, off);
-	return e1000_get(s, off);
-}
-
-/* Sub-word writes of these merge with zeros, not with the stored value:
- * their writes are actions (set, clear, mask), not storage. */
-bool e1000_regs_merge_zero(uint32_t off)
-{
-	return off == E1000_ICR || off == E1000_ICS || off == E1000_IMS ||
-	       off == E1000_IMC;
-}
-
-static void e1000_ctrl_write(struct e1000 *s, avm_ctx *ctx, uint32_t v);
-
-static bool e1000_special_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
-				uint32_t v)
-{
-	switch (off) {
-	case E1000_CTRL:
-		e1000_ctrl_write(s, ctx, v);
-		return true;
-	case E1000_EECD:
-		e1000_eecd_write(s, v);
-		return true;
-	case E1000_EERD:
-		e1000_eerd_write(s, v);
-		return true;
-	case E1000_MDIC:
-		e1000_mdic_write(s, ctx, v);
-		return true;
-	case E1000_ICR:
-	case E1000_ICS:
-	case E1000_IMS:
-	case E1000_IMC:
-	case E1000_ITR:
-		e1000_irq_write(s, ctx, off, v);
-		return true;
-	case E1000_STATUS:
-		return true; /* read-only: writes are ignored */
-	default:
-		return false;
-	}
-}
-
-/* Side effects after a plain register took its new value. */
-static void e1000_after_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
-			      uint32_t v)
-{
-	switch (off) {
-	case E1000_TDT:
-	case E1000_TCTL:
-		e1000_tx_doorbell(s, ctx);
-		break;
-	case E1000_RDTR:
-	case E1000_TIDV:
-		if (v & E1000_DELAY_FPD)
-			e1000_delay_flush(s, ctx, off);
-		break;
-	case E1000_CTRL_EXT:
-		if (v & E1000_CTRL_EXT_EE_RST)
-			e1000_load_mac(s); /* EEPROM reload */
-		break;
-	default:
-		break;
-	}
-}
-
-void e1000_regs_write(struct e1000 *s, avm_ctx *ctx, uint32_t off, uint32_t v)
-{
-	const struct e1000_reg_desc *d;
-	uint32_t m;
-
-	if (e1000_special_write(s, ctx, off, v))
-		return;
-	d = e1000_reg_find(off);
-	if (!d || d->kind != E1000_RK_RW)
-		return; /* reserved, or a counter: writes are ignored */
-	m = e1000_wmask(d, off);
-	*e1000_reg(s, off) = (e1000_get(s, off) & ~m) | (v & m);
-	e1000_after_write(s, ctx, off, v);
-}
-
-/* Global reset keeps the PHY (it has its own reset, CTRL.PHY_RST). */
-static void e1000_global_reset(struct e1000 *s, avm_ctx *ctx)
-{
-	bool was_up = e1000_link_up(s);
-
-	e1000_irq_cancel_all(s, ctx);
-	e1000_regs_reset(s);
-	e1000_tx_reset(s);
-	e1000_eeprom_reset(s);
-	e1000_load_mac(s);
-	s->epoch++;
-	e1000_link_changed(s, ctx, was_up);
-	e1000_irq_update(s, ctx);
-}
-
-static void e1000_ctrl_write(struct e1000 *s, avm_ctx *ctx, uint32_t v)
-{
-	uint32_t old = e1000_get(s, E1000_CTRL);
-	bool was_up = e1000_link_up(s);
-	uint32_t m = 0xdbfc1be9;
-
-	if (v & E1000_CTRL_RST) {
-		e1000_global_reset(s, ctx);
-		return;
-	}
-	*e1000_reg(s, E1000_CTRL) = (old & ~m) | (v & m);
-	/* PHY_RST is a level: the PHY restarts when it is released. */
-	if ((old & E1000_CTRL_PHY_RST) && !(v & E1000_CTRL_PHY_RST))
-		e1000_phy_reset(s, ctx);
-	e1000_link_changed(s, ctx, was_up);
 }

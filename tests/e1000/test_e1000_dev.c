@@ -606,6 +606,26 @@ static void framework_reset_powers_on(void **state)
 	assert_true(rd(h, E1000_STATUS) & E1000_STATUS_LU);
 }
 
+/* The cable is the backend's, not the device's: neither reset plugs it
+ * back in (a VM reset used to report link on an unplugged cable). */
+static void resets_keep_the_cable_state(void **state)
+{
+	avm_harness *h = *state;
+	struct avm_msg link = { .kind = E1000_MSG_LINK, .value = 0 };
+
+	avm_harness_send(h, &link);
+	wr(h, E1000_CTRL, rd(h, E1000_CTRL) | E1000_CTRL_RST);
+	assert_int_equal(rd(h, E1000_STATUS) & E1000_STATUS_LU, 0);
+	avm_harness_reset(h);
+	assert_int_equal(rd(h, E1000_STATUS) & E1000_STATUS_LU, 0);
+	assert_int_equal(rd(h, E1000_ICR), 0);
+	/* Plugged in again: autonegotiation brings the link up. */
+	link.value = 1;
+	avm_harness_send(h, &link);
+	avm_harness_advance(h, 500 * MS);
+	assert_true(rd(h, E1000_STATUS) & E1000_STATUS_LU);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +652,7 @@ int main(void)
 		TEST(access_sizes),
 		TEST(io_bar_indirection),
 		TEST(framework_reset_powers_on),
+		TEST(resets_keep_the_cable_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
