@@ -105,15 +105,20 @@ static bool pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
-/* What actors/pci needs to place a BAR (actor.h, struct avm_pci_bar). */
-static const char *bar_problem(const struct avm_device_ops *ops,
-			       const struct avm_pci_bar *b)
+const char *avm_pci_bar_problem(const struct avm_device_ops *ops, unsigned bar)
 {
 	const unsigned known =
 		AVM_PCI_BAR_MEM | AVM_PCI_BAR_IO | AVM_PCI_BAR_PREFETCH;
-	bool io = b->flags & AVM_PCI_BAR_IO;
+	const struct avm_pci_bar *b;
 	const struct avm_region_desc *rd;
+	bool io;
 
+	if (bar >= AVM_PCI_MAX_BARS)
+		return "no such BAR";
+	b = &ops->pci->bars[bar];
+	io = b->flags & AVM_PCI_BAR_IO;
+	if (!b->flags)
+		return NULL;
 	if (b->flags & ~known)
 		return "unknown flags";
 	if (io == !!(b->flags & AVM_PCI_BAR_MEM))
@@ -125,6 +130,7 @@ static const char *bar_problem(const struct avm_device_ops *ops,
 	rd = &ops->regions[b->region];
 	if (rd->space != (io ? AVM_SPACE_PIO : AVM_SPACE_MMIO))
 		return "region in the wrong space";
+	/* PCI 3.0 6.2.5.1: I/O BARs 4..256 bytes; memory at least 16. */
 	if (!pow2(rd->size) || (io ? rd->size < 4 || rd->size > 256
 				   : rd->size < 16 || rd->size > 0x80000000u))
 		return "region size not a power of two in range";
@@ -149,8 +155,7 @@ static int check_pci(const struct ops_where *w,
 		return refuse(w, "pci->interrupt_pin", p->interrupt_pin,
 			      "not 0..4");
 	for (unsigned i = 0; i < AVM_PCI_MAX_BARS; i++) {
-		const char *why =
-			p->bars[i].flags ? bar_problem(ops, &p->bars[i]) : NULL;
+		const char *why = avm_pci_bar_problem(ops, i);
 
 		snprintf(f, sizeof(f), "pci->bars[%u]", i);
 		if (why)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * BARs: checking what a device type declares, the firmware-style initial
- * assignment, and keeping the address map in step with what the guest
- * programs (BAR values and the command register's decode bits).
+ * BARs: taking in what a device type declares (checked by the framework's
+ * avm_pci_bar_problem()), the firmware-style initial assignment, and
+ * keeping the address map in step with what the guest programs (BAR values
+ * and the command register's decode bits).
  */
 #include <errno.h>
 
@@ -10,30 +11,22 @@
 
 #include "pci_priv.h"
 
-static bool pow2(uint64_t v)
+/* BAR @i of @ops into @b; the rules are the framework's, stated once. */
+static int bar_init(struct pci_bar *b, const struct avm_device_ops *ops,
+		    unsigned i, avm_ctx *ctx)
 {
-	return v && !(v & (v - 1));
-}
-
-static int bar_init(struct pci_bar *b, const struct avm_pci_bar *d,
-		    const struct avm_device_ops *ops, avm_ctx *ctx)
-{
-	const struct avm_region_desc *rd;
+	const struct avm_pci_bar *d = &ops->pci->bars[i];
+	const char *why = avm_pci_bar_problem(ops, i);
 	bool io = d->flags & AVM_PCI_BAR_IO;
 
+	if (why) {
+		avm_log(ctx, AVM_LOG_ERROR, "%s: BAR%u (region %u): %s",
+			ops->type, i, d->region, why);
+		return -EINVAL;
+	}
 	if (!d->flags)
 		return 0;
-	if (d->region >= ops->n_regions || io == !!(d->flags & AVM_PCI_BAR_MEM))
-		goto bad;
-	rd = &ops->regions[d->region];
-	if (rd->space != (io ? AVM_SPACE_PIO : AVM_SPACE_MMIO) ||
-	    !pow2(rd->size))
-		goto bad;
-	/* PCI 3.0 §6.2.5.1: I/O BARs 4..256 bytes; memory at least 16. */
-	if (io ? rd->size < 4 || rd->size > 256
-	       : rd->size < 16 || rd->size > 0x80000000u)
-		goto bad;
-	b->size = (uint32_t)rd->size;
+	b->size = (uint32_t)ops->regions[d->region].size;
 	b->mask = ~(b->size - 1);
 	b->io = io;
 	b->type = io ? PCI_BAR_IO_SPACE
@@ -41,17 +34,13 @@ static int bar_init(struct pci_bar *b, const struct avm_pci_bar *d,
 	b->region = d->region;
 	b->value = b->type;
 	return 0;
-bad:
-	avm_log(ctx, AVM_LOG_ERROR, "%s: BAR on region %u: bad space or size",
-		ops->type, d->region);
-	return -EINVAL;
 }
 
 int pci_bars_init(const struct avm_device_ops *ops, struct pci_func *f,
 		  avm_ctx *ctx)
 {
 	for (unsigned i = 0; i < AVM_PCI_MAX_BARS; i++) {
-		int err = bar_init(&f->bar[i], &ops->pci->bars[i], ops, ctx);
+		int err = bar_init(&f->bar[i], ops, i, ctx);
 
 		if (err)
 			return err;

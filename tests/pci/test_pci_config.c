@@ -294,6 +294,9 @@ ODD_OPS(wrongspace, 1, AVM_PCI_BAR_MEM);
 ODD_OPS(bothkinds, 1, AVM_PCI_BAR_MEM | AVM_PCI_BAR_IO);
 ODD_OPS(noregion, 7, AVM_PCI_BAR_IO);
 ODD_OPS(toobigio, 2, AVM_PCI_BAR_IO);
+/* The host used to accept these two: its rules are now the framework's. */
+ODD_OPS(prefetchio, 1, AVM_PCI_BAR_IO | AVM_PCI_BAR_PREFETCH);
+ODD_OPS(unknownflag, 1, AVM_PCI_BAR_IO | 0x40);
 
 static const struct avm_pci_info badvendor_pci = { .vendor_id = 0xffff };
 static const struct avm_pci_info badpin_pci = { .vendor_id = 1,
@@ -340,11 +343,12 @@ static void start_fails(const struct pci_host_function *extra, unsigned slot,
 
 static void bad_configurations(void **unused)
 {
-	const struct avm_device_ops *bad[] = { &npot_ops,      &wrongspace_ops,
-					       &bothkinds_ops, &noregion_ops,
-					       &toobigio_ops,  &nopci_ops,
-					       &badvendor_ops, &badpin_ops,
-					       &badclass_ops,  NULL };
+	const struct avm_device_ops *bad[] = {
+		&npot_ops,	  &wrongspace_ops, &bothkinds_ops,
+		&noregion_ops,	  &toobigio_ops,   &prefetchio_ops,
+		&unknownflag_ops, &nopci_ops,	   &badvendor_ops,
+		&badpin_ops,	  &badclass_ops,   NULL
+	};
 	struct pci_host_config w[] = {
 		{ .mem_base = 0xf0000000, .mem_limit = 0xe0000000 },
 		{ .mem_limit = 0x100001000ull },

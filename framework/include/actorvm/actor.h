@@ -251,6 +251,22 @@ struct avm_pci_bar {
 	uint8_t flags;
 };
 
+struct avm_device_ops;
+
+/**
+ * avm_pci_bar_problem() - what is wrong with BAR @bar of @ops, if anything.
+ * @ops: a device type with a PCI identity (@ops->pci not NULL).
+ * @bar: 0 .. %AVM_PCI_MAX_BARS - 1.
+ *
+ * The one statement of the rules above: avm_actor_create() refuses a type
+ * that breaks them, and the PCI host applies the same to every function it
+ * is given (it may meet a type no runtime created, as in a harness).
+ *
+ * Any thread; pure. Return: NULL if the BAR is valid or unused, else a
+ * static English phrase saying why not (for an error message).
+ */
+const char *avm_pci_bar_problem(const struct avm_device_ops *ops, unsigned bar);
+
 /**
  * struct avm_pci_info - the PCI identity of a device type.
  * @vendor_id: vendor ID (0xffff is invalid: it means "no function").
