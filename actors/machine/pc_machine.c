@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The PC platform as a set of actors: create, map, bind, load. */
+
 #include "pc_machine.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <actorvm/errbuf.h>
 
 #include "debugexit.h"
 #include "ioapic.h"
@@ -15,18 +17,6 @@
 
 #define COM1_PORT 0x3F8
 #define COM1_PIN  4
-
-static int fail(char *err, size_t len, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 static int create(avm_runtime *rt, const struct avm_device_ops *ops,
 		  const char *name, const void *config,
@@ -48,37 +38,40 @@ static int check(const struct pc_machine_config *c, char *err, size_t len)
 	unsigned n = c->n_vcpus ? c->n_vcpus : 1;
 
 	if (n > IRQCHIP_MAX_CPUS)
-		return fail(err, len, -EINVAL, "%u VCPUs: at most %d", n,
-			    IRQCHIP_MAX_CPUS);
+		return avm_errf(err, len, -EINVAL, "%u VCPUs: at most %d", n,
+				IRQCHIP_MAX_CPUS);
 	if (c->n_pci > PC_MACHINE_MAX_PCI)
-		return fail(err, len, -EINVAL, "%u PCI devices: at most %d",
-			    c->n_pci, PC_MACHINE_MAX_PCI);
+		return avm_errf(err, len, -EINVAL, "%u PCI devices: at most %d",
+				c->n_pci, PC_MACHINE_MAX_PCI);
 	for (unsigned i = 0; i < n; i++) {
 		if (!c->vcpu[i].image && !c->image)
-			return fail(err, len, -EINVAL, "vcpu%u has no image",
-				    i);
+			return avm_errf(err, len, -EINVAL,
+					"vcpu%u has no image", i);
 		if (c->irqchip == PC_IRQCHIP_KVM &&
 		    c->vcpu[i].backend == VCPU_BACKEND_SOFT)
-			return fail(err, len, -EINVAL,
-				    "vcpu%u: the in-kernel irqchip needs the "
-				    "KVM backend",
-				    i);
+			return avm_errf(
+				err, len, -EINVAL,
+				"vcpu%u: the in-kernel irqchip needs the "
+				"KVM backend",
+				i);
 	}
 	for (unsigned i = 0; i < c->n_pci; i++) {
 		const struct pc_pci_spec *p = &c->pci[i];
 
 		if (!p->ops || !p->ops->pci || !p->name)
-			return fail(err, len, -EINVAL,
-				    "PCI device %u: not a PCI device type", i);
+			return avm_errf(err, len, -EINVAL,
+					"PCI device %u: not a PCI device type",
+					i);
 		if (p->slot < 1 || p->slot > 31)
-			return fail(err, len, -EINVAL,
-				    "%s: slot %u is not 1..31", p->name,
-				    p->slot);
+			return avm_errf(err, len, -EINVAL,
+					"%s: slot %u is not 1..31", p->name,
+					p->slot);
 		for (unsigned j = 0; j < i; j++)
 			if (c->pci[j].slot == p->slot)
-				return fail(err, len, -EBUSY,
-					    "%s: slot %u is taken by %s",
-					    p->name, p->slot, c->pci[j].name);
+				return avm_errf(err, len, -EBUSY,
+						"%s: slot %u is taken by %s",
+						p->name, p->slot,
+						c->pci[j].name);
 	}
 	return 0;
 }
@@ -156,9 +149,9 @@ static int load_images(avm_runtime *rt, struct pc_machine *m,
 		 * own, so each kernel sees its own command line. */
 		if (!loaded || strcmp(loaded, img)) {
 			if (slot >= MB_INFO_SLOTS)
-				return fail(err, len, -ENOSPC,
-					    "more than %d distinct images",
-					    MB_INFO_SLOTS);
+				return avm_errf(err, len, -ENOSPC,
+						"more than %d distinct images",
+						MB_INFO_SLOTS);
 			ret = mb_load_file_slot(
 				rt, img, v->cmdline ? v->cmdline : c->cmdline,
 				slot++, &b, err, len);
@@ -215,8 +208,8 @@ static int wants_kvm(const struct pc_machine_config *c, unsigned n, char *err,
 		any |= c->vcpu[i].backend == VCPU_BACKEND_KVM ||
 		       (c->vcpu[i].backend == VCPU_BACKEND_AUTO && usable);
 	if (c->irqchip == PC_IRQCHIP_KVM && !usable)
-		return fail(err, len, -ENODEV,
-			    "the in-kernel irqchip needs KVM: %s", why);
+		return avm_errf(err, len, -ENODEV,
+				"the in-kernel irqchip needs KVM: %s", why);
 	return any;
 }
 
@@ -255,8 +248,8 @@ int pc_machine_build(avm_runtime *rt, struct pc_machine *m,
 	m->n_vcpus = c->n_vcpus ? c->n_vcpus : 1;
 	ret = avm_ram_add(rt, 0, ram, NULL);
 	if (ret)
-		return fail(err, err_len, ret, "RAM of %llu bytes: %s",
-			    (unsigned long long)ram, strerror(-ret));
+		return avm_errf(err, err_len, ret, "RAM of %llu bytes: %s",
+				(unsigned long long)ram, strerror(-ret));
 	ret = load_images(rt, m, c, err, err_len);
 	if (ret)
 		return ret;
@@ -264,12 +257,12 @@ int pc_machine_build(avm_runtime *rt, struct pc_machine *m,
 	if (ret < 0)
 		return ret;
 	if (ret && (ret = build_kvm(rt, m, c)))
-		return fail(err, err_len, ret, "the KVM VM actor: %s",
-			    strerror(-ret));
+		return avm_errf(err, err_len, ret, "the KVM VM actor: %s",
+				strerror(-ret));
 	ret = build_platform(rt, m, c) ?: build_pci(rt, m, c)
 					 ?: build_vcpus(rt, m, c);
 	if (ret)
-		return fail(err, err_len, ret, "building the machine: %s",
-			    strerror(-ret));
+		return avm_errf(err, err_len, ret, "building the machine: %s",
+				strerror(-ret));
 	return 0;
 }

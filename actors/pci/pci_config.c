@@ -18,10 +18,20 @@ static uint32_t bytes_mask(unsigned be)
 	return m;
 }
 
+/* Which BAR the dword at @reg is (BAR0..5 at 0x10..0x24), or -1. */
+static int bar_index(unsigned reg)
+{
+	return reg >= 0x10 && reg <= 0x24 && !(reg & 3) ? (int)(reg - 0x10) / 4
+							: -1;
+}
+
 uint32_t pci_cfg_read(const struct pci_func *f, unsigned reg)
 {
 	const struct avm_pci_info *p = f->info;
+	int bar = bar_index(reg);
 
+	if (bar >= 0)
+		return f->bar[bar].value;
 	switch (reg) {
 	case 0x00:
 		return (uint32_t)p->device_id << 16 | p->vendor_id;
@@ -31,13 +41,6 @@ uint32_t pci_cfg_read(const struct pci_func *f, unsigned reg)
 		return (p->class_code & 0xffffffu) << 8 | p->revision;
 	case 0x0c:
 		return (uint32_t)f->header_type << 16;
-	case 0x10:
-	case 0x14:
-	case 0x18:
-	case 0x1c:
-	case 0x20:
-	case 0x24:
-		return f->bar[(reg - 0x10) / 4].value;
 	case 0x2c:
 		return (uint32_t)p->subsystem_id << 16 | p->subsystem_vendor_id;
 	case 0x3c:
@@ -76,17 +79,13 @@ static bool command_write(struct pci_func *f, uint32_t val, uint32_t m)
 bool pci_cfg_write(struct pci_func *f, unsigned reg, uint32_t val, unsigned be)
 {
 	uint32_t m = bytes_mask(be);
+	int bar = bar_index(reg);
 
+	if (bar >= 0)
+		return bar_write(&f->bar[bar], val, m);
 	switch (reg) {
 	case 0x04:
 		return command_write(f, val, m);
-	case 0x10:
-	case 0x14:
-	case 0x18:
-	case 0x1c:
-	case 0x20:
-	case 0x24:
-		return bar_write(&f->bar[(reg - 0x10) / 4], val, m);
 	case 0x3c:
 		/* Only the line is writable: the pin is wired. */
 		if (be & 1)

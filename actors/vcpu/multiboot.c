@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
+
 #include "multiboot.h"
 
 #include <elf.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <actorvm/errbuf.h>
 
 #define MB_SEARCH     8192 /* the header must be in the first 8 KiB */
 #define MB_MAX_FILE   (64u << 20)
@@ -33,18 +35,6 @@ struct mb_mmap {
 	uint32_t type;
 } __attribute__((packed));
 
-static int fail(char *err, size_t len, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 /* The Multiboot header: magic, flags, checksum summing to 0. */
 static int find_header(const uint8_t *img, size_t len, char *err, size_t elen)
 {
@@ -57,33 +47,34 @@ static int find_header(const uint8_t *img, size_t len, char *err, size_t elen)
 		if (h[0] != MB_HEADER_MAGIC)
 			continue;
 		if ((uint32_t)(h[0] + h[1] + h[2]) != 0)
-			return fail(err, elen, -ENOEXEC,
-				    "Multiboot header at %zu: bad checksum",
-				    off);
+			return avm_errf(err, elen, -ENOEXEC,
+					"Multiboot header at %zu: bad checksum",
+					off);
 		/* Bit 16 (a.out kludge) is for non-ELF images: unsupported. */
 		if (h[1] & (1u << 16))
-			return fail(err, elen, -ENOEXEC,
-				    "Multiboot a.out kludge not supported");
+			return avm_errf(err, elen, -ENOEXEC,
+					"Multiboot a.out kludge not supported");
 		return 0;
 	}
-	return fail(err, elen, -ENOEXEC,
-		    "no Multiboot header in the first 8 KiB");
+	return avm_errf(err, elen, -ENOEXEC,
+			"no Multiboot header in the first 8 KiB");
 }
 
 static int check_ehdr(const Elf32_Ehdr *eh, size_t len, char *err, size_t elen)
 {
 	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG))
-		return fail(err, elen, -ENOEXEC, "not an ELF file");
+		return avm_errf(err, elen, -ENOEXEC, "not an ELF file");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS32 ||
 	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_386)
-		return fail(err, elen, -ENOEXEC,
-			    "not a 32-bit little-endian x86 ELF");
+		return avm_errf(err, elen, -ENOEXEC,
+				"not a 32-bit little-endian x86 ELF");
 	if (eh->e_type != ET_EXEC)
-		return fail(err, elen, -ENOEXEC, "not an executable ELF");
+		return avm_errf(err, elen, -ENOEXEC, "not an executable ELF");
 	if (eh->e_phentsize != sizeof(Elf32_Phdr) || !eh->e_phnum ||
 	    eh->e_phoff > len ||
 	    (size_t)eh->e_phnum * sizeof(Elf32_Phdr) > len - eh->e_phoff)
-		return fail(err, elen, -ENOEXEC, "bad program header table");
+		return avm_errf(err, elen, -ENOEXEC,
+				"bad program header table");
 	return 0;
 }
 
@@ -95,16 +86,16 @@ static int load_segment(avm_runtime *rt, const uint8_t *img, size_t len,
 
 	if (ph->p_filesz > ph->p_memsz || ph->p_offset > len ||
 	    ph->p_filesz > len - ph->p_offset)
-		return fail(err, elen, -ENOEXEC,
-			    "segment at 0x%x: sizes outside the file",
-			    ph->p_paddr);
+		return avm_errf(err, elen, -ENOEXEC,
+				"segment at 0x%x: sizes outside the file",
+				ph->p_paddr);
 	if (!ph->p_memsz)
 		return 0;
 	dst = avm_ram_ptr(rt, ph->p_paddr, ph->p_memsz);
 	if (!dst || ph->p_paddr < MB_INFO_GPA + MB_INFO_SLOTS * MB_SLOT_SIZE)
-		return fail(err, elen, -EFAULT,
-			    "segment [0x%x, +0x%x) is not in free RAM",
-			    ph->p_paddr, ph->p_memsz);
+		return avm_errf(err, elen, -EFAULT,
+				"segment [0x%x, +0x%x) is not in free RAM",
+				ph->p_paddr, ph->p_memsz);
 	memcpy(dst, img + ph->p_offset, ph->p_filesz);
 	memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
 	if (ph->p_paddr < b->load_lo)
@@ -144,8 +135,8 @@ static int write_info(avm_runtime *rt, uint32_t at, const char *cmdline,
 	char *cl = avm_ram_ptr(rt, at + MB_CMDLINE_OFF, MB_CMDLINE_MAX + 1);
 
 	if (size < 0x200000 || !mi || !cl)
-		return fail(err, elen, -EFAULT,
-			    "need at least 2 MiB of RAM at address 0");
+		return avm_errf(err, elen, -EFAULT,
+				"need at least 2 MiB of RAM at address 0");
 	memset(mi, 0, sizeof(*mi));
 	mi->flags = MBI_MEM | MBI_MMAP | MBI_CMDLINE;
 	mi->mem_lower = MB_LOW_MEM_KB;
@@ -190,9 +181,9 @@ int mb_load_slot(avm_runtime *rt, const void *image, size_t len,
 	}
 	if (!ret && (b.load_lo == UINT64_MAX || eh.e_entry < b.load_lo ||
 		     eh.e_entry >= b.load_hi))
-		ret = fail(err, err_len, -ENOEXEC,
-			   "entry 0x%x is outside the loaded segments",
-			   eh.e_entry);
+		ret = avm_errf(err, err_len, -ENOEXEC,
+			       "entry 0x%x is outside the loaded segments",
+			       eh.e_entry);
 	if (!ret)
 		ret = write_info(rt, b.info_gpa, cmdline, err, err_len);
 	if (!ret) {
@@ -218,15 +209,15 @@ int mb_load_file_slot(avm_runtime *rt, const char *path, const char *cmdline,
 	int ret;
 
 	if (!f)
-		return fail(err, err_len, -errno, "%s: %s", path,
-			    strerror(errno));
+		return avm_errf(err, err_len, -errno, "%s: %s", path,
+				strerror(errno));
 	buf = malloc(MB_MAX_FILE);
 	n = buf ? fread(buf, 1, MB_MAX_FILE, f) : 0;
 	fclose(f);
 	if (!buf)
 		return -ENOMEM;
-	ret = n == MB_MAX_FILE ? fail(err, err_len, -EFBIG,
-				      "%s: larger than 64 MiB", path)
+	ret = n == MB_MAX_FILE ? avm_errf(err, err_len, -EFBIG,
+					  "%s: larger than 64 MiB", path)
 			       : mb_load_slot(rt, buf, n, cmdline, slot, out,
 					      err, err_len);
 	free(buf);

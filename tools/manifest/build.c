@@ -4,27 +4,17 @@
 #include "build.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <actorvm/errbuf.h>
 #include <actorvm/trace.h>
 
 #include "console.h"
 #include "nng_threads.h"
 #include "registry.h"
-
-static int fail(char *err, size_t len, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return code;
-}
 
 /* --- Values --------------------------------------------------------------- */
 
@@ -163,9 +153,9 @@ static int set_vcpus(struct mf_vm_run *v, const struct mf_manifest *m,
 
 		v->images[i] = mf_resolve(m, img, guest_dir);
 		if (!v->images[i])
-			return fail(err, len, -ENOENT,
-				    "%s: image '%s' not found", vm->name,
-				    img ? img : "(none)");
+			return avm_errf(err, len, -ENOENT,
+					"%s: image '%s' not found", vm->name,
+					img ? img : "(none)");
 		v->mcfg.vcpu[i] = (struct pc_vcpu_spec){
 			.image = v->images[i],
 			.cmdline = c->cmdline ? c->cmdline : vm->cmdline,
@@ -204,12 +194,13 @@ static int set_pci(struct mf_vm_run *v, char *err, size_t len)
 		if (!t || !t->ops->pci)
 			continue;
 		if (v->mcfg.n_pci == PC_MACHINE_MAX_PCI)
-			return fail(err, len, -E2BIG,
-				    "%s: more than %d PCI "
-				    "devices",
-				    vm->name, PC_MACHINE_MAX_PCI);
+			return avm_errf(err, len, -E2BIG,
+					"%s: more than %d PCI "
+					"devices",
+					vm->name, PC_MACHINE_MAX_PCI);
 		if (nic_config(v, i))
-			return fail(err, len, -EINVAL, "%s: bad mac", d->name);
+			return avm_errf(err, len, -EINVAL, "%s: bad mac",
+					d->name);
 		p = &v->mcfg.pci[v->mcfg.n_pci++];
 		*p = (struct pc_pci_spec){
 			.name = d->name,
@@ -276,8 +267,8 @@ static int add_devices(struct mf_vm_run *v, char *err, size_t len)
 		else
 			ret = add_isa(v, i, t);
 		if (ret)
-			return fail(err, len, ret, "%s: device '%s': %s",
-				    v->vm->name, d->name, strerror(-ret));
+			return avm_errf(err, len, ret, "%s: device '%s': %s",
+					v->vm->name, d->name, strerror(-ret));
 	}
 	return 0;
 }
@@ -397,9 +388,9 @@ static int add_networks(struct mf_run *r, unsigned vm, char *err, size_t len)
 			continue;
 		ret = cable(r, vm, i);
 		if (ret)
-			return fail(err, len, ret, "%s: network '%s': %s",
-				    mv->name, mv->devices[i].network,
-				    strerror(-ret));
+			return avm_errf(err, len, ret, "%s: network '%s': %s",
+					mv->name, mv->devices[i].network,
+					strerror(-ret));
 	}
 	return 0;
 }
@@ -421,8 +412,8 @@ static int make_console(struct mf_vm_run *v, char *err, size_t len)
 		(struct console_config){ .prefix = v->vm->name, .fd = 1 };
 	ret = make(v->rt, &console_ops, "console", &v->console_cfg,
 		   &v->console_id);
-	return ret ? fail(err, len, ret, "%s: console: %s", v->vm->name,
-			  strerror(-ret))
+	return ret ? avm_errf(err, len, ret, "%s: console: %s", v->vm->name,
+			      strerror(-ret))
 		   : 0;
 }
 
@@ -433,8 +424,8 @@ static int bind_console(struct mf_vm_run *v, char *err, size_t len)
 	if (!v->console)
 		return 0;
 	ret = avm_bind(v->rt, v->mach.com1, "tx", v->console_id, 0);
-	return ret ? fail(err, len, ret, "%s: console: %s", v->vm->name,
-			  strerror(-ret))
+	return ret ? avm_errf(err, len, ret, "%s: console: %s", v->vm->name,
+			      strerror(-ret))
 		   : 0;
 }
 
@@ -456,8 +447,8 @@ static int build_vm(struct mf_run *r, unsigned idx,
 
 	ret = avm_runtime_new(&rc, &v->rt);
 	if (ret)
-		return fail(err, len, ret, "%s: runtime: %s", v->vm->name,
-			    strerror(-ret));
+		return avm_errf(err, len, ret, "%s: runtime: %s", v->vm->name,
+				strerror(-ret));
 	v->mcfg.irqchip = v->vm->irqchip == MF_IRQCHIP_KVM    ? PC_IRQCHIP_KVM
 			  : v->vm->irqchip == MF_IRQCHIP_USER ? PC_IRQCHIP_USER
 							      : PC_IRQCHIP_AUTO;
@@ -467,7 +458,7 @@ static int build_vm(struct mf_run *r, unsigned idx,
 		mf_parse_size(v->vm->memory, &v->mcfg.ram_size);
 	if (v->vm->serial &&
 	    mf_parse_serial(v->vm->serial, &v->com1_ser, why, sizeof(why)))
-		return fail(err, len, -EINVAL, "%s: %s", v->vm->name, why);
+		return avm_errf(err, len, -EINVAL, "%s: %s", v->vm->name, why);
 	/* COM1 defaults to stdout, no input; with several VMs, through a
 	 * console that prefixes each line with the VM's name. */
 	v->console = !v->vm->serial && r->n_vms > 1;
@@ -486,7 +477,7 @@ static int build_vm(struct mf_run *r, unsigned idx,
 		return ret;
 	ret = pc_machine_build(v->rt, &v->mach, &v->mcfg, why, sizeof(why));
 	if (ret)
-		return fail(err, len, ret, "%s: %s", v->vm->name, why);
+		return avm_errf(err, len, ret, "%s: %s", v->vm->name, why);
 	return add_devices(v, err, len) ?: add_networks(r, idx, err, len)
 					?: bind_console(v, err, len);
 }
@@ -522,10 +513,10 @@ static int plan_traces(struct mf_run *r, const struct mf_build_opts *o,
 		file = t->file ? t->file : "actorvm.trace";
 	for (unsigned i = 0; file && i < r->n_vms; i++) {
 		if (!trace_path(r, i, file))
-			return fail(err, len, -ENAMETOOLONG,
-				    "trace file name too long (at most %d "
-				    "bytes)",
-				    MF_TRACE_FILE_MAX);
+			return avm_errf(err, len, -ENAMETOOLONG,
+					"trace file name too long (at most %d "
+					"bytes)",
+					MF_TRACE_FILE_MAX);
 		r->vm[i].traced = true;
 	}
 	return 0;
@@ -615,12 +606,13 @@ int mf_start(struct mf_run *r, char *err, size_t len)
 		int ret = v->traced ? start_trace(r, v) : 0;
 
 		if (ret)
-			return fail(err, len, ret, "%s: trace %s: %s",
-				    v->vm->name, v->trace_path, strerror(-ret));
+			return avm_errf(err, len, ret, "%s: trace %s: %s",
+					v->vm->name, v->trace_path,
+					strerror(-ret));
 		ret = avm_runtime_start(v->rt);
 		if (ret)
-			return fail(err, len, ret, "%s: start: %s", v->vm->name,
-				    strerror(-ret));
+			return avm_errf(err, len, ret, "%s: start: %s",
+					v->vm->name, strerror(-ret));
 	}
 	return 0;
 }
