@@ -284,47 +284,34 @@ static void restart(struct avm_listener *l)
 			l->url, nng_strerror(rv));
 }
 
-/*
- * Whether nng may have lost @l's listener since the last check; *@moved
- * says whether anything happened on it at all.
- */
-static bool suspect(struct avm_listener *l, nng_stat *root, bool *moved)
+/* Whether anything happened on @l's listener since the last check. */
+static bool moved(struct avm_listener *l, nng_stat *root)
 {
 	static const char *const errs[] = { "disconnect", "canceled", "other",
 					    "timeout",	  "proto",    "auth",
 					    "oom",	  "reject" };
 	nng_stat *s = nng_stat_find_listener(root, l->nl);
 	uint64_t acc, pipes, e = 0;
-	int64_t closed, unexplained;
+	bool any;
 
-	*moved = false;
 	if (!s)
 		return false;
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
 		e += stat_of(s, errs[i]);
 	acc = stat_of(s, "accept");
 	pipes = stat_of(s, "pipes");
-	/* A closing pipe counts one error (or a rejection); anything beyond
-	 * that failed before a pipe existed, where nng 1.5.2 may stop. A
-	 * client's normal close (accept +1, pipes back, error +1, in one
-	 * check or two) is explained, so it re-makes nothing: the socket file
-	 * is not replaced under the next client. */
-	closed = (int64_t)(acc - l->accepted) - (int64_t)(pipes - l->pipes);
-	unexplained = (int64_t)(e - l->errors) - closed;
-	*moved = acc != l->accepted || pipes != l->pipes || e != l->errors;
-
+	any = acc != l->accepted || pipes != l->pipes || e != l->errors;
 	l->accepted = acc;
 	l->pipes = pipes;
 	l->errors = e;
-	return unexplained > 0;
+	return any;
 }
 
 /*
  * Whether @l's listener still completes pipes: connect, handshake with
  * protocol 0, and see the listener reject the pipe (it closes the probe).
- * The statistics can miss nng 1.5.2's loss (seen: a client that closed at
- * once moved no counter, yet the next client's pipe never completed), this
- * cannot. A file nobody serves, or none, is lost too: listening again
+ * A lost listener still answers the handshake but never rejects or adds a
+ * pipe again. A file nobody serves, or none, is lost too: listening again
  * restores it. Any other error proves nothing and re-makes nothing.
  */
 static bool alive(const struct avm_listener *l)
@@ -341,19 +328,20 @@ static bool alive(const struct avm_listener *l)
 	return ok;
 }
 
-/* One check of @l (under reg_lock): re-make its listener if it is lost. */
+/*
+ * One check of @l (under reg_lock). Only a failed probe re-makes the
+ * listener: the counters cannot tell a loss from a normal close (seen: a
+ * loss that moved nothing else), and acting on them alone re-made healthy
+ * listeners in storms under load, each cutting clients mid-handshake,
+ * which nng 1.5.2's dialers can take for their own close and stop
+ * redialling. So traffic only brings the next probe forward.
+ */
 static void check_one(struct avm_listener *l, nng_stat *root)
 {
-	bool moved;
+	bool any = moved(l, root);
 
-	if (suspect(l, root, &moved)) {
-		restart(l);
-		return;
-	}
-	/* Probe after any traffic (a client can break it and move nothing
-	 * we could tell from a normal close) and, as a backstop, every
-	 * PROBE_EVERY checks; not after our own probe's traffic. */
-	if (l->rebase || (!moved && ++l->quiet < PROBE_EVERY)) {
+	/* Our own probe's traffic is no reason for another. */
+	if (l->rebase || (!any && ++l->quiet < PROBE_EVERY)) {
 		l->rebase = false;
 		return;
 	}

@@ -19,20 +19,21 @@
  *   8-byte SP handshake is done (the send fails with EPIPE, reported as
  *   NNG_ECLOSED, which the listener takes for its own close: nanomsg/nng#1518,
  *   fixed upstream in 1.6.0); its poll thread then spins once a later client
- *   gives up. Every %AVM_LISTEN_CHECK_MS the watchdog thread reads the
- *   listener's statistics, and re-makes it (closes it and listens again on
- *   the same URL) on an accept-side failure: an error counter that moved
- *   more than the pipes that closed account for. The counters can miss the
- *   loss, so after any traffic, and once a second without, it also probes:
- *   a connection with protocol 0 that a live listener rejects and closes at
- *   once; no close within 2 s, or nobody serving the path (its file was
- *   removed), re-makes the listener too. The probe is rejected before it is
- *   added to the socket: pipe callbacks see its ADD_PRE and REM_POST but
- *   never an ADD_POST, and a connected peer is undisturbed.
+ *   gives up. The watchdog thread probes each ipc listener
+ *   %AVM_LISTEN_CHECK_MS after any traffic its statistics show, and once a
+ *   second without: a connection with protocol 0 that a live listener
+ *   rejects and closes at once (a lost one answers the handshake and never
+ *   closes). No close within 2 s, or nobody serving the path (its file was
+ *   removed), makes it close the listener and listen again on the same URL.
+ *   The statistics only bring the probe forward: they cannot tell a loss
+ *   from a normal close. The probe is rejected before it is added to the
+ *   socket: pipe callbacks see its ADD_PRE and REM_POST but never an
+ *   ADD_POST, and a connected peer is undisturbed.
  *   Clients connected at that moment lose their connection and re-dial (nng
  *   dialers do so by themselves); those the lost listener left hanging are
- *   shut down for that (nng 1.5.2 keeps their descriptors: a leak of one
- *   socket per such client that no call of ours can release). tcp
+ *   shut down for that. nng 1.5.2 never closes the descriptor of a client
+ *   that closed before the handshake, lost listener or not: a leak of one
+ *   socket per such client that no call of ours can release. tcp
  *   listeners are not watched: nng's tcp transport survives such a client
  *   (its one handshake write to a peer that closed still succeeds).
  *
