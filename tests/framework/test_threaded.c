@@ -299,8 +299,13 @@ static void direct_register_consistent(void **unused)
 	fix_start(&f);
 	avm_actor_stats(f.rt, f.dev[0], &before);
 	pthread_create(&th, NULL, write_shadows, &w);
-	/* Until we have seen the value change many times (bounded: ~1e8). */
-	for (long i = 0; changes < 1000 && i < 100000000; i++) {
+	/* Until we have seen the value change many times. A busy host may
+	 * starve the writer or the actor for a while: yield now and then, and
+	 * bound the wait by the hang guard, not by a count of reads. */
+	for (uint64_t i = 0, t0 = fix_now_ns(); changes < 1000 && fix_guard(t0);
+	     i++) {
+		if (!(i % 4096))
+			sched_yield();
 		assert_int_equal(avm_read(f.acc, AVM_SPACE_MMIO,
 					  FIX_MMIO(0) + TESTDEV_ID, 8, &v),
 				 0);
