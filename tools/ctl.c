@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -314,34 +315,70 @@ static void print_json(const Actorvm__CtlResponse *r)
 	printf("]}\n");
 }
 
-/*
- * Send @a's request and wait for the answer, all within the timeout. The
- * dial is non-blocking: with nobody listening, nng keeps redialling in the
- * background and the send/receive timeouts bound the wait.
- */
+/* A request unanswered on its connection is sent again after this long. */
 #define CTL_RESEND_MS 1000
+/* A connection that brought no answer in this long is given up for a new
+ * socket: nng 1.5.2's dialer can stop redialling for good when a listener
+ * closes under it mid-handshake (the failure reads as its own close). */
+#define CTL_ATTEMPT_MS 3000
 
-static int exchange(const struct ctl_args *a, nng_socket s, nng_msg **reply)
+static int64_t now_ms(void)
 {
-	size_t len = actorvm__ctl_request__get_packed_size(&a->rq);
-	uint8_t *buf = malloc(len ? len : 1);
-	int rv;
+	struct timespec t;
 
-	if (!buf)
-		return NNG_ENOMEM;
-	actorvm__ctl_request__pack(&a->rq, buf);
-	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, a->timeout_ms);
-	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, a->timeout_ms);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * One attempt on a new socket, waiting at most @ms. The dial is
+ * non-blocking: with nobody listening, nng keeps redialling in the
+ * background and the send/receive timeouts bound the wait. The socket is
+ * never closed: with nng 1.5.2 (Debian 12) nng_close() can deadlock while
+ * a pipe is active (nanomsg/nng#1543, #1813), and we exit right away.
+ */
+static int attempt(const struct ctl_args *a, const uint8_t *buf, size_t len,
+		   int ms, nng_msg **reply)
+{
+	nng_socket s;
+	int rv = nng_req0_open(&s);
+
+	if (rv)
+		return rv;
+	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, ms);
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, ms);
 	/* Every command is idempotent, so a request whose connection went
 	 * away unanswered (a listener being re-made: framework/listen.c) is
 	 * sent again after a second, not after nng's default minute. */
 	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, CTL_RESEND_MS);
 	rv = nng_dial(s, a->url, NULL, NNG_FLAG_NONBLOCK);
 	if (!rv)
-		rv = nng_send(s, buf, len, 0);
-	free(buf);
+		rv = nng_send(s, (void *)buf, len, 0);
 	if (!rv)
 		rv = nng_recvmsg(s, reply, 0);
+	return rv;
+}
+
+/* Send @a's request and wait for the answer, all within the timeout. */
+static int exchange(const struct ctl_args *a, nng_msg **reply)
+{
+	size_t len = actorvm__ctl_request__get_packed_size(&a->rq);
+	uint8_t *buf = malloc(len ? len : 1);
+	int64_t end = now_ms() + a->timeout_ms, left;
+	int rv = NNG_ETIMEDOUT;
+
+	if (!buf)
+		return NNG_ENOMEM;
+	actorvm__ctl_request__pack(&a->rq, buf);
+	while ((left = end - now_ms()) > 0) {
+		rv = attempt(
+			a, buf, len,
+			(int)(left < CTL_ATTEMPT_MS ? left : CTL_ATTEMPT_MS),
+			reply);
+		if (rv != NNG_ETIMEDOUT)
+			break;
+	}
+	free(buf);
 	return rv;
 }
 
@@ -370,7 +407,6 @@ static int show(const struct ctl_args *a, nng_msg *msg)
 int avm_cli_ctl(int argc, char **argv)
 {
 	struct ctl_args a;
-	nng_socket s;
 	nng_msg *msg;
 	int ret = parse_ctl(argc, argv, &a), rv;
 
@@ -378,12 +414,7 @@ int avm_cli_ctl(int argc, char **argv)
 		ctl_usage(ret > 0 ? stdout : stderr);
 		return ret > 0 ? EXIT_OK : EXIT_USAGE;
 	}
-	rv = nng_req0_open(&s);
-	if (rv) {
-		fprintf(stderr, "actorvm ctl: %s\n", nng_strerror(rv));
-		return EXIT_ERROR;
-	}
-	rv = exchange(&a, s, &msg);
+	rv = exchange(&a, &msg);
 	if (rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP || rv == NNG_EINVAL) {
 		fprintf(stderr, "actorvm ctl: %s: %s\n", a.url,
 			nng_strerror(rv));
@@ -396,7 +427,5 @@ int avm_cli_ctl(int argc, char **argv)
 	}
 	ret = show(&a, msg);
 	nng_msg_free(msg);
-	/* No nng_close(): with nng 1.5.2 (Debian 12) it can deadlock while a
-	 * pipe is active (nanomsg/nng#1543, #1813), and we exit right away. */
 	return ret;
 }
