@@ -11,9 +11,9 @@
 
 #include "debugexit.h"
 #include "ioapic.h"
+#include "kvm_vm.h"
 #include "multiboot.h"
 #include "pic.h"
-#include "vcpu_priv.h"
 
 #define COM1_PORT 0x3F8
 #define COM1_PIN  4

@@ -19,7 +19,6 @@
 
 #include "ioapic.h"
 #include "irqchip.h"
-#include "kvm_vm.h"
 #include "pci_host.h"
 #include "uart.h"
 #include "vcpu.h"
