@@ -166,6 +166,7 @@ static int load_images(avm_runtime *rt, struct pc_machine *m,
 			.ebx = b.info_gpa,
 			.slice_insns = v->slice_insns,
 			.apic_id = (uint8_t)i,
+			.kick_signal = c->kick_signal,
 		};
 	}
 	return 0;

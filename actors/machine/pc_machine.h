@@ -96,6 +96,8 @@ struct pc_pci_spec {
  * @pci: @n_pci PCI functions.
  * @place: placement of the platform devices' threads.
  * @irqchip: an &enum pc_irqchip.
+ * @kick_signal: the signal that kicks KVM VCPUs (0: SIGUSR1); see
+ *   &struct vcpu_config, whose contract it follows.
  */
 struct pc_machine_config {
 	uint64_t ram_size;
@@ -108,6 +110,7 @@ struct pc_machine_config {
 	struct pc_pci_spec pci[PC_MACHINE_MAX_PCI];
 	struct pc_placement place;
 	enum pc_irqchip irqchip;
+	int kick_signal;
 };
 
 /**
