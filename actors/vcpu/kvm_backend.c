@@ -78,7 +78,6 @@ static int enter_protected_mode(struct kvm_cpu *c,
 			      .rax = cfg->eax,
 			      .rbx = cfg->ebx,
 			      .rflags = 0x2 };
-
 	int err = kvm_vcpu_get_sregs(c->vcpu, &sr);
 
 	if (err)
@@ -129,6 +128,9 @@ static void kvm_fini(void *cpu)
 {
 	struct kvm_cpu *c = cpu;
 
+	/* NULL: vcpu.c undoing an init that failed (and cleaned up). */
+	if (!c)
+		return;
 	kvm_vcpu_close(c->vcpu);
 	free(c);
 }
