@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vcpu_priv.h"
+#include "kvm_vm.h"
 
 #define PROBE_MEM  0x10000u
 #define PROBE_CODE 0x1000u
@@ -194,7 +194,7 @@ static int run_probe(struct probe *p, char *why, size_t len)
 	return 0;
 }
 
-bool vcpu_kvm_periodic_timer_usable(char *why, size_t len)
+bool kvm_periodic_timer_usable(char *why, size_t len)
 {
 	struct probe p = { .kvm = -1, .vm = -1, .cpu = -1 };
 	int ret = set_up(&p);

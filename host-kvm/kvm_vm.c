@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* One KVM VM per runtime: memory slots and the optional in-kernel irqchip
- * once, VCPUs added by each VCPU actor (see kvm_cpu.c). */
-#include "kvm_vm.h"
+/* A KVM VM: its memory slots and optional in-kernel irqchip, shared by
+ * reference by its VCPUs (kvm_vcpu.c). */
+#include "kvm_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,35 +13,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <actorvm/runtime.h>
-
 #define TSS_GPA 0xfffbd000u /* 3 pages below 4 GiB, as QEMU places it */
-
-struct kvm_vm {
-	int kvm, fd;
-	size_t run_size;
-	bool irqchip;
-	_Atomic unsigned refs;
-};
-
-static int map_ram(struct kvm_vm *vm, avm_ctx *ctx)
-{
-	uint64_t gpa, size;
-	void *host;
-
-	for (unsigned i = 0; !avm_ram_block(ctx, i, &gpa, &size, &host); i++) {
-		struct kvm_userspace_memory_region r = {
-			.slot = i,
-			.guest_phys_addr = gpa,
-			.memory_size = size,
-			.userspace_addr = (uint64_t)(uintptr_t)host,
-		};
-
-		if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r))
-			return -errno;
-	}
-	return 0;
-}
 
 /* KVM_CREATE_IRQCHIP must come before the first KVM_CREATE_VCPU: the VCPUs'
  * local APICs are created in the kernel along with the VCPUs. */
@@ -52,10 +24,9 @@ static int create_irqchip(struct kvm_vm *vm)
 	return ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) ? -errno : 0;
 }
 
-static int set_up(struct kvm_vm *vm, avm_ctx *ctx, bool irqchip)
+static int set_up(struct kvm_vm *vm, bool irqchip)
 {
 	long sz;
-	int err;
 
 	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, 0);
 	if (vm->fd < 0)
@@ -68,11 +39,10 @@ static int set_up(struct kvm_vm *vm, avm_ctx *ctx, bool irqchip)
 		return sz < 0 ? -errno : -EINVAL;
 	vm->run_size = (size_t)sz;
 	vm->irqchip = irqchip;
-	err = irqchip ? create_irqchip(vm) : 0;
-	return err ?: map_ram(vm, ctx);
+	return irqchip ? create_irqchip(vm) : 0;
 }
 
-int kvm_vm_open(avm_ctx *ctx, bool irqchip, struct kvm_vm **out)
+int kvm_vm_open(bool irqchip, struct kvm_vm **out)
 {
 	struct kvm_vm *vm = calloc(1, sizeof(*vm));
 	int err;
@@ -86,7 +56,7 @@ int kvm_vm_open(avm_ctx *ctx, bool irqchip, struct kvm_vm **out)
 		err = -errno;
 		goto free_vm;
 	}
-	err = set_up(vm, ctx, irqchip);
+	err = set_up(vm, irqchip);
 	if (err)
 		goto close_fds;
 	*out = vm;
@@ -121,19 +91,40 @@ void kvm_vm_put(struct kvm_vm *vm)
 	free(vm);
 }
 
-int kvm_vm_fd(const struct kvm_vm *vm)
+int kvm_vm_map(struct kvm_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+	       void *host)
 {
-	return vm->fd;
-}
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uint64_t)(uintptr_t)host,
+	};
 
-size_t kvm_vm_run_size(const struct kvm_vm *vm)
-{
-	return vm->run_size;
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
 }
 
 bool kvm_vm_irqchip(const struct kvm_vm *vm)
 {
 	return vm->irqchip;
+}
+
+bool kvm_host_usable(char *why, size_t len)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), ver;
+
+	if (fd < 0) {
+		snprintf(why, len, "/dev/kvm: %s", strerror(errno));
+		return false;
+	}
+	ver = ioctl(fd, KVM_GET_API_VERSION, 0);
+	close(fd);
+	if (ver != KVM_API_VERSION) {
+		snprintf(why, len, "/dev/kvm: API version %d, not %d", ver,
+			 KVM_API_VERSION);
+		return false;
+	}
+	return true;
 }
 
 bool kvm_vm_irqchip_usable(char *why, size_t len)
@@ -168,57 +159,3 @@ int kvm_vm_irq_line(void *slot, unsigned gsi, bool level)
 	 * after the EOI by itself. */
 	return ioctl(vm->fd, KVM_IRQ_LINE, &l) ? -errno : 0;
 }
-
-/* --- The "kvm" actor: owns the runtime's VM ------------------------------ */
-
-struct kvm_vm_actor {
-	struct kvm_vm *vm;
-	struct kvm_vm **slot;
-};
-
-static int kvm_actor_init(void *state, const void *config, avm_ctx *ctx)
-{
-	const struct kvm_vm_config *cfg = config;
-	struct kvm_vm_actor *a = state;
-	int err;
-
-	if (!cfg || !cfg->slot)
-		return -EINVAL;
-	err = kvm_vm_open(ctx, cfg->irqchip, &a->vm);
-	if (err) {
-		avm_log(ctx, AVM_LOG_ERROR, "KVM VM%s: %s",
-			cfg->irqchip ? " with in-kernel irqchip" : "",
-			strerror(-err));
-		return err;
-	}
-	a->slot = cfg->slot;
-	/* Plain store: the actors that read it start after this init has
-	 * reported ready (the runtime's start sequence orders the two). */
-	*a->slot = a->vm;
-	avm_log(ctx, AVM_LOG_INFO, "KVM VM ready (%s irqchip)",
-		cfg->irqchip ? "in-kernel" : "user-space");
-	return 0;
-}
-
-static void kvm_actor_fini(void *state)
-{
-	struct kvm_vm_actor *a = state;
-
-	/* The users stopped before us (reverse creation order). */
-	*a->slot = NULL;
-	kvm_vm_put(a->vm);
-}
-
-static void kvm_actor_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
-{
-	(void)state, (void)m, (void)ctx; /* it takes no messages */
-}
-
-const struct avm_device_ops kvm_vm_ops = {
-	.type = "kvm",
-	.doc = "the runtime's KVM VM (memory slots, in-kernel irqchip)",
-	.state_size = sizeof(struct kvm_vm_actor),
-	.init = kvm_actor_init,
-	.fini = kvm_actor_fini,
-	.handle = kvm_actor_handle,
-};

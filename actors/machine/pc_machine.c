@@ -11,9 +11,9 @@
 
 #include "debugexit.h"
 #include "ioapic.h"
+#include "kvm_vm.h"
 #include "multiboot.h"
 #include "pic.h"
-#include "vcpu_priv.h"
 
 #define COM1_PORT 0x3F8
 #define COM1_PIN  4
@@ -166,6 +166,7 @@ static int load_images(avm_runtime *rt, struct pc_machine *m,
 			.ebx = b.info_gpa,
 			.slice_insns = v->slice_insns,
 			.apic_id = (uint8_t)i,
+			.kick_signal = c->kick_signal,
 		};
 	}
 	return 0;

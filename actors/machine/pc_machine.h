@@ -19,7 +19,6 @@
 
 #include "ioapic.h"
 #include "irqchip.h"
-#include "kvm_vm.h"
 #include "pci_host.h"
 #include "uart.h"
 #include "vcpu.h"
@@ -97,6 +96,8 @@ struct pc_pci_spec {
  * @pci: @n_pci PCI functions.
  * @place: placement of the platform devices' threads.
  * @irqchip: an &enum pc_irqchip.
+ * @kick_signal: the signal that kicks KVM VCPUs (0: SIGUSR1); see
+ *   &struct vcpu_config, whose contract it follows.
  */
 struct pc_machine_config {
 	uint64_t ram_size;
@@ -109,6 +110,7 @@ struct pc_machine_config {
 	struct pc_pci_spec pci[PC_MACHINE_MAX_PCI];
 	struct pc_placement place;
 	enum pc_irqchip irqchip;
+	int kick_signal;
 };
 
 /**

@@ -10,8 +10,7 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
-#include "backend_util.h"
-#include "vcpu_priv.h"
+#include "backend.h"
 
 #define PAGE 4096ull
 

@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "backend.h"
 #include "irqchip.h"
 #include "lapic.h"
-#include "vcpu_priv.h"
 
 #define DEFAULT_SLICE 100000
 

@@ -25,7 +25,6 @@
 #include "e1000.h"
 #include "kvm_vm.h"
 #include "pc_machine.h"
-#include "vcpu_priv.h"
 
 #define TIMEOUT_NS     60000000000ll
 #define STATUS_TIMEOUT 124
@@ -203,7 +202,7 @@ static bool host_can(const struct args *a)
 		fprintf(stderr, "SKIP: run_guest: no in-kernel irqchip (%s)\n",
 			why);
 	else if (a->irqchip == PC_IRQCHIP_KVM && a->needs_periodic &&
-		 !vcpu_kvm_periodic_timer_usable(why, sizeof(why)))
+		 !kvm_periodic_timer_usable(why, sizeof(why)))
 		fprintf(stderr,
 			"SKIP: run_guest: guest needs the periodic LAPIC "
 			"timer, "

@@ -21,7 +21,6 @@
 #include "multiboot.h"
 #include "testdev.h"
 #include "vcpu.h"
-#include "vcpu_priv.h"
 
 /* Built twice: for the software CPU and (TEST_KVM) for KVM. */
 #ifdef TEST_KVM

@@ -1,38 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The KVM backend: one KVM VCPU (ID = the local APIC ID) in the runtime's
- * shared VM (kvm_vm.h), or in a private VM when there is none, entered in
+ * The KVM backend of the VCPU actor, on host-kvm/ (kvm_vm.h, the /dev/kvm
+ * layer): one KVM VCPU (ID = the local APIC ID) in the runtime's shared VM
+ * (the "kvm" actor's), or in a private VM when there is none, entered in
  * 32-bit protected mode with flat segments as Multiboot specifies. I/O and
  * MMIO exits go through the VCPU's accessor. With the user-space irqchip,
  * interrupts are injected with KVM_INTERRUPT when the guest's interrupt
  * window is open; with the in-kernel one, KVM delivers them itself. A kick
- * sets immediate_exit and signals the VCPU thread, whose SIGUSR1 is
- * unblocked only inside KVM_RUN.
+ * sets immediate_exit and signals the VCPU thread with its kick signal
+ * (vcpu.h, @kick_signal), unblocked only inside KVM_RUN.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "backend_util.h"
-#include "kvm_vm.h"
-#include "vcpu_priv.h"
-
-#define KICK_SIGNAL SIGUSR1
+#include "backend.h"
+#include "kvm_backend.h"
 
 struct kvm_cpu {
-	struct kvm_vm *vm;
-	int vcpu;
+	struct kvm_vcpu *vcpu;
 	struct kvm_run *run;
-	size_t run_size;
+	int sig;      /* the kick signal */
 	bool irqchip; /* the VM's in-kernel irqchip delivers interrupts */
 	struct vcpu_bus *bus;
 	avm_runtime *rt; /* guest RAM, for the IRET fallback */
@@ -42,51 +33,27 @@ struct kvm_cpu {
 
 bool vcpu_kvm_usable(char *why, size_t len)
 {
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), ver;
-
-	if (fd < 0) {
-		snprintf(why, len, "/dev/kvm: %s", strerror(errno));
-		return false;
-	}
-	ver = ioctl(fd, KVM_GET_API_VERSION, 0);
-	close(fd);
-	if (ver != KVM_API_VERSION) {
-		snprintf(why, len, "/dev/kvm: API version %d, not %d", ver,
-			 KVM_API_VERSION);
-		return false;
-	}
-	return true;
+	return kvm_host_usable(why, len);
 }
 
-static void on_kick(int sig)
+/* The kick signal, claimed (vcpu.h, @kick_signal), and blocked on this
+ * thread except inside KVM_RUN. */
+static int set_up_signal(struct kvm_cpu *c, avm_ctx *ctx)
 {
-	(void)sig; /* only there to make KVM_RUN return -EINTR */
-}
-
-/* The kick signal: blocked on this thread except inside KVM_RUN. */
-static int set_up_signal(struct kvm_cpu *c)
-{
-	struct sigaction sa = { .sa_handler = on_kick };
-	struct kvm_signal_mask *km;
+	char why[160];
 	sigset_t set;
-	int err;
+	int err = vcpu_kick_signal_claim(c->sig, why, sizeof(why));
 
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(KICK_SIGNAL, &sa, NULL))
-		return -errno;
+	if (err) {
+		avm_log(ctx, AVM_LOG_ERROR, "%s", why);
+		return err;
+	}
 	sigemptyset(&set);
-	sigaddset(&set, KICK_SIGNAL);
+	sigaddset(&set, c->sig);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	pthread_sigmask(SIG_BLOCK, NULL, &set);
-	sigdelset(&set, KICK_SIGNAL);
-	km = malloc(sizeof(*km) + 8);
-	if (!km)
-		return -ENOMEM;
-	km->len = 8; /* the kernel's sigset size */
-	memcpy(km->sigset, &set, 8);
-	err = ioctl(c->vcpu, KVM_SET_SIGNAL_MASK, km) ? -errno : 0;
-	free(km);
-	return err;
+	sigdelset(&set, c->sig);
+	return kvm_vcpu_set_signal_mask(c->vcpu, &set);
 }
 
 static void flat(struct kvm_segment *s, uint16_t sel, uint8_t type)
@@ -111,28 +78,16 @@ static int enter_protected_mode(struct kvm_cpu *c,
 			      .rax = cfg->eax,
 			      .rbx = cfg->ebx,
 			      .rflags = 0x2 };
+	int err = kvm_vcpu_get_sregs(c->vcpu, &sr);
 
-	if (ioctl(c->vcpu, KVM_GET_SREGS, &sr))
-		return -errno;
+	if (err)
+		return err;
 	flat(&sr.cs, 0x08, 0xb); /* execute/read, accessed */
 	flat(&sr.ds, 0x10, 0x3); /* read/write, accessed */
 	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
 	sr.cr0 |= 1; /* PE */
-	if (ioctl(c->vcpu, KVM_SET_SREGS, &sr) ||
-	    ioctl(c->vcpu, KVM_SET_REGS, &r))
-		return -errno;
-	return 0;
-}
-
-/* The runtime's shared VM if the machine made one, else a private one. */
-static int join_vm(struct kvm_cpu *c, avm_ctx *ctx,
-		   const struct vcpu_config *cfg)
-{
-	if (cfg->kvm_vm && *cfg->kvm_vm) {
-		c->vm = kvm_vm_get(*cfg->kvm_vm);
-		return 0;
-	}
-	return kvm_vm_open(ctx, false, &c->vm);
+	return kvm_vcpu_set_sregs(c->vcpu, &sr)
+		       ?: kvm_vcpu_set_regs(c->vcpu, &r);
 }
 
 /*
@@ -142,29 +97,30 @@ static int join_vm(struct kvm_cpu *c, avm_ctx *ctx,
  */
 static int make_runnable(struct kvm_cpu *c, const struct vcpu_config *cfg)
 {
-	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
-
 	if (!c->irqchip || cfg->apic_id == 0)
 		return 0;
-	return ioctl(c->vcpu, KVM_SET_MP_STATE, &mp) ? -errno : 0;
+	return kvm_vcpu_set_runnable(c->vcpu);
 }
 
-static int create_vcpu(struct kvm_cpu *c, const struct vcpu_config *cfg)
+/* A KVM VCPU in the runtime's shared VM if the machine made one, else in a
+ * private one (which the VCPU alone then holds). */
+static int create_vcpu(struct kvm_cpu *c, avm_ctx *ctx,
+		       const struct vcpu_config *cfg)
 {
-	int fd = kvm_vm_fd(c->vm);
+	struct kvm_vm *vm;
+	int err;
 
-	c->irqchip = kvm_vm_irqchip(c->vm);
+	if (cfg->kvm_vm && *cfg->kvm_vm)
+		vm = kvm_vm_get(*cfg->kvm_vm);
+	else if ((err = vcpu_kvm_vm_open(ctx, false, &vm)))
+		return err;
+	c->irqchip = kvm_vm_irqchip(vm);
 	/* The VCPU ID is the initial APIC ID the in-kernel LAPIC reports. */
-	c->vcpu = ioctl(fd, KVM_CREATE_VCPU, (unsigned long)cfg->apic_id);
-	if (c->vcpu < 0)
-		return -errno;
-	c->run_size = kvm_vm_run_size(c->vm);
-	c->run = mmap(NULL, c->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      c->vcpu, 0);
-	if (c->run == MAP_FAILED) {
-		c->run = NULL;
-		return -errno;
-	}
+	err = kvm_vcpu_open(vm, cfg->apic_id, &c->vcpu);
+	kvm_vm_put(vm); /* the VCPU holds its own reference */
+	if (err)
+		return err;
+	c->run = kvm_vcpu_run_area(c->vcpu);
 	return make_runnable(c, cfg);
 }
 
@@ -172,11 +128,10 @@ static void kvm_fini(void *cpu)
 {
 	struct kvm_cpu *c = cpu;
 
-	if (c->run)
-		munmap(c->run, c->run_size);
-	if (c->vcpu >= 0)
-		close(c->vcpu);
-	kvm_vm_put(c->vm);
+	/* NULL: vcpu.c undoing an init that failed (and cleaned up). */
+	if (!c)
+		return;
+	kvm_vcpu_close(c->vcpu);
 	free(c);
 }
 
@@ -188,27 +143,19 @@ static int kvm_init(void **out, avm_ctx *ctx, struct vcpu_bus *bus,
 
 	if (!c)
 		return -ENOMEM;
-	c->vcpu = -1;
 	c->bus = bus;
 	c->rt = avm_runtime_of(ctx);
 	c->exits = exits;
+	c->sig = cfg->kick_signal ? cfg->kick_signal : VCPU_KICK_SIGNAL_DEFAULT;
 	c->thread = pthread_self(); /* init runs on the VCPU's own thread */
-	err = join_vm(c, ctx, cfg);
-	if (err)
-		goto free_cpu;
-	err = create_vcpu(c, cfg) ?: enter_protected_mode(c, cfg)
-				   ?: set_up_signal(c);
-	if (err)
-		goto leave_vm; /* kvm_fini undoes the VCPU and the VM */
+	err = create_vcpu(c, ctx, cfg) ?: enter_protected_mode(c, cfg)
+					?: set_up_signal(c, ctx);
+	if (err) {
+		kvm_fini(c); /* closes what create_vcpu opened, if anything */
+		return err;
+	}
 	*out = c;
 	return 0;
-
-leave_vm:
-	kvm_fini(c);
-	return err;
-free_cpu:
-	free(c);
-	return err;
 }
 
 static void do_io(struct kvm_cpu *c)
@@ -274,8 +221,8 @@ static void eat_kicks(struct kvm_cpu *c)
 	 * the atomic only keeps the kicker's store and ours from tearing. */
 	__atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_RELAXED);
 	sigemptyset(&set);
-	sigaddset(&set, KICK_SIGNAL);
-	while (sigtimedwait(&set, NULL, &zero) == KICK_SIGNAL)
+	sigaddset(&set, c->sig);
+	while (sigtimedwait(&set, NULL, &zero) == c->sig)
 		;
 }
 
@@ -313,8 +260,7 @@ static int emulate_iret(struct kvm_cpu *c)
 	uint32_t *f;
 
 	if (c->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
-	    ioctl(c->vcpu, KVM_GET_REGS, &r) ||
-	    ioctl(c->vcpu, KVM_GET_SREGS, &sr))
+	    kvm_vcpu_get_regs(c->vcpu, &r) || kvm_vcpu_get_sregs(c->vcpu, &sr))
 		return -EINVAL;
 	f = iret_frame(c, &r, &sr);
 	if (!f || (uint16_t)f[1] != sr.cs.selector || (f[2] & (1u << 17)))
@@ -322,7 +268,7 @@ static int emulate_iret(struct kvm_cpu *c)
 	r.rip = f[0];
 	r.rflags = (f[2] & IRET_FLAGS) | 2;
 	r.rsp = (uint32_t)(r.rsp + 12);
-	return ioctl(c->vcpu, KVM_SET_REGS, &r) ? -errno : 0;
+	return kvm_vcpu_set_regs(c->vcpu, &r);
 }
 
 static enum vcpu_exit handle_exit(struct kvm_cpu *c)
@@ -349,10 +295,12 @@ static enum vcpu_exit handle_exit(struct kvm_cpu *c)
 static enum vcpu_exit kvm_run_once(void *cpu, uint64_t insns)
 {
 	struct kvm_cpu *c = cpu;
+	int err;
 
 	(void)insns; /* KVM runs until an exit; kicks bound the wait */
-	if (ioctl(c->vcpu, KVM_RUN, 0) < 0) {
-		if (errno != EINTR && errno != EAGAIN)
+	err = kvm_vcpu_run(c->vcpu);
+	if (err) {
+		if (err != -EINTR && err != -EAGAIN)
 			return VCPU_EXIT_ERROR;
 		eat_kicks(c);
 		return VCPU_EXIT_KICK;
@@ -380,13 +328,12 @@ static bool kvm_irq_ready(void *cpu)
 static int kvm_inject(void *cpu, unsigned vector)
 {
 	struct kvm_cpu *c = cpu;
-	struct kvm_interrupt irq = { .irq = vector };
 
 	/* KVM_INTERRUPT is for the user-space irqchip only (-ENXIO else). */
 	if (c->irqchip)
 		return -ENODEV;
 	c->run->request_interrupt_window = 0;
-	return ioctl(c->vcpu, KVM_INTERRUPT, &irq) ? -errno : 0;
+	return kvm_vcpu_interrupt(c->vcpu, vector);
 }
 
 static bool kvm_kernel_irqchip(void *cpu)
@@ -399,7 +346,7 @@ static uint64_t kvm_reg(void *cpu, enum vcpu_reg reg)
 	struct kvm_cpu *c = cpu;
 	struct kvm_regs r;
 
-	if (ioctl(c->vcpu, KVM_GET_REGS, &r))
+	if (kvm_vcpu_get_regs(c->vcpu, &r))
 		return 0;
 	switch (reg) {
 	case VCPU_REG_EIP:
@@ -420,7 +367,7 @@ static void kvm_kick(void *cpu)
 	/* immediate_exit covers a kick that lands just before KVM_RUN; the
 	 * signal one that lands inside it. */
 	__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_RELAXED);
-	pthread_kill(c->thread, KICK_SIGNAL);
+	pthread_kill(c->thread, c->sig);
 }
 
 const struct vcpu_backend_ops vcpu_kvm_backend = {

@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef VCPU_PRIV_H
-#define VCPU_PRIV_H
+/*
+ * The one interface between the VCPU actor (vcpu.c) and its CPU backends:
+ * the software CPU (soft_cpu.c) and KVM (kvm_backend.c, on host-kvm/).
+ * A backend implements &struct vcpu_backend_ops and reaches the guest's
+ * devices through the VCPU's bus; it sees nothing else of the actor.
+ * Private to actors/vcpu.
+ */
+#ifndef VCPU_BACKEND_H
+#define VCPU_BACKEND_H
 
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include <actorvm/runtime.h>
 
@@ -29,6 +37,8 @@ int vcpu_bus_write(struct vcpu_bus *bus, enum avm_space space, uint64_t addr,
 /*
  * A host backend. Every call runs on the VCPU thread, except kick(), which
  * any thread may call (it must be async-safe against run()).
+ * init: @ctx only for the duration of the call (RAM blocks, logging); @bus
+ * and @exits outlive the backend.
  * irq_ready: whether an interrupt can be injected now (IF set and, for KVM,
  * the injection window open; asking for the window if not).
  * kernel_irqchip (may be NULL: false): the host models the interrupt
@@ -51,11 +61,20 @@ struct vcpu_backend_ops {
 extern const struct vcpu_backend_ops vcpu_soft_backend;
 extern const struct vcpu_backend_ops vcpu_kvm_backend;
 
-/*
- * Whether the periodic timer of KVM's in-kernel local APIC keeps
- * interrupting (tried on a scratch VM); if not, why. On PVM-based KVM it
- * stops after one interrupt (host-kvm/kvm_probe.c).
- */
-bool vcpu_kvm_periodic_timer_usable(char *why, size_t len);
+/* What a read of @size bytes sees where nothing decodes the address: the
+ * bus floats high, all ones. Shared so both backends read the same. */
+static inline uint64_t vcpu_bus_ones(unsigned size)
+{
+	return size >= 8 ? UINT64_MAX : (1ull << (size * 8)) - 1;
+}
 
-#endif /* VCPU_PRIV_H */
+/* One more exit to user space. Single writer (the VCPU's own thread), read
+ * by others for statistics: a relaxed load and store, no locked add. */
+static inline void vcpu_count_exit(_Atomic uint64_t *exits)
+{
+	atomic_store_explicit(
+		exits, atomic_load_explicit(exits, memory_order_relaxed) + 1,
+		memory_order_relaxed);
+}
+
+#endif /* VCPU_BACKEND_H */
