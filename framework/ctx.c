@@ -76,6 +76,11 @@ static int send_common(struct avm_actor *a, int port, avm_actor_id dst,
 	struct avm_actor *d;
 	int err;
 
+	if (m->kind ==
+	    AVM_MSG_STOP) { /* the framework's own: never a device's */
+		avm_msg_release(m);
+		return -EINVAL;
+	}
 	m->fw.slot = NULL;
 	m->fw.flags = (uint8_t)flags;
 	m->src = a->id;

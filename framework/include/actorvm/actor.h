@@ -115,7 +115,8 @@ enum avm_space { AVM_SPACE_MMIO = 0, AVM_SPACE_PIO = 1, AVM_SPACE_COUNT };
  * @AVM_MSG_USER: first kind free for device-specific messages, body @user.
  *
  * The numbers are recorded in traces and never change. 11 is the
- * framework's own (stopping an actor): no device ever sees it.
+ * framework's own (stopping an actor): no device ever sees it, and a send
+ * of it (from a device, avm_post() or avm_request()) is refused -EINVAL.
  */
 enum avm_msg_kind {
 	AVM_MSG_NONE = 0,
