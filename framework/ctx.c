@@ -76,8 +76,8 @@ static int send_common(struct avm_actor *a, int port, avm_actor_id dst,
 	struct avm_actor *d;
 	int err;
 
-	if (m->kind ==
-	    AVM_MSG_STOP) { /* the framework's own: never a device's */
+	/* The stop kind is the framework's own: never a device's to send. */
+	if (m->kind == AVM_MSG_STOP) {
 		avm_msg_release(m);
 		return -EINVAL;
 	}
@@ -107,8 +107,7 @@ void avm__complete(struct avm_actor *a, struct avm_msg *m, uint64_t val,
 	if (atomic_load_explicit(&a->rt->trace_on, memory_order_relaxed))
 		avm__trace_reply(a->rt, a->id, m, val, err);
 	if (m->fw.flags & AVM_MF_DMA_READ) {
-		/* The answer keeps the request's corr: a trace links the two.
-		 */
+		/* The request's corr: a trace links the two. */
 		struct avm_msg done = {
 			.kind = AVM_MSG_DMA_DONE,
 			.corr = m->corr,

@@ -284,7 +284,7 @@ static void testdev_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		work_chunk(s, ctx);
 		break;
 	case AVM_MSG_IRQ:
-		s->irq_in = ((uint64_t)m->irq.line << 1) | (m->irq.level);
+		s->irq_in = ((uint64_t)m->irq.line << 1) | m->irq.level;
 		break;
 	case TESTDEV_MSG_PING:
 		ping(s, m, ctx);
