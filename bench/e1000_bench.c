@@ -255,7 +255,7 @@ static void sink_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	struct sink_config *c = *(struct sink_config **)state;
 
-	if (m->kind == AVM_MSG_IRQ && m->value) {
+	if (m->kind == AVM_MSG_IRQ && m->irq.level) {
 		atomic_fetch_add(&c->edges, 1);
 		futex_wake(&c->edges);
 	}

@@ -69,7 +69,7 @@ static void sink_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	struct sink *s = state;
 
-	if (m->kind != AVM_MSG_IRQ || !m->value)
+	if (m->kind != AVM_MSG_IRQ || !m->irq.level)
 		return;
 	/* Time first, then the count the test thread waits on (release). */
 	atomic_store_explicit(&s->a->last_ns, now_ns(), memory_order_relaxed);
@@ -111,7 +111,7 @@ static const char *const relay_ports[] = { "out" };
 static void relay_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	if (m->kind == AVM_MSG_IRQ)
-		avm_irq_set(ctx, 0, m->value != 0);
+		avm_irq_set(ctx, 0, m->irq.level);
 }
 
 static const struct avm_device_ops relay_ops = {

@@ -80,7 +80,7 @@ static void pin(int cpu)
 static void site_cost(avm_runtime *rt, size_t n, struct series *off,
 		      struct series *empty, struct series *on)
 {
-	struct avm_msg m = { .kind = AVM_MSG_WRITE, .size = 8 };
+	struct avm_msg m = { .kind = AVM_MSG_WRITE, .access.size = 8 };
 	volatile uint64_t sink = 0;
 	/* Stay well inside the 64 MiB ring (~100 bytes a record): recorded
 	 * events, not the drop path, are what this measures. */

@@ -139,8 +139,8 @@ static int call(avm_accessor *acc, struct avm_actor *dst, struct avm_msg *m,
 	}
 	m->src = AVM_ACTOR_NONE;
 	m->corr = next_corr(acc);
-	m->reply = &acc->slot;
-	m->flags = 0;
+	m->fw.slot = &acc->slot;
+	m->fw.flags = 0;
 	avm_slot_arm(&acc->slot, m->corr);
 	if (!locked)
 		avm_read_lock();
@@ -178,9 +178,9 @@ int avm_read(avm_accessor *acc, enum avm_space space, uint64_t addr,
 		avm_read_unlock();
 		return 0;
 	}
-	m.arg = e->region;
-	m.addr = addr - e->base;
-	m.size = (uint8_t)size;
+	m.access.region = e->region;
+	m.access.offset = addr - e->base;
+	m.access.size = (uint8_t)size;
 	/* call() drops the read lock once the request is queued. */
 	return call(acc, e->actor, &m, val, true);
 }
@@ -195,14 +195,15 @@ int avm_write(avm_accessor *acc, enum avm_space space, uint64_t addr,
 	avm_read_lock();
 	err = resolve(acc, space, addr, size, &e);
 	if (!err) {
-		m.arg = e->region;
-		m.addr = addr - e->base;
-		m.size = (uint8_t)size;
-		m.value = size == 8 ? val : val & ((1ull << (size * 8)) - 1);
+		m.access.region = e->region;
+		m.access.offset = addr - e->base;
+		m.access.size = (uint8_t)size;
+		m.access.value =
+			size == 8 ? val : val & ((1ull << (size * 8)) - 1);
 		m.src = AVM_ACTOR_NONE;
 		m.corr = next_corr(acc);
-		m.reply = &acc->slot;
-		m.flags = AVM_MF_ACK;
+		m.fw.slot = &acc->slot;
+		m.fw.flags = AVM_MF_ACK;
 		err = avm__post(e->actor, &m, NULL);
 		if (!err)
 			acc->posted++;
@@ -237,8 +238,8 @@ int avm_post(avm_accessor *acc, avm_actor_id dst, struct avm_msg *msg)
 		return a ? -EINVAL : -ENOENT;
 	}
 	msg->src = AVM_ACTOR_NONE;
-	msg->reply = NULL;
-	msg->flags = 0;
+	msg->fw.slot = NULL;
+	msg->fw.flags = 0;
 	if (!msg->corr)
 		msg->corr = next_corr(acc);
 	avm_read_lock();

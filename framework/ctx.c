@@ -29,8 +29,8 @@ enum avm_lane avm__lane_of(uint16_t kind)
 
 static bool is_request(const struct avm_msg *m)
 {
-	return (m->reply && !(m->flags & AVM_MF_ACK)) ||
-	       (m->flags & AVM_MF_REPLY_TO_SRC);
+	return (m->fw.slot && !(m->fw.flags & AVM_MF_ACK)) ||
+	       (m->fw.flags & AVM_MF_ANSWER_TO_SRC);
 }
 
 static void count(_Atomic uint64_t *c)
@@ -56,7 +56,7 @@ int avm__post(struct avm_actor *dst, struct avm_msg *m, struct avm_actor *from)
 					  memory_order_relaxed);
 		return -ESHUTDOWN;
 	}
-	m->lane = (uint8_t)avm__lane_of(m->kind);
+	m->fw.lane = (uint8_t)avm__lane_of(m->kind);
 	AVM_TRACE_MSG(dst->rt, AVM_TRACE_POSTED, dst->id, m);
 	return dst->rt->exec->post(dst, m, from);
 }
@@ -68,12 +68,21 @@ static void observe_send(struct avm_actor *a, int port, avm_actor_id dst,
 		a->rt->exec->on_send(a, port, dst, m, result);
 }
 
+/* @flags: AVM_MF_ASK or 0. Whatever framework state the envelope carried
+ * (a device may resend a message it was given) is replaced. */
 static int send_common(struct avm_actor *a, int port, avm_actor_id dst,
-		       struct avm_msg *m)
+		       struct avm_msg *m, unsigned flags)
 {
 	struct avm_actor *d;
 	int err;
 
+	/* The stop kind is the framework's own: never a device's to send. */
+	if (m->kind == AVM_MSG_STOP) {
+		avm_msg_release(m);
+		return -EINVAL;
+	}
+	m->fw.slot = NULL;
+	m->fw.flags = (uint8_t)flags;
 	m->src = a->id;
 	if (!m->corr)
 		m->corr = avm__corr(a);
@@ -95,18 +104,32 @@ static int send_common(struct avm_actor *a, int port, avm_actor_id dst,
 void avm__complete(struct avm_actor *a, struct avm_msg *m, uint64_t val,
 		   int err)
 {
-	struct avm_msg done = { .kind = AVM_MSG_DMA_DONE };
-
 	if (atomic_load_explicit(&a->rt->trace_on, memory_order_relaxed))
 		avm__trace_reply(a->rt, a->id, m, val, err);
-	if (m->flags & AVM_MF_REPLY_TO_SRC) {
-		done.corr = m->corr;
-		done.value = val;
-		done.status = err;
-		done.size = m->size;
-		send_common(a, -1, m->src, &done);
-	} else if (m->reply) {
-		avm_slot_complete(m->reply, m->corr, val, err);
+	if (m->fw.flags & AVM_MF_DMA_READ) {
+		/* The request's corr: a trace links the two. */
+		struct avm_msg done = {
+			.kind = AVM_MSG_DMA_DONE,
+			.corr = m->corr,
+			.dma = { .status = err,
+				 .token = m->corr,
+				 .data = val,
+				 .size = m->access.size },
+		};
+
+		send_common(a, -1, m->src, &done, 0);
+	} else if (m->fw.flags & AVM_MF_ASK) {
+		struct avm_msg ans = {
+			.kind = AVM_MSG_REPLY,
+			.corr = m->corr,
+			.reply = { .status = err,
+				   .token = m->corr,
+				   .value = val },
+		};
+
+		send_common(a, -1, m->src, &ans, 0);
+	} else if (m->fw.slot) {
+		avm_slot_complete(m->fw.slot, m->corr, val, err);
 	}
 }
 
@@ -131,8 +154,8 @@ void avm__deliver(struct avm_actor *a, struct avm_msg *m)
 	if (is_request(m) && !ctx.replied)
 		avm__complete(a, m, 0, -EIO);
 	/* Release: a direct read ordered after this write sees its effect. */
-	if (m->flags & AVM_MF_ACK)
-		atomic_fetch_add_explicit(&m->reply->acked, 1,
+	if (m->fw.flags & AVM_MF_ACK)
+		atomic_fetch_add_explicit(&m->fw.slot->acked, 1,
 					  memory_order_release);
 	avm_msg_release(m);
 	count(&a->handled);
@@ -184,7 +207,8 @@ static int drop_unbound(struct avm_actor *a, unsigned port, struct avm_msg *msg)
 	return -ENOTCONN;
 }
 
-int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
+static int send_port(avm_ctx *ctx, unsigned port, struct avm_msg *msg,
+		     unsigned flags)
 {
 	struct avm_actor *a = ctx->self;
 	uint64_t b;
@@ -200,8 +224,28 @@ int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
 		b = atomic_load_explicit(&a->ports[port], memory_order_acquire);
 	if (b == AVM_PORT_UNBOUND)
 		return drop_unbound(a, port, msg);
-	msg->arg = (uint32_t)b;
-	return send_common(a, (int)port, (avm_actor_id)(b >> 32), msg);
+	/* Every body begins with the word a binding's argument goes to. */
+	msg->user.arg = (uint32_t)b;
+	return send_common(a, (int)port, (avm_actor_id)(b >> 32), msg, flags);
+}
+
+int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
+{
+	return send_port(ctx, port, msg, 0);
+}
+
+int avm_ask(avm_ctx *ctx, unsigned port, struct avm_msg *msg, uint64_t *token)
+{
+	int err;
+
+	/* Fresh: a caller's corr could collide with a request in flight. */
+	msg->corr = avm__corr(ctx->self);
+	if (token)
+		*token = msg->corr;
+	err = send_port(ctx, port, msg, AVM_MF_ASK);
+	if (err && token)
+		*token = 0;
+	return err;
 }
 
 int avm_send_via(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
@@ -216,17 +260,17 @@ int avm_send_via(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
 	b = atomic_load_explicit(&a->ports[port], memory_order_acquire);
 	if (b == AVM_PORT_UNBOUND)
 		return drop_unbound(a, port, msg);
-	return send_common(a, (int)port, (avm_actor_id)(b >> 32), msg);
+	return send_common(a, (int)port, (avm_actor_id)(b >> 32), msg, 0);
 }
 
 int avm_send_to(avm_ctx *ctx, avm_actor_id dst, struct avm_msg *msg)
 {
-	return send_common(ctx->self, -1, dst, msg);
+	return send_common(ctx->self, -1, dst, msg, 0);
 }
 
 int avm_irq_set(avm_ctx *ctx, unsigned port, bool level)
 {
-	struct avm_msg m = { .kind = AVM_MSG_IRQ, .value = level };
+	struct avm_msg m = { .kind = AVM_MSG_IRQ, .irq.level = level };
 
 	if (port >= ctx->self->ops->n_ports)
 		return -EINVAL;
@@ -238,9 +282,9 @@ int avm_irq_set(avm_ctx *ctx, unsigned port, bool level)
 
 int avm_continue(avm_ctx *ctx, uint64_t token)
 {
-	struct avm_msg m = { .kind = AVM_MSG_CONTINUE, .value = token };
+	struct avm_msg m = { .kind = AVM_MSG_CONTINUE, .cont.token = token };
 
-	return send_common(ctx->self, -1, ctx->self->id, &m);
+	return send_common(ctx->self, -1, ctx->self->id, &m, 0);
 }
 
 int avm_timer_arm(avm_ctx *ctx, unsigned id, uint64_t delay_ns,

@@ -70,13 +70,14 @@ static int post_writes(struct avm_actor *a, const struct avm_map_entry *e,
 	int err = 0;
 
 	while (len && !err) {
-		struct avm_msg m = { .kind = AVM_MSG_WRITE, .arg = e->region };
+		struct avm_msg m = { .kind = AVM_MSG_WRITE,
+				     .access.region = e->region };
 		unsigned n = chunk_size(off, len);
 
-		memcpy(&m.value, p,
+		memcpy(&m.access.value, p,
 		       n); /* little-endian, as the guest sees it */
-		m.addr = off;
-		m.size = (uint8_t)n;
+		m.access.offset = off;
+		m.access.size = (uint8_t)n;
 		m.src = a->id;
 		m.corr = avm__corr(a);
 		m.cause = a->cur_corr;
@@ -121,20 +122,21 @@ static int post_read(struct avm_actor *a, uint64_t gpa, size_t len,
 		     uint64_t *token)
 {
 	const struct avm_map_entry *e;
-	struct avm_msg m = { .kind = AVM_MSG_READ, .size = (uint8_t)len };
+	struct avm_msg m = { .kind = AVM_MSG_READ,
+			     .access.size = (uint8_t)len };
 	int err;
 
 	if (len != 1 && len != 2 && len != 4 && len != 8)
 		return -EFAULT;
-	m.flags = AVM_MF_REPLY_TO_SRC;
+	m.fw.flags = AVM_MF_DMA_READ;
 	m.src = a->id;
 	m.corr = avm__corr(a);
 	m.cause = a->cur_corr;
 	avm_read_lock();
 	e = mmio_owner(a->rt, gpa, len);
 	if (e) {
-		m.arg = e->region;
-		m.addr = gpa - e->base;
+		m.access.region = e->region;
+		m.access.offset = gpa - e->base;
 		err = avm__post(e->actor, &m, a);
 	} else {
 		err = -EFAULT;

@@ -244,7 +244,7 @@ static int mail(struct avm_actor *dst, const struct avm_msg *m)
 	struct big_self *s = self_of(dst);
 	struct big_pending *p = malloc(sizeof(*p));
 	unsigned lane =
-		m->lane < AVM_LANE_COUNT ? m->lane : AVM_LANE_BACKGROUND;
+		m->fw.lane < AVM_LANE_COUNT ? m->fw.lane : AVM_LANE_BACKGROUND;
 
 	if (!p)
 		return -ENOMEM;
@@ -325,8 +325,8 @@ static void bounce_mail(struct big_self *s)
 
 	while ((p = mail_pop(s))) {
 		avm__complete(p->dst, &p->msg, 0, -ESHUTDOWN);
-		if (p->msg.flags & AVM_MF_ACK)
-			atomic_fetch_add(&p->msg.reply->acked, 1);
+		if (p->msg.fw.flags & AVM_MF_ACK)
+			atomic_fetch_add(&p->msg.fw.slot->acked, 1);
 		avm_msg_release(&p->msg);
 		free(p);
 	}
@@ -430,11 +430,11 @@ static int big_wait_reply(avm_accessor *acc, struct avm_reply_slot *slot,
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct big_timer *bt = (struct big_timer *)w;
-	struct avm_msg m = { .kind = AVM_MSG_TIMER, .arg = bt->id };
+	struct avm_msg m = { .kind = AVM_MSG_TIMER, .timer.id = bt->id };
 
 	(void)revents;
 	m.src = bt->a->id;
-	m.lane = AVM_LANE_BACKGROUND;
+	m.fw.lane = AVM_LANE_BACKGROUND;
 	if (atomic_load(&bt->a->run_state) == AVM_ACTOR_RUNNING)
 		dispatch_locked(ev_userdata(loop), bt->a, &m);
 }
@@ -442,12 +442,12 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct big_watch *bw = (struct big_watch *)w;
-	struct avm_msg m = { .kind = AVM_MSG_FD, .arg = bw->id };
+	struct avm_msg m = { .kind = AVM_MSG_FD, .fd.watch = bw->id };
 
 	m.src = bw->a->id;
-	m.lane = AVM_LANE_BACKGROUND;
-	m.value = ((revents & EV_READ) ? AVM_FD_READ : 0) |
-		  ((revents & EV_WRITE) ? AVM_FD_WRITE : 0);
+	m.fw.lane = AVM_LANE_BACKGROUND;
+	m.fd.events = ((revents & EV_READ) ? AVM_FD_READ : 0) |
+		      ((revents & EV_WRITE) ? AVM_FD_WRITE : 0);
 	if (atomic_load(&bw->a->run_state) == AVM_ACTOR_RUNNING)
 		dispatch_locked(ev_userdata(loop), bw->a, &m);
 }

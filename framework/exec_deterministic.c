@@ -109,7 +109,7 @@ static uint64_t sender_key(const struct avm_msg *m, struct avm_actor *from)
 	if (from)
 		return from->id;
 	/* Accessors are told apart by their reply slot. */
-	return m->reply ? (uint64_t)(uintptr_t)m->reply : AVM_ACTOR_NONE;
+	return m->fw.slot ? (uint64_t)(uintptr_t)m->fw.slot : AVM_ACTOR_NONE;
 }
 
 static int enqueue(struct det_rt *d, struct avm_actor *dst,
@@ -171,16 +171,16 @@ static int pick(struct det_rt *d, struct avm_actor *only)
 	if (!dst)
 		return -1;
 	for (i = 0; i < d->n; i++)
-		if (d->q[i].dst == dst && d->q[i].msg.lane < lane)
-			lane = d->q[i].msg.lane;
+		if (d->q[i].dst == dst && d->q[i].msg.fw.lane < lane)
+			lane = d->q[i].msg.fw.lane;
 	for (i = 0; i < d->n; i++)
-		if (d->q[i].dst == dst && d->q[i].msg.lane == lane)
+		if (d->q[i].dst == dst && d->q[i].msg.fw.lane == lane)
 			add_distinct(d->scratch, &n, d->q[i].sender);
 	if (!n)
 		return -1;
 	who = d->scratch[rng_next(d) % n];
 	for (i = 0; i < d->n; i++)
-		if (d->q[i].dst == dst && d->q[i].msg.lane == lane &&
+		if (d->q[i].dst == dst && d->q[i].msg.fw.lane == lane &&
 		    d->q[i].sender == who)
 			return (int)i;
 	return -1;
@@ -258,7 +258,7 @@ static bool next_timer(avm_runtime *rt, uint64_t limit, struct avm_actor **who,
 static void fire(struct det_rt *d, struct avm_actor *a, unsigned id)
 {
 	struct det_timer *tm = &((struct det_actor *)a->exec)->timers[id];
-	struct avm_msg m = { .kind = AVM_MSG_TIMER, .arg = id };
+	struct avm_msg m = { .kind = AVM_MSG_TIMER, .timer.id = id };
 
 	/* Late if a handler ran past the deadline; time never goes back. */
 	if (tm->due > d->now)
@@ -268,7 +268,7 @@ static void fire(struct det_rt *d, struct avm_actor *a, unsigned id)
 	else
 		tm->armed = false;
 	m.src = a->id;
-	m.lane = AVM_LANE_BACKGROUND;
+	m.fw.lane = AVM_LANE_BACKGROUND;
 	if (atomic_load(&a->run_state) == AVM_ACTOR_RUNNING &&
 	    enqueue(d, a, &m, a->id))
 		avm__log(a->rt, AVM_LOG_ERROR, a->name,
@@ -329,7 +329,7 @@ int avm_det_fd_ready(avm_runtime *rt, avm_actor_id id, unsigned watch,
 {
 	struct det_rt *d = det(rt);
 	struct avm_actor *a = avm__actor(rt, id);
-	struct avm_msg m = { .kind = AVM_MSG_FD, .arg = watch };
+	struct avm_msg m = { .kind = AVM_MSG_FD, .fd.watch = watch };
 
 	if (!d)
 		return -EINVAL;
@@ -339,8 +339,8 @@ int avm_det_fd_ready(avm_runtime *rt, avm_actor_id id, unsigned watch,
 	if (atomic_load(&a->run_state) != AVM_ACTOR_RUNNING)
 		return -ESHUTDOWN;
 	m.src = a->id;
-	m.value = events;
-	m.lane = AVM_LANE_BACKGROUND;
+	m.fd.events = events;
+	m.fw.lane = AVM_LANE_BACKGROUND;
 	return enqueue(d, a, &m, a->id);
 }
 

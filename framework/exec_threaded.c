@@ -326,7 +326,7 @@ static int push_blocking(struct thr_actor *t, const struct avm_msg *m)
 	uint64_t deadline = avm_mono_ns() + t->a->rt->cfg.read_deadline_ns;
 
 	/* A VCPU meets back-pressure like a stalled bus, up to a deadline. */
-	while (avm_ring_push(&t->mb.lane[m->lane], m)) {
+	while (avm_ring_push(&t->mb.lane[m->fw.lane], m)) {
 		wake(t);
 		if (avm_mono_ns() > deadline)
 			return -ETIMEDOUT;
@@ -388,7 +388,7 @@ static bool run_in_place(struct thr_actor *t, struct avm_msg *m,
 		return false;
 	}
 	tls_depth++;
-	m->flags |= AVM_MF_IN_PLACE;
+	m->fw.flags |= AVM_MF_IN_PLACE;
 	AVM_TRACE_MSG(t->a->rt, AVM_TRACE_DEQUEUED, t->a->id, m);
 	avm__deliver(t->a, m);
 	tls_depth--;
@@ -398,7 +398,7 @@ static bool run_in_place(struct thr_actor *t, struct avm_msg *m,
 
 static bool is_sync(const struct avm_msg *m)
 {
-	return m->reply && !(m->flags & AVM_MF_ACK);
+	return m->fw.slot && !(m->fw.flags & AVM_MF_ACK);
 }
 
 static int thr_post(struct avm_actor *dst, struct avm_msg *m,
@@ -409,7 +409,7 @@ static int thr_post(struct avm_actor *dst, struct avm_msg *m,
 
 	if (run_in_place(t, m, from ? thr(from) : NULL))
 		return 0;
-	m->flags &= ~(uint32_t)AVM_MF_IN_PLACE;
+	m->fw.flags &= ~(uint32_t)AVM_MF_IN_PLACE;
 	/* Waiting for a reply while holding a right could deadlock. */
 	if (!from && tls_depth && is_sync(m))
 		return -EDEADLK;
@@ -418,10 +418,10 @@ static int thr_post(struct avm_actor *dst, struct avm_msg *m,
 
 		/* Keep the sender's order: once parked, park everything. */
 		if (atomic_load_explicit(&f->ob_len, memory_order_relaxed) ||
-		    avm_ring_push(&t->mb.lane[m->lane], m))
+		    avm_ring_push(&t->mb.lane[m->fw.lane], m))
 			return outbox_add(f, dst->id, m);
 	} else {
-		err = avm_ring_push(&t->mb.lane[m->lane], m);
+		err = avm_ring_push(&t->mb.lane[m->fw.lane], m);
 		/* Nothing waits while it holds an execution right. */
 		if (err == -EAGAIN && !tls_depth)
 			err = push_blocking(t, m);
@@ -445,7 +445,7 @@ static void outbox_flush(struct thr_actor *f)
 		    AVM_ACTOR_RUNNING) {
 			err = -ESHUTDOWN;
 		} else {
-			err = avm_ring_push(&thr(d)->mb.lane[n->msg.lane],
+			err = avm_ring_push(&thr(d)->mb.lane[n->msg.fw.lane],
 					    &n->msg);
 			if (!err)
 				wake(thr(d));
@@ -500,7 +500,7 @@ static void recompute_due(struct thr_actor *t)
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct thr_timer *tt = (struct thr_timer *)w;
-	struct avm_msg m = { .kind = AVM_MSG_TIMER, .arg = tt->id };
+	struct avm_msg m = { .kind = AVM_MSG_TIMER, .timer.id = tt->id };
 
 	(void)loop;
 	(void)revents;
@@ -516,12 +516,12 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct thr_watch *tw = (struct thr_watch *)w;
-	struct avm_msg m = { .kind = AVM_MSG_FD, .arg = tw->id };
+	struct avm_msg m = { .kind = AVM_MSG_FD, .fd.watch = tw->id };
 
 	(void)loop;
 	m.src = tw->t->a->id;
-	m.value = ((revents & EV_READ) ? AVM_FD_READ : 0) |
-		  ((revents & EV_WRITE) ? AVM_FD_WRITE : 0);
+	m.fd.events = ((revents & EV_READ) ? AVM_FD_READ : 0) |
+		      ((revents & EV_WRITE) ? AVM_FD_WRITE : 0);
 	own_acquire(tw->t);
 	if (!tw->t->stopping)
 		avm__deliver(tw->t->a, &m);
@@ -967,8 +967,8 @@ static void bounce_all(struct thr_actor *t)
 	avm_grace_period();
 	while (avm_mailbox_pop(&t->mb, &m)) {
 		avm__complete(t->a, &m, 0, -ESHUTDOWN);
-		if (m.flags & AVM_MF_ACK)
-			atomic_fetch_add(&m.reply->acked, 1);
+		if (m.fw.flags & AVM_MF_ACK)
+			atomic_fetch_add(&m.fw.slot->acked, 1);
 		avm_msg_release(&m);
 	}
 	atomic_store(&t->a->run_state, AVM_ACTOR_STOPPED);
@@ -1063,7 +1063,8 @@ static int thr_start(avm_runtime *rt)
 static void thr_stop_actor(struct avm_actor *a)
 {
 	struct thr_actor *t = thr(a);
-	struct avm_msg m = { .kind = AVM_MSG_STOP, .lane = AVM_LANE_CONTROL };
+	struct avm_msg m = { .kind = AVM_MSG_STOP,
+			     .fw.lane = AVM_LANE_CONTROL };
 
 	if (!t->joinable)
 		return;

@@ -20,6 +20,8 @@
 
 #include <actorvm/harness.h>
 
+#include "internal.h"
+
 #define PAGE 0x1000ull
 /* Above the RAM a test typically adds, below 4 GiB like real device BARs. */
 #define MMIO_BASE 0xd0000000ull
@@ -75,17 +77,19 @@ static void copy_msg(struct avm_harness_event *e, const struct avm_det_event *o)
 {
 	const struct avm_msg *m = o->msg;
 	const void *payload = avm_msg_payload(m, &e->len);
+	struct avm_msg_user f;
 
+	avm__msg_flatten(m, &f); /* the kind-blind view events have */
 	e->port = o->port;
 	e->port_name = o->port_name;
 	e->dst = o->dst;
 	e->msg_kind = m->kind;
-	e->arg = m->arg;
-	e->value = m->value;
-	e->addr = m->addr;
+	e->arg = f.arg;
+	e->value = f.value;
+	e->addr = f.addr;
 	e->corr = m->corr;
-	e->size = m->size;
-	e->status = m->status;
+	e->size = f.size;
+	e->status = f.status;
 	e->result = o->result;
 	e->data = dup_bytes(payload, e->len);
 }
@@ -452,7 +456,8 @@ int avm_harness_try_send(avm_harness *h, struct avm_msg *msg)
 int avm_harness_try_send_data(avm_harness *h, uint16_t kind, uint32_t arg,
 			      const void *data, size_t len)
 {
-	struct avm_msg m = { .kind = kind, .arg = arg };
+	/* The first word of every body: where a binding's argument goes. */
+	struct avm_msg m = { .kind = kind, .user.arg = arg };
 	int err = avm_msg_set_payload(&m, data, len);
 
 	return err ? err : avm_harness_try_send(h, &m);
@@ -460,7 +465,8 @@ int avm_harness_try_send_data(avm_harness *h, uint16_t kind, uint32_t arg,
 
 int avm_harness_try_irq(avm_harness *h, uint32_t line, bool level)
 {
-	struct avm_msg m = { .kind = AVM_MSG_IRQ, .arg = line, .value = level };
+	struct avm_msg m = { .kind = AVM_MSG_IRQ,
+			     .irq = { .line = line, .level = level } };
 
 	return avm_harness_try_send(h, &m);
 }
@@ -662,6 +668,7 @@ static const char *const msg_kind_names[] = {
 	[AVM_MSG_CONTINUE] = "CONTINUE",
 	[AVM_MSG_RESET] = "RESET",
 	[AVM_MSG_STOP] = "STOP",
+	[AVM_MSG_REPLY] = "REPLY",
 };
 
 static void print_kind(FILE *f, enum avm_det_event_kind kind)

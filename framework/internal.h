@@ -12,14 +12,36 @@
 #include <actorvm/runtime.h>
 
 #include "addrmap.h"
+#include "mailbox.h"
 #include "reply.h"
 
 #define AVM_CACHELINE 64
 
-/* Message flags (struct avm_msg.flags), framework-internal. */
-#define AVM_MF_ACK	    0x1 /* posted write: ack its sequence into ->reply */
-#define AVM_MF_REPLY_TO_SRC 0x2 /* request: answer as DMA_DONE to ->src */
-#define AVM_MF_IN_PLACE	    0x4 /* handled on the sender's thread (fast path) */
+/*
+ * Kinds only the framework makes and consumes: not in the public enum, so a
+ * device cannot name them, and never given to ops->handle. The number is
+ * recorded in traces (enum avm_msg_kind leaves it free).
+ */
+#define AVM_MSG_STOP 11
+
+/* Message flags (struct avm_msg_fw.flags). A request is answered into its
+ * ->fw.slot (an accessor waits there), or, from an actor, as a message back
+ * to ->src: DMA_DONE for a deferred DMA read, REPLY for avm_ask(). */
+#define AVM_MF_ACK	0x1 /* posted write: ack its sequence into ->fw.slot */
+#define AVM_MF_DMA_READ 0x2 /* request: answer as DMA_DONE to ->src */
+#define AVM_MF_IN_PLACE 0x4 /* handled on the sender's thread (fast path) */
+#define AVM_MF_ASK	0x8 /* request: answer as REPLY to ->src */
+
+/* The answer to a message that is a request goes back to its sender. */
+#define AVM_MF_ANSWER_TO_SRC (AVM_MF_DMA_READ | AVM_MF_ASK)
+
+/*
+ * A message's body as the kind-blind fields traces, the harness's captures
+ * and the wire record (proto/trace.proto: arg, size, status, addr, value).
+ * The mapping per kind is the one these formats have always used, so a
+ * trace recorded before the typed bodies reads the same (message.c).
+ */
+void avm__msg_flatten(const struct avm_msg *m, struct avm_msg_user *f);
 
 enum avm_run_state {
 	AVM_ACTOR_CREATED = 0,

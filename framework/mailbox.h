@@ -17,6 +17,18 @@
 #include <actorvm/actor.h>
 
 /*
+ * Mailbox lanes (struct avm_msg_fw.lane, set from the kind by avm__post()),
+ * served in this order: control (stop, reset, device control kinds), access
+ * (guest reads and writes), background (everything else).
+ */
+enum avm_lane {
+	AVM_LANE_CONTROL = 0,
+	AVM_LANE_ACCESS,
+	AVM_LANE_BACKGROUND,
+	AVM_LANE_COUNT
+};
+
+/*
  * 128-byte aligned: an envelope plus its sequence word is 112 bytes, and a
  * slot sharing a line with its neighbour makes the producer of message i+1
  * and the consumer of message i fight over that line (measured: ~20 ns off
@@ -29,10 +41,13 @@ struct avm_ring_slot {
 
 /* The envelope's size is part of the design, not an accident: a field added
  * to struct avm_msg must come with a look at the slot (one 128-byte slot
- * per message) and at the copies each hop makes. */
-_Static_assert(sizeof(struct avm_msg) ==
-		       56 + 2 * sizeof(void *) + AVM_MSG_INLINE,
+ * per message) and at the copies each hop makes. 104 bytes: a 24-byte
+ * header, a 32-byte typed body, the framework's 16 bytes, the inline
+ * payload (which an external payload's pointer shares). */
+_Static_assert(sizeof(struct avm_msg) == 64 + sizeof(void *) + AVM_MSG_INLINE,
 	       "struct avm_msg changed size: check the mailbox slot");
+_Static_assert(sizeof(struct avm_msg) == 104,
+	       "struct avm_msg is 104 bytes on the 64-bit hosts we build for");
 _Static_assert(sizeof(struct avm_ring_slot) == 128,
 	       "a mailbox slot must stay one 128-byte unit");
 

@@ -258,11 +258,12 @@ static uint32_t snap_len(unsigned type, const struct avm_msg *m)
 	if (type != AVM_TRACE_POSTED ||
 	    (m->kind != AVM_MSG_FRAME && m->kind != AVM_MSG_CHAR))
 		return 0;
-	return m->len < AVM_TRACE_SNAPLEN ? m->len : AVM_TRACE_SNAPLEN;
+	return m->fw.len < AVM_TRACE_SNAPLEN ? m->fw.len : AVM_TRACE_SNAPLEN;
 }
 
-void avm__trace_msg(avm_runtime *rt, unsigned type, avm_actor_id actor,
-		    const struct avm_msg *m)
+/* @f: @m's body in the kind-blind fields a record keeps (message.c). */
+static void record(avm_runtime *rt, unsigned type, avm_actor_id actor,
+		   const struct avm_msg *m, const struct avm_msg_user *f)
 {
 	struct avm_tracer *t = rt->tracer;
 	uint32_t snap = snap_len(type, m), len;
@@ -279,37 +280,46 @@ void avm__trace_msg(avm_runtime *rt, unsigned type, avm_actor_id actor,
 		.len = len,
 		.gen = atomic_load(&t->gen),
 		.type = (uint8_t)type,
-		.lane = m->lane,
-		.size = m->size,
-		.in_place = (m->flags & AVM_MF_IN_PLACE) != 0,
+		.lane = m->fw.lane,
+		.size = f->size,
+		.in_place = (m->fw.flags & AVM_MF_IN_PLACE) != 0,
 		.kind = m->kind,
 		.actor = actor,
 		.src = m->src,
-		.arg = m->arg,
-		.payload_len = snap ? m->len : 0,
+		.arg = f->arg,
+		.payload_len = snap ? m->fw.len : 0,
 		.snap_len = snap,
-		.status = m->status,
+		.status = f->status,
 		.t_raw = raw_now(t),
 		.corr = m->corr,
 		.cause = m->cause,
-		.addr = m->addr,
-		.value = m->value,
+		.addr = f->addr,
+		.value = f->value,
 	};
 	if (snap)
 		memcpy(rec + 1, avm_msg_payload(m, NULL), snap);
 	commit(r, rec);
 }
 
+void avm__trace_msg(avm_runtime *rt, unsigned type, avm_actor_id actor,
+		    const struct avm_msg *m)
+{
+	struct avm_msg_user f;
+
+	avm__msg_flatten(m, &f);
+	record(rt, type, actor, m, &f);
+}
+
 void avm__trace_reply(avm_runtime *rt, avm_actor_id actor,
 		      const struct avm_msg *req, uint64_t value, int err)
 {
-	struct avm_msg m = *req;
+	struct avm_msg_user f;
 
-	m.value = value;
-	m.status = err;
-	m.len = 0;
-	m.ext = NULL;
-	avm__trace_msg(rt, AVM_TRACE_REPLY, actor, &m);
+	/* The request's fields, with the answer in value and status. */
+	avm__msg_flatten(req, &f);
+	f.value = value;
+	f.status = err;
+	record(rt, AVM_TRACE_REPLY, actor, req, &f);
 }
 
 /* --- Writing (the writer thread, and start/stop) -------------------------- */

@@ -467,7 +467,8 @@ const char *avm_trace_type_name(unsigned type)
 
 const char *avm_msg_kind_name(unsigned kind, char *buf, size_t len)
 {
-	/* Index = enum avm_msg_kind; 12 is AVM_MSG_REPLY (boundary only). */
+	/* Index = enum avm_msg_kind; 11 is the framework's stop (internal.h),
+	 * 12 the answer to avm_ask() (and to a remote request). */
 	static const char *const names[N_KIND_NAMES] = {
 		"none",	 "read", "write", "irq", "dma-done",
 		"frame", "char", "timer", "fd",	 "continue",

@@ -5,6 +5,8 @@
 
 #include <actorvm/wire.h>
 
+#include "internal.h"
+
 #include "message.pb-c.h"
 
 /* Everything one envelope may point to while being packed. */
@@ -36,18 +38,18 @@ static void set_access(Actorvm__Envelope *e, struct wire_bodies *b,
 {
 	if (m->kind == AVM_MSG_READ) {
 		actorvm__read_request__init(&b->read);
-		b->read.region = m->arg;
-		b->read.offset = m->addr;
-		b->read.size = m->size;
+		b->read.region = m->access.region;
+		b->read.offset = m->access.offset;
+		b->read.size = m->access.size;
 		e->body_case = ACTORVM__ENVELOPE__BODY_READ;
 		e->read = &b->read;
 		return;
 	}
 	actorvm__write_request__init(&b->write);
-	b->write.region = m->arg;
-	b->write.offset = m->addr;
-	b->write.size = m->size;
-	b->write.value = m->value;
+	b->write.region = m->access.region;
+	b->write.offset = m->access.offset;
+	b->write.size = m->access.size;
+	b->write.value = m->access.value;
 	e->body_case = ACTORVM__ENVELOPE__BODY_WRITE;
 	e->write = &b->write;
 }
@@ -73,11 +75,11 @@ static void set_device(Actorvm__Envelope *e, struct wire_bodies *b,
 {
 	actorvm__device_message__init(&b->device);
 	b->device.kind = m->kind;
-	b->device.arg = m->arg;
-	b->device.size = m->size;
-	b->device.status = m->status;
-	b->device.addr = m->addr;
-	b->device.value = m->value;
+	b->device.arg = m->user.arg;
+	b->device.size = m->user.size;
+	b->device.status = m->user.status;
+	b->device.addr = m->user.addr;
+	b->device.value = m->user.value;
 	b->device.data = payload_of(m);
 	e->body_case = ACTORVM__ENVELOPE__BODY_DEVICE;
 	e->device = &b->device;
@@ -89,23 +91,23 @@ static void set_small(Actorvm__Envelope *e, struct wire_bodies *b,
 	switch (m->kind) {
 	case AVM_MSG_REPLY:
 		actorvm__reply__init(&b->reply);
-		b->reply.value = m->value;
-		b->reply.status = m->status;
+		b->reply.value = m->reply.value;
+		b->reply.status = m->reply.status;
 		e->body_case = ACTORVM__ENVELOPE__BODY_REPLY;
 		e->reply = &b->reply;
 		break;
 	case AVM_MSG_IRQ:
 		actorvm__irq_level__init(&b->irq);
-		b->irq.line = m->arg;
-		b->irq.level = m->value != 0;
+		b->irq.line = m->irq.line;
+		b->irq.level = m->irq.level;
 		e->body_case = ACTORVM__ENVELOPE__BODY_IRQ;
 		e->irq = &b->irq;
 		break;
 	case AVM_MSG_DMA_DONE:
 		actorvm__dma_completion__init(&b->dma);
-		b->dma.value = m->value;
-		b->dma.size = m->size;
-		b->dma.status = m->status;
+		b->dma.value = m->dma.data;
+		b->dma.size = m->dma.size;
+		b->dma.status = m->dma.status;
 		e->body_case = ACTORVM__ENVELOPE__BODY_DMA_DONE;
 		e->dma_done = &b->dma;
 		break;
@@ -120,20 +122,20 @@ static void set_event(Actorvm__Envelope *e, struct wire_bodies *b,
 	switch (m->kind) {
 	case AVM_MSG_TIMER:
 		actorvm__timer_expiry__init(&b->timer);
-		b->timer.timer = m->arg;
+		b->timer.timer = m->timer.id;
 		e->body_case = ACTORVM__ENVELOPE__BODY_TIMER;
 		e->timer = &b->timer;
 		break;
 	case AVM_MSG_FD:
 		actorvm__fd_ready__init(&b->fd);
-		b->fd.watch = m->arg;
-		b->fd.events = (uint32_t)m->value;
+		b->fd.watch = m->fd.watch;
+		b->fd.events = m->fd.events;
 		e->body_case = ACTORVM__ENVELOPE__BODY_FD;
 		e->fd = &b->fd;
 		break;
 	case AVM_MSG_CONTINUE:
 		actorvm__continuation__init(&b->cont);
-		b->cont.token = m->value;
+		b->cont.token = m->cont.token;
 		e->body_case = ACTORVM__ENVELOPE__BODY_CONT;
 		e->cont = &b->cont;
 		break;
@@ -212,18 +214,18 @@ static int get_access(const Actorvm__Envelope *e, struct avm_msg *m)
 		if (!valid_size(e->read->size))
 			return -EINVAL;
 		m->kind = AVM_MSG_READ;
-		m->arg = e->read->region;
-		m->addr = e->read->offset;
-		m->size = (uint8_t)e->read->size;
+		m->access.region = e->read->region;
+		m->access.offset = e->read->offset;
+		m->access.size = (uint8_t)e->read->size;
 		return 0;
 	}
 	if (!valid_size(e->write->size))
 		return -EINVAL;
 	m->kind = AVM_MSG_WRITE;
-	m->arg = e->write->region;
-	m->addr = e->write->offset;
-	m->size = (uint8_t)e->write->size;
-	m->value = e->write->value;
+	m->access.region = e->write->region;
+	m->access.offset = e->write->offset;
+	m->access.size = (uint8_t)e->write->size;
+	m->access.value = e->write->value;
 	return 0;
 }
 
@@ -233,11 +235,11 @@ static int get_device(const Actorvm__DeviceMessage *d, struct avm_msg *m)
 	    d->size > 0xff)
 		return -EINVAL;
 	m->kind = (uint16_t)d->kind;
-	m->arg = d->arg;
-	m->size = (uint8_t)d->size;
-	m->status = d->status;
-	m->addr = d->addr;
-	m->value = d->value;
+	m->user.arg = d->arg;
+	m->user.size = (uint8_t)d->size;
+	m->user.status = d->status;
+	m->user.addr = d->addr;
+	m->user.value = d->value;
 	return avm_msg_set_payload(m, d->data.data, d->data.len);
 }
 
@@ -246,21 +248,23 @@ static int get_small(const Actorvm__Envelope *e, struct avm_msg *m)
 	switch (e->body_case) {
 	case ACTORVM__ENVELOPE__BODY_REPLY:
 		m->kind = AVM_MSG_REPLY;
-		m->value = e->reply->value;
-		m->status = e->reply->status;
+		m->reply.value = e->reply->value;
+		m->reply.status = e->reply->status;
+		m->reply.token = e->corr;
 		return 0;
 	case ACTORVM__ENVELOPE__BODY_IRQ:
 		m->kind = AVM_MSG_IRQ;
-		m->arg = e->irq->line;
-		m->value = e->irq->level;
+		m->irq.line = e->irq->line;
+		m->irq.level = e->irq->level;
 		return 0;
 	case ACTORVM__ENVELOPE__BODY_DMA_DONE:
 		if (e->dma_done->size > 8)
 			return -EINVAL;
 		m->kind = AVM_MSG_DMA_DONE;
-		m->value = e->dma_done->value;
-		m->size = (uint8_t)e->dma_done->size;
-		m->status = e->dma_done->status;
+		m->dma.data = e->dma_done->value;
+		m->dma.size = (uint8_t)e->dma_done->size;
+		m->dma.status = e->dma_done->status;
+		m->dma.token = e->corr;
 		return 0;
 	default:
 		return -EINVAL;
@@ -272,16 +276,16 @@ static int get_event(const Actorvm__Envelope *e, struct avm_msg *m)
 	switch (e->body_case) {
 	case ACTORVM__ENVELOPE__BODY_TIMER:
 		m->kind = AVM_MSG_TIMER;
-		m->arg = e->timer->timer;
+		m->timer.id = e->timer->timer;
 		return 0;
 	case ACTORVM__ENVELOPE__BODY_FD:
 		m->kind = AVM_MSG_FD;
-		m->arg = e->fd->watch;
-		m->value = e->fd->events;
+		m->fd.watch = e->fd->watch;
+		m->fd.events = e->fd->events;
 		return 0;
 	case ACTORVM__ENVELOPE__BODY_CONT:
 		m->kind = AVM_MSG_CONTINUE;
-		m->value = e->cont->token;
+		m->cont.token = e->cont->token;
 		return 0;
 	case ACTORVM__ENVELOPE__BODY_CONTROL:
 		if (e->control->op == ACTORVM__CONTROL__OP__OP_RESET)

@@ -144,8 +144,8 @@ static unsigned add_vcpus(struct ctl_server *s, unsigned i, Actorvm__CtlVm *vm)
 
 	for (unsigned j = 0; j < v->mach.n_vcpus; j++, c++) {
 		struct avm_msg m = { .kind = AVM_MSG_READ,
-				     .addr = VCPU_REG_STATE,
-				     .size = 8 };
+				     .access = { .offset = VCPU_REG_STATE,
+						 .size = 8 } };
 		uint64_t val = 0;
 		int err = avm_request(s->acc[i], v->mach.vcpu[j], &m, &val);
 

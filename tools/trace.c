@@ -56,6 +56,7 @@ static void print_detail(FILE *out, const struct avm_trace_event *e)
 		fprintf(out, "line %u level %" PRIu64, e->arg, e->value);
 		break;
 	case AVM_MSG_DMA_DONE:
+	case AVM_MSG_REPLY:
 		fprintf(out, "= 0x%" PRIx64 " status %d", e->value, e->status);
 		break;
 	case AVM_MSG_FRAME:

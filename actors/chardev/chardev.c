@@ -149,11 +149,11 @@ unsigned chardev_fd_event(struct chardev *cd, const struct avm_msg *m,
 	(void)cd;
 	if (m->kind != AVM_MSG_FD)
 		return 0;
-	if (m->arg == CHARDEV_WATCH_IN) {
+	if (m->fd.watch == CHARDEV_WATCH_IN) {
 		avm_fd_unwatch(ctx, CHARDEV_WATCH_IN);
 		return CHARDEV_WAKE_IN;
 	}
-	if (m->arg == CHARDEV_WATCH_OUT) {
+	if (m->fd.watch == CHARDEV_WATCH_OUT) {
 		avm_fd_unwatch(ctx, CHARDEV_WATCH_OUT);
 		return CHARDEV_WAKE_OUT;
 	}

@@ -130,7 +130,7 @@ static unsigned cnng_event(struct chardev *cd, const struct avm_msg *m,
 {
 	bool up;
 
-	if (m->kind != AVM_MSG_FD || m->arg != CHARDEV_WATCH_LINK)
+	if (m->kind != AVM_MSG_FD || m->fd.watch != CHARDEV_WATCH_LINK)
 		return chardev_fd_event(cd, m, ctx);
 	up = avm_pair_link_event(&cd->pair);
 	if (up == cd->connected)

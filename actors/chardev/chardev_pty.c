@@ -180,7 +180,7 @@ static ssize_t pty_read(struct chardev *cd, uint8_t *p, size_t n, avm_ctx *ctx)
 static unsigned pty_event(struct chardev *cd, const struct avm_msg *m,
 			  avm_ctx *ctx)
 {
-	if (m->kind == AVM_MSG_TIMER && m->arg == CHARDEV_TIMER_POLL) {
+	if (m->kind == AVM_MSG_TIMER && m->timer.id == CHARDEV_TIMER_POLL) {
 		if (!cd->polling || !pty_check(cd, ctx))
 			return 0;
 		return CHARDEV_WAKE_IN | CHARDEV_WAKE_OUT;

@@ -170,14 +170,15 @@ void uart_rx_pump(struct uart *s, avm_ctx *ctx)
 /* Accesses wider than a byte: consecutive registers, lowest first. */
 static void uart_access(struct uart *s, const struct avm_msg *m, avm_ctx *ctx)
 {
-	unsigned size = m->size > 8 ? 8 : m->size;
+	unsigned size = m->access.size > 8 ? 8 : m->access.size;
 	uint64_t v = 0;
 
 	for (unsigned i = 0; i < size; i++) {
-		unsigned off = (unsigned)(m->addr + i);
+		unsigned off = (unsigned)(m->access.offset + i);
 
 		if (m->kind == AVM_MSG_WRITE)
-			uart_reg_write(s, off, (uint8_t)(m->value >> 8 * i),
+			uart_reg_write(s, off,
+				       (uint8_t)(m->access.value >> 8 * i),
 				       ctx);
 		else
 			v |= (uint64_t)uart_reg_read(s, off, ctx) << 8 * i;
@@ -205,10 +206,10 @@ static void uart_stat_reply(struct uart *s, const struct avm_msg *m,
 	s->stat[UART_STAT_BACKEND_ERRORS] = chardev_errors(&s->cd);
 	s->stat[UART_STAT_TX_LEVEL] = s->tx.count;
 	s->stat[UART_STAT_OUT_LEVEL] = s->out_len;
-	if (m->arg >= UART_STAT_COUNT)
+	if (m->user.arg >= UART_STAT_COUNT)
 		avm_reply_error(ctx, -EINVAL);
 	else
-		avm_reply(ctx, s->stat[m->arg]);
+		avm_reply(ctx, s->stat[m->user.arg]);
 }
 
 static void uart_backend_event(struct uart *s, const struct avm_msg *m,
@@ -239,7 +240,7 @@ static void uart_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		uart_char_in(s, m, ctx);
 		break;
 	case AVM_MSG_TIMER:
-		if (m->arg == UART_TIMER_CTI)
+		if (m->timer.id == UART_TIMER_CTI)
 			uart_cti_expired(s, ctx);
 		else
 			uart_backend_event(s, m, ctx);

@@ -20,7 +20,8 @@
  * stops draining and LSR.THRE/TEMT read 0, so a guest that polls LSR (or
  * waits for the THRE interrupt) waits and loses nothing.
  *
- * Statistics: a %UART_MSG_STAT request (avm_request()) answers counter @arg
+ * Statistics: a %UART_MSG_STAT request (avm_request()) answers counter
+ * @user.arg
  * (&enum uart_stat). See docs/chardev.md.
  */
 #ifndef ACTORVM_UART_H
@@ -116,7 +117,7 @@ enum uart_port { UART_PORT_IRQ = 0, UART_PORT_TX = 1 };
 
 /**
  * enum uart_msg_kind - device-specific messages.
- * @UART_MSG_STAT: request: answer counter @arg (&enum uart_stat); -EINVAL
+ * @UART_MSG_STAT: request: answer counter @user.arg (&enum uart_stat); -EINVAL
  *   for an unknown counter.
  */
 enum uart_msg_kind {

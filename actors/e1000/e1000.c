@@ -131,39 +131,39 @@ static void e1000_mmio_write(struct e1000 *s, avm_ctx *ctx, uint32_t off,
 static void e1000_io_access(struct e1000 *s, const struct avm_msg *m,
 			    avm_ctx *ctx)
 {
-	bool ok = m->size == 4 &&
-		  (m->addr == E1000_IOADDR || m->addr == E1000_IODATA);
+	bool ok = m->access.size == 4 && (m->access.offset == E1000_IOADDR ||
+					  m->access.offset == E1000_IODATA);
 	uint32_t reg = s->ioaddr & 0x1fffc;
 
 	if (m->kind == AVM_MSG_READ) {
 		uint32_t v = 0;
 
-		if (ok && m->addr == E1000_IOADDR)
+		if (ok && m->access.offset == E1000_IOADDR)
 			v = s->ioaddr;
 		else if (ok)
 			v = e1000_regs_read(s, ctx, reg);
 		avm_reply(ctx, v);
-	} else if (ok && m->addr == E1000_IOADDR) {
-		s->ioaddr = (uint32_t)m->value & 0x1ffff;
+	} else if (ok && m->access.offset == E1000_IOADDR) {
+		s->ioaddr = (uint32_t)m->access.value & 0x1ffff;
 	} else if (ok) {
-		e1000_regs_write(s, ctx, reg, (uint32_t)m->value);
+		e1000_regs_write(s, ctx, reg, (uint32_t)m->access.value);
 	}
 }
 
 static void e1000_access(struct e1000 *s, const struct avm_msg *m, avm_ctx *ctx)
 {
-	uint32_t off = (uint32_t)(m->addr & (E1000_MMIO_SIZE - 1));
-	unsigned size = m->size;
+	uint32_t off = (uint32_t)(m->access.offset & (E1000_MMIO_SIZE - 1));
+	unsigned size = m->access.size;
 	/* Misaligned or odd-sized accesses: reads give 0, writes vanish. */
 	bool ok = (size == 1 || size == 2 || size == 4 || size == 8) &&
 		  !(off & (size - 1)) && off + size <= E1000_MMIO_SIZE;
 
-	if (m->arg == E1000_REGION_IO) {
+	if (m->access.region == E1000_REGION_IO) {
 		e1000_io_access(s, m, ctx);
 	} else if (m->kind == AVM_MSG_READ) {
 		avm_reply(ctx, ok ? e1000_mmio_read(s, ctx, off, size) : 0);
 	} else if (ok) {
-		e1000_mmio_write(s, ctx, off, size, m->value);
+		e1000_mmio_write(s, ctx, off, size, m->access.value);
 	}
 }
 
@@ -188,15 +188,15 @@ static void e1000_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		e1000_rx_frame(s, ctx, m);
 		break;
 	case AVM_MSG_TIMER:
-		e1000_timer(s, ctx, m->arg);
+		e1000_timer(s, ctx, m->timer.id);
 		break;
 	case AVM_MSG_CONTINUE:
 		/* A continuation from before a reset is stale. */
-		if (m->value == ((uint64_t)s->epoch << 8 | E1000_CONT_TX))
+		if (m->cont.token == ((uint64_t)s->epoch << 8 | E1000_CONT_TX))
 			e1000_tx_chunk(s, ctx);
 		break;
 	case E1000_MSG_LINK:
-		e1000_set_carrier(s, ctx, m->value != 0);
+		e1000_set_carrier(s, ctx, m->user.value != 0);
 		break;
 	default:
 		break; /* DMA_DONE: deferred reads are never waited for */

@@ -30,7 +30,7 @@ enum e1000_port { E1000_PORT_IRQ = 0, E1000_PORT_NET = 1 };
 
 /**
  * enum e1000_msg_kind - device-specific messages.
- * @E1000_MSG_LINK: the backend's carrier is now @value (0 down, 1 up).
+ * @E1000_MSG_LINK: the backend's carrier is now @user.value (0 down, 1 up).
  */
 enum e1000_msg_kind { E1000_MSG_LINK = AVM_MSG_USER };
 

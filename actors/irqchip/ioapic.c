@@ -82,7 +82,7 @@ static void warn_once(struct ioapic *s, avm_ctx *ctx, unsigned pin,
 static void deliver(struct ioapic *s, avm_ctx *ctx, unsigned pin)
 {
 	uint64_t e = s->rte[pin];
-	struct avm_msg m = { .kind = AVM_MSG_IRQ, .value = 1 };
+	struct avm_msg m = { .kind = AVM_MSG_IRQ, .irq.level = 1 };
 	const char *why = rte_problem(e);
 
 	if (why) {
@@ -90,7 +90,7 @@ static void deliver(struct ioapic *s, avm_ctx *ctx, unsigned pin)
 		s->stats[IOAPIC_STAT_DROPPED]++;
 		return;
 	}
-	m.arg = irq_route_make((uint8_t)e, rte_level(e), (uint8_t)pin);
+	m.irq.line = irq_route_make((uint8_t)e, rte_level(e), (uint8_t)pin);
 	if (avm_send_via(ctx, (unsigned)rte_cpu(e), &m)) {
 		warn_once(s, ctx, pin, "no VCPU on that destination's port");
 		s->stats[IOAPIC_STAT_DROPPED]++;
@@ -214,19 +214,19 @@ static void on_read(struct ioapic *s, const struct avm_msg *m, avm_ctx *ctx)
 {
 	uint64_t v = 0;
 
-	if (m->addr == REGSEL)
+	if (m->access.offset == REGSEL)
 		v = s->regsel;
-	else if (m->addr == IOWIN)
+	else if (m->access.offset == IOWIN)
 		v = reg_read(s, s->regsel);
 	avm_reply(ctx, v);
 }
 
 static void on_write(struct ioapic *s, const struct avm_msg *m, avm_ctx *ctx)
 {
-	if (m->addr == REGSEL)
-		s->regsel = (uint32_t)m->value & 0xFF;
-	else if (m->addr == IOWIN)
-		reg_write(s, ctx, s->regsel, (uint32_t)m->value);
+	if (m->access.offset == REGSEL)
+		s->regsel = (uint32_t)m->access.value & 0xFF;
+	else if (m->access.offset == IOWIN)
+		reg_write(s, ctx, s->regsel, (uint32_t)m->access.value);
 }
 
 /* Forwarding mode: the pin's level goes to the host's irqchip. */
@@ -293,17 +293,17 @@ static void ioapic_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		break;
 	case AVM_MSG_IRQ:
 		if (s->forward)
-			forward_irq(s, ctx, m->arg, m->value != 0);
+			forward_irq(s, ctx, m->irq.line, m->irq.level);
 		else
-			on_irq(s, ctx, m->arg, m->value != 0);
+			on_irq(s, ctx, m->irq.line, m->irq.level);
 		break;
 	case IRQCHIP_MSG_EOI:
 		if (!s->forward)
-			on_eoi(s, ctx, (uint8_t)m->value);
+			on_eoi(s, ctx, (uint8_t)m->user.value);
 		break;
 	case IOAPIC_MSG_STATS:
-		if (m->addr < IOAPIC_STAT_COUNT)
-			avm_reply(ctx, s->stats[m->addr]);
+		if (m->user.addr < IOAPIC_STAT_COUNT)
+			avm_reply(ctx, s->stats[m->user.addr]);
 		else
 			avm_reply_error(ctx, -EINVAL);
 		break;

@@ -63,7 +63,7 @@ struct ioapic_config {
 
 /**
  * struct ioapic_stats - counters, read with an %IOAPIC_MSG_STATS request
- * (@addr selects the field by index in this struct).
+ * (@user.addr selects the field by index in this struct).
  */
 enum ioapic_stat {
 	IOAPIC_STAT_DELIVERED = 0, /* interrupts the IOAPIC sent itself */

@@ -45,10 +45,11 @@ static inline uint8_t irq_route_pin(uint32_t r)
 
 /**
  * enum irqchip_msg_kind - messages between interrupt controllers.
- * @IRQCHIP_MSG_EOI: VCPU -> IOAPIC: the guest ended level-triggered pin
- *   @arg (the IOAPIC clears Remote IRR and re-delivers if still asserted).
- * @IRQCHIP_MSG_IPI: VCPU -> VCPU: an inter-processor interrupt, @value the
- *   route word (vector, edge).
+ * @IRQCHIP_MSG_EOI: VCPU -> IOAPIC: the guest ended a level-triggered
+ *   interrupt, the vector in @user.value (the IOAPIC clears Remote IRR of
+ *   the pins routed to it and re-delivers if still asserted).
+ * @IRQCHIP_MSG_IPI: VCPU -> VCPU: an inter-processor interrupt, @user.value
+ *   the route word (vector, edge).
  */
 enum irqchip_msg_kind {
 	IRQCHIP_MSG_EOI = AVM_MSG_USER + 0x40,

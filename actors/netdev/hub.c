@@ -36,7 +36,7 @@ static void hub_frame(struct hub *h, const struct avm_msg *m, avm_ctx *ctx)
 	size_t len;
 	const void *p = avm_msg_payload(m, &len);
 
-	if (m->arg >= h->count || !len) {
+	if (m->frame.input >= h->count || !len) {
 		h->st.v[NETDEV_STAT_OUT_DROPPED]++;
 		return;
 	}
@@ -45,7 +45,7 @@ static void hub_frame(struct hub *h, const struct avm_msg *m, avm_ctx *ctx)
 	for (unsigned k = 0; k < h->count; k++) {
 		int err;
 
-		if (k == m->arg)
+		if (k == m->frame.input)
 			continue;
 		err = netdev_frame_send(ctx, k, p, len);
 		/* An unbound port is an empty socket on the hub: no loss. */

@@ -9,10 +9,10 @@ bool netdev_stat_request(const struct netdev_stats *st, const struct avm_msg *m,
 {
 	if (m->kind != NETDEV_MSG_STAT)
 		return false;
-	if (m->arg >= NETDEV_STAT_COUNT)
+	if (m->user.arg >= NETDEV_STAT_COUNT)
 		avm_reply_error(ctx, -EINVAL);
 	else
-		avm_reply(ctx, st->v[m->arg]);
+		avm_reply(ctx, st->v[m->user.arg]);
 	return true;
 }
 
@@ -45,7 +45,7 @@ int netdev_frame_in(avm_ctx *ctx, unsigned port, struct netdev_stats *st,
 
 int netdev_link(avm_ctx *ctx, unsigned port, struct netdev_stats *st, bool up)
 {
-	struct avm_msg m = { .kind = NETDEV_MSG_LINK, .value = up };
+	struct avm_msg m = { .kind = NETDEV_MSG_LINK, .user.value = up };
 
 	st->v[NETDEV_STAT_LINK_CHANGES]++;
 	return avm_send(ctx, port, &m);

@@ -19,7 +19,7 @@
  * - "hub": N ports; a frame from port k goes out of every other port.
  *
  * Every backend answers a %NETDEV_MSG_STAT request (avm_request() or
- * avm_harness_request()) with the counter @arg (&enum netdev_stat).
+ * avm_harness_request()) with the counter @user.arg (&enum netdev_stat).
  * See docs/network.md.
  */
 #ifndef ACTORVM_NETDEV_H
@@ -32,9 +32,9 @@
 
 /**
  * enum netdev_msg_kind - messages of the backends.
- * @NETDEV_MSG_LINK: to the NIC: carrier is now @value (0 down, 1 up). Equal
- *   to E1000_MSG_LINK, so a backend needs no NIC header.
- * @NETDEV_MSG_STAT: a request to a backend: answer counter @arg.
+ * @NETDEV_MSG_LINK: to the NIC: carrier is now @user.value (0 down, 1 up).
+ * Equal to E1000_MSG_LINK, so a backend needs no NIC header.
+ * @NETDEV_MSG_STAT: a request to a backend: answer counter @user.arg.
  */
 enum netdev_msg_kind {
 	NETDEV_MSG_LINK = AVM_MSG_USER,
@@ -168,8 +168,8 @@ extern const struct avm_device_ops pcap_ops;
  * @count: ports in use, 2..%HUB_MAX_PORTS (0: %HUB_MAX_PORTS).
  *
  * Wiring: avm_bind(rt, nic_k, "net", hub, k) and
- * avm_bind(rt, hub, "p<k>", nic_k, 0): a frame arriving with arg k goes out
- * of every other port below @count.
+ * avm_bind(rt, hub, "p<k>", nic_k, 0): a frame arriving with frame.input k goes
+ * out of every other port below @count.
  */
 struct hub_config {
 	unsigned count;

@@ -160,7 +160,7 @@ static void pcap_record(struct pcap *p, avm_ctx *ctx, const void *data,
 
 static void pcap_frame(struct pcap *p, const struct avm_msg *m, avm_ctx *ctx)
 {
-	bool from_nic = m->arg == PCAP_FROM_NIC;
+	bool from_nic = m->frame.input == PCAP_FROM_NIC;
 	unsigned port = from_nic ? NETDEV_PORT_NET : NETDEV_PORT_NIC;
 	unsigned base =
 		from_nic ? NETDEV_STAT_OUT_FRAMES : NETDEV_STAT_IN_FRAMES;
@@ -187,7 +187,8 @@ static void pcap_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		pcap_frame(p, m, ctx);
 		break;
 	case NETDEV_MSG_LINK:
-		fwd = (struct avm_msg){ .kind = m->kind, .value = m->value };
+		fwd = (struct avm_msg){ .kind = m->kind,
+					.user.value = m->user.value };
 		p->st.v[NETDEV_STAT_LINK_CHANGES]++;
 		avm_send(ctx, NETDEV_PORT_NIC, &fwd);
 		break;

@@ -189,11 +189,11 @@ static void tap_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		tap_write(t, m, ctx);
 		break;
 	case AVM_MSG_FD:
-		if (m->arg == TAP_WATCH && t->watched)
+		if (m->fd.watch == TAP_WATCH && t->watched)
 			tap_read_burst(t, ctx);
 		break;
 	case AVM_MSG_CONTINUE:
-		if (m->value == TAP_CONT_READ)
+		if (m->cont.token == TAP_CONT_READ)
 			tap_read_burst(t, ctx);
 		break;
 	default:

@@ -263,13 +263,13 @@ static void wire_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		wire_send(w, m, ctx);
 		break;
 	case AVM_MSG_FD:
-		if (m->arg == WIRE_WATCH_LINK)
+		if (m->fd.watch == WIRE_WATCH_LINK)
 			wire_link_event(w, ctx);
-		else if (m->arg == WIRE_WATCH_RECV && w->recv_watched)
+		else if (m->fd.watch == WIRE_WATCH_RECV && w->recv_watched)
 			wire_recv_burst(w, ctx);
 		break;
 	case AVM_MSG_CONTINUE:
-		if (m->value == WIRE_CONT_RECV)
+		if (m->cont.token == WIRE_CONT_RECV)
 			wire_recv_burst(w, ctx);
 		break;
 	default:

@@ -9,7 +9,7 @@ static void debugexit_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	(void)state;
 	if (m->kind == AVM_MSG_WRITE)
-		avm_vm_exit(ctx, (int)(((uint32_t)m->value << 1) | 1));
+		avm_vm_exit(ctx, (int)(((uint32_t)m->access.value << 1) | 1));
 	else if (m->kind == AVM_MSG_READ)
 		avm_reply(ctx, 0);
 }

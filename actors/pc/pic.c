@@ -80,23 +80,23 @@ static void pic_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 
 	if (m->kind != AVM_MSG_READ && m->kind != AVM_MSG_WRITE)
 		return;
-	if (m->arg == 2) { /* ELCR: one byte per chip */
-		struct i8259 *c = &p->chip[m->addr & 1];
+	if (m->access.region == 2) { /* ELCR: one byte per chip */
+		struct i8259 *c = &p->chip[m->access.offset & 1];
 
 		if (m->kind == AVM_MSG_READ)
 			avm_reply(ctx, c->elcr);
 		else
-			c->elcr = (uint8_t)m->value;
+			c->elcr = (uint8_t)m->access.value;
 		return;
 	}
-	struct i8259 *c = &p->chip[m->arg & 1];
+	struct i8259 *c = &p->chip[m->access.region & 1];
 
 	if (m->kind == AVM_MSG_READ)
-		avm_reply(ctx, chip_read(c, m->addr));
-	else if (m->addr == 0)
-		cmd_write(c, (uint8_t)m->value);
+		avm_reply(ctx, chip_read(c, m->access.offset));
+	else if (m->access.offset == 0)
+		cmd_write(c, (uint8_t)m->access.value);
 	else
-		data_write(c, (uint8_t)m->value);
+		data_write(c, (uint8_t)m->access.value);
 }
 
 static void pic_reset(void *state, avm_ctx *ctx)

@@ -103,27 +103,30 @@ static void data_write(struct pci_host *s, uint64_t off, unsigned size,
  * not emulated here): they read all ones and writes are ignored. */
 static void access(struct pci_host *s, const struct avm_msg *m, avm_ctx *ctx)
 {
-	bool addr_reg = m->addr == 0 && m->size == 4;
+	bool addr_reg = m->access.offset == 0 && m->access.size == 4;
 
 	if (m->kind == AVM_MSG_READ) {
 		if (addr_reg)
 			avm_reply(ctx, s->config_address);
-		else if (m->addr >= 4)
-			avm_reply(ctx, data_read(s, m->addr - 4, m->size));
+		else if (m->access.offset >= 4)
+			avm_reply(ctx, data_read(s, m->access.offset - 4,
+						 m->access.size));
 		else
-			avm_reply(ctx, ones(m->size));
+			avm_reply(ctx, ones(m->access.size));
 		return;
 	}
 	if (addr_reg)
-		s->config_address = (uint32_t)m->value & PCI_CONFIG_ADDR_MASK;
-	else if (m->addr >= 4)
-		data_write(s, m->addr - 4, m->size, m->value, ctx);
+		s->config_address =
+			(uint32_t)m->access.value & PCI_CONFIG_ADDR_MASK;
+	else if (m->access.offset >= 4)
+		data_write(s, m->access.offset - 4, m->access.size,
+			   m->access.value, ctx);
 }
 
 static void pci_host_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	if ((m->kind == AVM_MSG_READ || m->kind == AVM_MSG_WRITE) &&
-	    m->arg == 0)
+	    m->access.region == 0)
 		access(state, m, ctx);
 	else if (m->kind == AVM_MSG_READ)
 		avm_reply_error(ctx, -EINVAL);

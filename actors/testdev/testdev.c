@@ -238,18 +238,19 @@ static uint64_t narrow(uint64_t reg, uint64_t off, unsigned size)
 
 static void access(struct testdev *s, const struct avm_msg *m, avm_ctx *ctx)
 {
-	if (m->arg == 1) { /* PIO */
-		if (m->kind == AVM_MSG_WRITE && m->addr == 0)
-			s->pio_scratch = (uint8_t)m->value;
+	if (m->access.region == 1) { /* PIO */
+		if (m->kind == AVM_MSG_WRITE && m->access.offset == 0)
+			s->pio_scratch = (uint8_t)m->access.value;
 		else if (m->kind == AVM_MSG_READ)
-			avm_reply(ctx, m->addr == 0 ? s->pio_scratch : 0xff);
+			avm_reply(ctx, m->access.offset == 0 ? s->pio_scratch
+							     : 0xff);
 		return;
 	}
 	if (m->kind == AVM_MSG_WRITE)
-		mmio_write(s, ctx, m->addr & ~7ull, m->value);
+		mmio_write(s, ctx, m->access.offset & ~7ull, m->access.value);
 	else
-		avm_reply(ctx, narrow(mmio_read(s, m->addr & ~7ull), m->addr,
-				      m->size));
+		avm_reply(ctx, narrow(mmio_read(s, m->access.offset & ~7ull),
+				      m->access.offset, m->access.size));
 }
 
 static void ping(struct testdev *s, const struct avm_msg *m, avm_ctx *ctx)
@@ -257,12 +258,12 @@ static void ping(struct testdev *s, const struct avm_msg *m, avm_ctx *ctx)
 	struct avm_msg out = { .kind = TESTDEV_MSG_PING };
 
 	s->pings++;
-	if (avm_reply(ctx, m->value + 1) == 0)
+	if (avm_reply(ctx, m->user.value + 1) == 0)
 		return;
-	if (m->value + 1 >= m->addr)
+	if (m->user.value + 1 >= m->user.addr)
 		return;
-	out.value = m->value + 1;
-	out.addr = m->addr;
+	out.user.value = m->user.value + 1;
+	out.user.addr = m->user.addr;
 	avm_send(ctx, TESTDEV_PORT_OUT, &out);
 }
 
@@ -283,7 +284,7 @@ static void testdev_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		work_chunk(s, ctx);
 		break;
 	case AVM_MSG_IRQ:
-		s->irq_in = ((uint64_t)m->arg << 1) | (m->value & 1);
+		s->irq_in = ((uint64_t)m->irq.line << 1) | m->irq.level;
 		break;
 	case TESTDEV_MSG_PING:
 		ping(s, m, ctx);

@@ -41,8 +41,9 @@ enum testdev_reg {
 
 enum testdev_port { TESTDEV_PORT_IRQ = 0, TESTDEV_PORT_OUT = 1 };
 
-/* PING: as a request, answered with value + 1; posted, value + 1 goes out
- * through "out" as a PING while it is below the limit in @addr. */
+/* PING: as a request, answered with user.value + 1; posted, user.value + 1
+ * goes out through "out" as a PING while it is below the limit in
+ * user.addr. */
 #define TESTDEV_MSG_PING (AVM_MSG_USER + 1)
 
 /**

@@ -73,7 +73,7 @@ static int pick_backend(struct vcpu *v, avm_ctx *ctx)
 static void lapic_ipi(void *arg, uint8_t apic_id, uint8_t vector)
 {
 	struct vcpu *v = arg;
-	struct avm_msg m = { .kind = IRQCHIP_MSG_IPI, .value = vector };
+	struct avm_msg m = { .kind = IRQCHIP_MSG_IPI, .user.value = vector };
 
 	/* An ID with no VCPU behind it: the message goes nowhere. */
 	if (apic_id < IRQCHIP_MAX_CPUS)
@@ -83,7 +83,7 @@ static void lapic_ipi(void *arg, uint8_t apic_id, uint8_t vector)
 static void lapic_eoi(void *arg, uint8_t vector)
 {
 	struct vcpu *v = arg;
-	struct avm_msg m = { .kind = IRQCHIP_MSG_EOI, .value = vector };
+	struct avm_msg m = { .kind = IRQCHIP_MSG_EOI, .user.value = vector };
 
 	avm_send_via(v->ctx, PORT_IRQCHIP, &m);
 }
@@ -207,7 +207,7 @@ static uint64_t state_of(const struct vcpu *v)
 
 static void answer(struct vcpu *v, const struct avm_msg *m, avm_ctx *ctx)
 {
-	switch (m->addr) {
+	switch (m->access.offset) {
 	case VCPU_REG_STATE:
 		avm_reply(ctx, state_of(v));
 		return;
@@ -224,7 +224,8 @@ static void answer(struct vcpu *v, const struct avm_msg *m, avm_ctx *ctx)
 	if (!v->paused && !v->failed)
 		avm_reply_error(ctx, -EBUSY);
 	else
-		avm_reply(ctx, v->be->reg(v->cpu, (enum vcpu_reg)m->addr));
+		avm_reply(ctx,
+			  v->be->reg(v->cpu, (enum vcpu_reg)m->access.offset));
 }
 
 static void pend_vector(struct vcpu *v, uint64_t vector)
@@ -237,13 +238,13 @@ static void pend_vector(struct vcpu *v, uint64_t vector)
  * word, else an external interrupt (a vector bound straight here). */
 static void on_irq(struct vcpu *v, const struct avm_msg *m)
 {
-	if (!m->value)
+	if (!m->irq.level)
 		return; /* deassertion: level EOIs re-check at the IOAPIC */
-	if (m->arg & IRQ_ROUTE_APIC)
-		lapic_accept(&v->lapic, irq_route_vector(m->arg),
-			     m->arg & IRQ_ROUTE_LEVEL);
+	if (m->irq.line & IRQ_ROUTE_APIC)
+		lapic_accept(&v->lapic, irq_route_vector(m->irq.line),
+			     m->irq.line & IRQ_ROUTE_LEVEL);
 	else
-		pend_vector(v, m->arg);
+		pend_vector(v, m->irq.line);
 }
 
 static void vcpu_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
@@ -255,16 +256,16 @@ static void vcpu_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 	v->ctx = ctx;
 	switch (m->kind) {
 	case VCPU_MSG_INTERRUPT:
-		pend_vector(v, m->value);
+		pend_vector(v, m->user.value);
 		break;
 	case AVM_MSG_IRQ:
 		on_irq(v, m);
 		break;
 	case IRQCHIP_MSG_IPI:
-		lapic_accept(&v->lapic, (uint8_t)m->value, false);
+		lapic_accept(&v->lapic, (uint8_t)m->user.value, false);
 		break;
 	case AVM_MSG_TIMER:
-		if (m->arg == LAPIC_TIMER_ID)
+		if (m->timer.id == LAPIC_TIMER_ID)
 			lapic_timer_expired(&v->lapic);
 		break;
 	case VCPU_MSG_PAUSE:

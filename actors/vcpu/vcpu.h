@@ -10,7 +10,7 @@
  * sleeps until a message comes. A message posted to the VCPU kicks it out
  * of guest code.
  *
- * Messages it takes: %VCPU_MSG_INTERRUPT (@value: vector); %AVM_MSG_IRQ
+ * Messages it takes: %VCPU_MSG_INTERRUPT (@user.value: vector); %AVM_MSG_IRQ
  * from a device whose IRQ port is bound straight to the VCPU with the
  * vector as the binding's argument (the IRQ fast path; level 1 raises the
  * vector once); %VCPU_MSG_PAUSE, %VCPU_MSG_RESUME; and READ requests on

@@ -57,14 +57,15 @@ static void bell_write(struct bell *s, uint64_t off, uint32_t v, avm_ctx *ctx)
 static void bell_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	struct bell *s = state;
+	const struct avm_msg_access *a = &m->access; /* READ and WRITE */
 
 	switch (m->kind) {
 	case AVM_MSG_READ: /* must be answered before returning */
-		avm_reply(ctx, m->size == 4 ? bell_read(s, m->addr) : 0);
+		avm_reply(ctx, a->size == 4 ? bell_read(s, a->offset) : 0);
 		break;
 	case AVM_MSG_WRITE:
-		if (m->size == 4)
-			bell_write(s, m->addr, (uint32_t)m->value, ctx);
+		if (a->size == 4)
+			bell_write(s, a->offset, (uint32_t)a->value, ctx);
 		break;
 	default:
 		break; /* kinds it does not know: ignored */

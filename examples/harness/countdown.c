@@ -163,12 +163,12 @@ static void write_reg(struct countdown *s, avm_ctx *ctx, uint64_t off,
 static void access(struct countdown *s, const struct avm_msg *m, avm_ctx *ctx)
 {
 	/* Only aligned 32-bit accesses: others read 0 and write nothing. */
-	bool ok = m->size == 4 && !(m->addr & 3);
+	bool ok = m->access.size == 4 && !(m->access.offset & 3);
 
 	if (m->kind == AVM_MSG_READ)
-		avm_reply(ctx, ok ? read_reg(s, ctx, m->addr) : 0);
+		avm_reply(ctx, ok ? read_reg(s, ctx, m->access.offset) : 0);
 	else if (ok)
-		write_reg(s, ctx, m->addr, (uint32_t)m->value);
+		write_reg(s, ctx, m->access.offset, (uint32_t)m->access.value);
 }
 
 static void countdown_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
@@ -177,7 +177,7 @@ static void countdown_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 
 	if (m->kind == AVM_MSG_READ || m->kind == AVM_MSG_WRITE)
 		access(s, m, ctx);
-	else if (m->kind == AVM_MSG_TIMER && m->arg == COUNTDOWN_TIMER)
+	else if (m->kind == AVM_MSG_TIMER && m->timer.id == COUNTDOWN_TIMER)
 		expire(s, ctx);
 }
 

@@ -201,7 +201,8 @@ static void late_expiry_after_stop_is_ignored(void **state)
 {
 	avm_harness *h = *state;
 	/* What a timer that fired just before the guest's stop delivers. */
-	struct avm_msg late = { .kind = AVM_MSG_TIMER, .arg = COUNTDOWN_TIMER };
+	struct avm_msg late = { .kind = AVM_MSG_TIMER,
+				.timer.id = COUNTDOWN_TIMER };
 
 	avm_harness_send(h, &late);
 	assert_int_equal(rd(h, COUNTDOWN_EXPIRIES), 0);

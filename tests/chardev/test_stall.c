@@ -90,7 +90,7 @@ static void vcpu_wr(avm_accessor *acc, unsigned reg, uint8_t v)
 static uint64_t vcpu_stat(avm_accessor *acc, avm_actor_id id,
 			  enum uart_stat which)
 {
-	struct avm_msg m = { .kind = UART_MSG_STAT, .arg = which };
+	struct avm_msg m = { .kind = UART_MSG_STAT, .user.arg = which };
 	uint64_t v = 0;
 
 	assert_int_equal(avm_request(acc, id, &m, &v), 0);

@@ -433,7 +433,8 @@ static void bad_programming_is_defined(void **state)
 static void unknown_stat_is_an_error(void **state)
 {
 	avm_harness *h = *state;
-	struct avm_msg m = { .kind = UART_MSG_STAT, .arg = UART_STAT_COUNT };
+	struct avm_msg m = { .kind = UART_MSG_STAT,
+			     .user.arg = UART_STAT_COUNT };
 	uint64_t v;
 
 	assert_int_equal(avm_harness_try_request(h, &m, &v), -EINVAL);

@@ -34,7 +34,7 @@ static inline uint8_t rd(avm_harness *h, unsigned off)
 
 static inline uint64_t uart_stat(avm_harness *h, enum uart_stat which)
 {
-	struct avm_msg m = { .kind = UART_MSG_STAT, .arg = which };
+	struct avm_msg m = { .kind = UART_MSG_STAT, .user.arg = which };
 
 	return avm_harness_request(h, &m);
 }

@@ -157,7 +157,7 @@ static void fz_op(struct fz *z)
 			buf[i] = (uint8_t)fz_take(z, 1);
 		avm_harness_try_poke(z->h, FZ_BUF + off, buf, sizeof(buf));
 	} else {
-		link.value = fz_take(z, 1) & 1;
+		link.user.value = fz_take(z, 1) & 1;
 		fz_check(avm_harness_try_send(z->h, &link));
 	}
 }

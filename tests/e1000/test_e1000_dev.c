@@ -107,7 +107,7 @@ static void reset_values(void **state)
 static void status_is_direct_and_read_only(void **state)
 {
 	avm_harness *h = *state;
-	struct avm_msg down = { .kind = E1000_MSG_LINK, .value = 0 };
+	struct avm_msg down = { .kind = E1000_MSG_LINK, .user.value = 0 };
 	uint32_t before = rd(h, E1000_STATUS);
 
 	wr(h, E1000_STATUS, 0);
@@ -284,14 +284,14 @@ static void autoneg_restart_drops_and_restores_link(void **state)
 static void link_messages_and_latched_low_bmsr(void **state)
 {
 	avm_harness *h = *state;
-	struct avm_msg link = { .kind = E1000_MSG_LINK, .value = 0 };
+	struct avm_msg link = { .kind = E1000_MSG_LINK, .user.value = 0 };
 
 	wr(h, E1000_IMS, E1000_ICR_LSC);
 	avm_harness_send(h, &link);
 	AVM_EXPECT_IRQ(h, "irq", 1);
 	assert_int_equal(rd(h, E1000_ICR), E1000_ICR_LSC);
 	AVM_EXPECT_IRQ(h, "irq", 0);
-	link.value = 1;
+	link.user.value = 1;
 	avm_harness_send(h, &link);
 	avm_harness_advance(h, 500 * MS);
 	AVM_EXPECT_IRQ(h, "irq", 1);
@@ -611,7 +611,7 @@ static void framework_reset_powers_on(void **state)
 static void resets_keep_the_cable_state(void **state)
 {
 	avm_harness *h = *state;
-	struct avm_msg link = { .kind = E1000_MSG_LINK, .value = 0 };
+	struct avm_msg link = { .kind = E1000_MSG_LINK, .user.value = 0 };
 
 	avm_harness_send(h, &link);
 	wr(h, E1000_CTRL, rd(h, E1000_CTRL) | E1000_CTRL_RST);
@@ -620,7 +620,7 @@ static void resets_keep_the_cable_state(void **state)
 	assert_int_equal(rd(h, E1000_STATUS) & E1000_STATUS_LU, 0);
 	assert_int_equal(rd(h, E1000_ICR), 0);
 	/* Plugged in again: autonegotiation brings the link up. */
-	link.value = 1;
+	link.user.value = 1;
 	avm_harness_send(h, &link);
 	avm_harness_advance(h, 500 * MS);
 	assert_true(rd(h, E1000_STATUS) & E1000_STATUS_LU);

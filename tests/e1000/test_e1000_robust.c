@@ -347,7 +347,7 @@ static int probe_init(void *state, const void *config, avm_ctx *ctx)
 static void probe_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	struct probe *p = state;
-	uint32_t v = (uint32_t)m->value;
+	uint32_t v = (uint32_t)m->access.value;
 
 	if (m->kind == AVM_MSG_READ) {
 		p->reads++;
@@ -355,7 +355,7 @@ static void probe_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		p->rc = 0;
 	} else if (m->kind == AVM_MSG_WRITE) {
 		p->writes++;
-		if (m->addr == 0)
+		if (m->access.offset == 0)
 			avm_dma_write(ctx, p->fwd, &v, sizeof(v));
 	}
 }

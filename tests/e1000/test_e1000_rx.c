@@ -301,7 +301,7 @@ static void oversized_frames_need_lpe(void **state)
 static void receiver_off_or_no_link_sees_nothing(void **state)
 {
 	avm_harness *h = *state;
-	struct avm_msg down = { .kind = E1000_MSG_LINK, .value = 0 };
+	struct avm_msg down = { .kind = E1000_MSG_LINK, .user.value = 0 };
 	uint8_t f[64];
 
 	make_frame(f, sizeof(f), our_mac);

@@ -424,7 +424,7 @@ static void tx_statistics(void **state)
 static void no_carrier_drops_frames(void **state)
 {
 	avm_harness *h = *state;
-	struct avm_msg down = { .kind = E1000_MSG_LINK, .value = 0 };
+	struct avm_msg down = { .kind = E1000_MSG_LINK, .user.value = 0 };
 	uint8_t f[60] = { 0 };
 
 	avm_harness_send(h, &down);

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "internal.h"
+
 #define LOG_MAX 4096
 
 struct delivery_log {
@@ -12,6 +14,15 @@ struct delivery_log {
 	uint64_t key[LOG_MAX]; /* dst, kind, value folded into one word */
 	uint64_t last_irq_time;
 };
+
+/* The body's value as traces record it, whatever the kind. */
+static uint64_t flat_value(const struct avm_msg *m)
+{
+	struct avm_msg_user f;
+
+	avm__msg_flatten(m, &f);
+	return f.value;
+}
 
 static void record(void *arg, const struct avm_det_event *ev)
 {
@@ -22,12 +33,12 @@ static void record(void *arg, const struct avm_det_event *ev)
 	if (ev->kind != AVM_DET_DELIVER || l->n == LOG_MAX)
 		return;
 	l->key[l->n++] = ((uint64_t)ev->dst << 56) ^
-			 ((uint64_t)ev->msg->kind << 40) ^ ev->msg->value;
+			 ((uint64_t)ev->msg->kind << 40) ^ flat_value(ev->msg);
 }
 
 static void post_ping(struct fixture *f, unsigned dev, uint64_t limit)
 {
-	struct avm_msg m = { .kind = TESTDEV_MSG_PING, .addr = limit };
+	struct avm_msg m = { .kind = TESTDEV_MSG_PING, .user.addr = limit };
 
 	assert_int_equal(avm_post(f->acc, f->dev[dev], &m), 0);
 }

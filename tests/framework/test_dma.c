@@ -27,8 +27,8 @@ static void watch(void *arg, const struct avm_det_event *ev)
 		s->self_writes++;
 	if (ev->msg->kind == AVM_MSG_DMA_DONE) {
 		s->dma_done++;
-		s->done_value = ev->msg->value;
-		s->done_status = ev->msg->status;
+		s->done_value = ev->msg->dma.data;
+		s->done_status = ev->msg->dma.status;
 	}
 }
 

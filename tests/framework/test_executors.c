@@ -40,7 +40,7 @@ static void step_registers(struct fixture *f, uint64_t *r)
 
 static void step_messages(struct fixture *f, uint64_t *r)
 {
-	struct avm_msg ping = { .kind = TESTDEV_MSG_PING, .addr = 100 };
+	struct avm_msg ping = { .kind = TESTDEV_MSG_PING, .user.addr = 100 };
 
 	assert_int_equal(avm_post(f->acc, f->dev[0], &ping), 0);
 	for (uint64_t t0 = fix_now_ns(); fix_guard(t0);) {

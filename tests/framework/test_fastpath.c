@@ -145,35 +145,37 @@ static void who_linger(struct obs *o)
 
 static void who_read(struct who *w, const struct avm_msg *m, avm_ctx *ctx)
 {
-	if (m->addr == WHO_SLOW)
+	if (m->access.offset == WHO_SLOW)
 		spin_ms(2);
-	if (m->addr == WHO_LINGER)
+	if (m->access.offset == WHO_LINGER)
 		who_linger(w->o);
-	avm_reply(ctx, m->addr == WHO_SEQ_BAD ? w->seq_bad : (uint64_t)tid());
+	avm_reply(ctx, m->access.offset == WHO_SEQ_BAD ? w->seq_bad
+						       : (uint64_t)tid());
 }
 
 static void who_write(struct who *w, const struct avm_msg *m, avm_ctx *ctx)
 {
-	struct avm_msg fwd = { .kind = AVM_MSG_USER, .value = m->value };
+	struct avm_msg fwd = { .kind = AVM_MSG_USER,
+			       .user.value = m->access.value };
 
-	switch (m->addr) {
+	switch (m->access.offset) {
 	case WHO_TIMER:
-		avm_timer_arm(ctx, 0, m->value, 0);
+		avm_timer_arm(ctx, 0, m->access.value, 0);
 		break;
 	case WHO_CONT:
-		avm_continue(ctx, m->value);
+		avm_continue(ctx, m->access.value);
 		break;
 	case WHO_FWD_REQ:
-		fwd.addr = WHO_REQ;
+		fwd.user.addr = WHO_REQ;
 		/* fall through */
 	case WHO_FWD:
 		avm_send(ctx, 0, &fwd);
 		break;
 	case WHO_SEQ:
-		w->seq_bad += m->value != ++w->seq;
+		w->seq_bad += m->access.value != ++w->seq;
 		break;
 	case WHO_REQ:
-		who_request(w->o, m->value);
+		who_request(w->o, m->access.value);
 		break;
 	case WHO_HOLD:
 		who_hold(w->o);
@@ -195,14 +197,14 @@ static void who_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		atomic_store(&w->o->timer_tid, tid());
 	} else if (m->kind == AVM_MSG_CONTINUE) {
 		atomic_fetch_add(&w->o->conts, 1);
-		if (m->value > 1)
-			avm_continue(ctx, m->value - 1);
-	} else if (m->kind == AVM_MSG_USER && m->addr == WHO_REQ) {
-		who_request(w->o, m->value);
+		if (m->cont.token > 1)
+			avm_continue(ctx, m->cont.token - 1);
+	} else if (m->kind == AVM_MSG_USER && m->user.addr == WHO_REQ) {
+		who_request(w->o, m->user.value);
 	} else if (m->kind == AVM_MSG_USER) {
 		atomic_store(&w->o->fwd_tid, tid());
-		fwd.value = m->value - 1;
-		if (m->value > 0)
+		fwd.user.value = m->user.value - 1;
+		if (m->user.value > 0)
 			avm_send(ctx, 0, &fwd);
 	}
 	atomic_store(&w->o->inside, 0);

@@ -87,7 +87,7 @@ static void echo_frame(struct echo *s, const struct avm_msg *m, avm_ctx *ctx)
 	const void *p = avm_msg_payload(m, &len);
 
 	s->frames++;
-	out.value = s->frames;
+	out.frame.tag = s->frames;
 	if (!avm_msg_set_payload(&out, p, len))
 		avm_send(ctx, 0, &out);
 }
@@ -99,7 +99,7 @@ static void echo_fd(struct echo *s, avm_ctx *ctx)
 
 	if (read(s->fd, &c, 1) != 1)
 		return;
-	out.value = (uint8_t)c;
+	out.chars.tag = (uint8_t)c;
 	avm_send(ctx, 0, &out);
 }
 
@@ -455,13 +455,12 @@ static void payloads_and_fd_readiness(void **unused)
 static void requests_and_device_messages(void **unused)
 {
 	avm_harness *h = testdev_harness(NULL);
-	struct avm_msg ping = { .kind = TESTDEV_MSG_PING, .value = 41 };
+	struct avm_msg ping = { .kind = TESTDEV_MSG_PING, .user.value = 41 };
 	const struct avm_harness_event *e;
 
 	assert_int_equal(avm_harness_request(h, &ping), 42);
 	ping = (struct avm_msg){ .kind = TESTDEV_MSG_PING,
-				 .value = 1,
-				 .addr = 10 };
+				 .user = { .value = 1, .addr = 10 } };
 	avm_harness_send(h, &ping);
 	/* The port name matters: the PING went out through "out" only. */
 	assert_int_equal(

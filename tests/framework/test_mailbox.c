@@ -27,13 +27,13 @@ static void ring_fifo_and_full(void **unused)
 	assert_int_equal(avm_ring_init(&r, 5), 0); /* rounded up to 8 */
 	assert_true(avm_ring_empty(&r));
 	for (int i = 0; i < 8; i++) {
-		m.value = (uint64_t)i;
+		m.user.value = (uint64_t)i;
 		assert_int_equal(avm_ring_push(&r, &m), 0);
 	}
 	assert_int_equal(avm_ring_push(&r, &m), -EAGAIN);
 	for (int i = 0; i < 8; i++) {
 		assert_true(avm_ring_pop(&r, &m));
-		assert_int_equal(m.value, i);
+		assert_int_equal(m.user.value, i);
 	}
 	assert_false(avm_ring_pop(&r, &m));
 	avm_ring_fini(&r);
@@ -57,15 +57,15 @@ static void mailbox_lane_priority(void **unused)
 	(void)unused;
 	assert_int_equal(avm_mailbox_init(&mb, 16), 0);
 	for (unsigned i = 0; i < 4; i++) {
-		m.lane = order[i];
-		m.value = i;
+		m.fw.lane = order[i];
+		m.user.value = i;
 		assert_int_equal(avm_ring_push(&mb.lane[order[i]], &m), 0);
 	}
 	/* control first, then the two accesses in order, then background */
 	const uint64_t want[] = { 2, 1, 3, 0 };
 	for (unsigned i = 0; i < 4; i++) {
 		assert_true(avm_mailbox_pop(&mb, &m));
-		assert_int_equal(m.value, want[i]);
+		assert_int_equal(m.user.value, want[i]);
 	}
 	assert_true(avm_mailbox_empty(&mb));
 	avm_mailbox_fini(&mb);
@@ -83,7 +83,7 @@ static void *produce(void *arg)
 	struct avm_msg m = { 0 };
 
 	for (uint32_t seq = 1; seq <= PER_PRODUCER; seq++) {
-		m.value = ((uint64_t)p->id << 32) | seq;
+		m.user.value = ((uint64_t)p->id << 32) | seq;
 		/* Yield now and then when full: with more threads than
 		 * cores, spinning only delays the consumer it waits for. */
 		while (avm_ring_push(p->r, &m) == -EAGAIN) {
@@ -118,8 +118,8 @@ static void ring_stress_many_producers(void **unused)
 				sched_yield();
 			continue;
 		}
-		uint32_t id = (uint32_t)(m.value >> 32);
-		uint32_t seq = (uint32_t)m.value;
+		uint32_t id = (uint32_t)(m.user.value >> 32);
+		uint32_t seq = (uint32_t)m.user.value;
 
 		assert_true(id < PRODUCERS);
 		assert_int_equal(seq, last[id] + 1);

@@ -22,12 +22,13 @@ static void router_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 	struct router *r = state;
 
 	if (m->kind == MSG_SET)
-		r->ret = avm_route_set(ctx, (uint32_t)m->value,
-				       (unsigned)m->addr, m->arg, &r->asserted);
+		r->ret = avm_route_set(ctx, (uint32_t)m->user.value,
+				       (unsigned)m->user.addr, m->user.arg,
+				       &r->asserted);
 	else if (m->kind == MSG_CLEAR)
-		r->ret = avm_route_clear(ctx, (uint32_t)m->value);
+		r->ret = avm_route_clear(ctx, (uint32_t)m->user.value);
 	else if (m->kind == MSG_LEVEL)
-		r->level = avm_route_level(ctx, (uint32_t)m->value);
+		r->level = avm_route_level(ctx, (uint32_t)m->user.value);
 }
 
 static const char *const router_ports[] = { "out0", "out1" };
@@ -104,7 +105,8 @@ static struct router *order(struct rfix *r, uint16_t kind, uint32_t input,
 			    unsigned via, uint32_t arg)
 {
 	struct avm_msg m = {
-		.kind = kind, .value = input, .addr = via, .arg = arg
+		.kind = kind,
+		.user = { .value = input, .addr = via, .arg = arg }
 	};
 
 	assert_int_equal(avm_post(r->f.acc, r->router, &m), 0);
@@ -129,7 +131,7 @@ static void route_redirects_the_input(void **state)
 	line(r, 1, 1);
 	assert_int_equal(sink(r, 0)->n, 1);
 	assert_int_equal(sink(r, 0)->seen[0].kind, AVM_MSG_IRQ);
-	assert_int_equal(sink(r, 0)->seen[0].arg, 0x1234);
+	assert_int_equal(sink(r, 0)->seen[0].irq.line, 0x1234);
 	assert_int_equal(sink(r, 0)->seen[0].src, r->f.dev[1]);
 	line(r, 2, 1); /* input 9 has no route: to the router */
 	assert_int_equal(sink(r, 0)->n, 1);
@@ -168,7 +170,7 @@ static void clear_and_rebind_undo_the_route(void **state)
 	line(r, 2, 1);
 	assert_int_equal(sink(r, 0)->n, 0);
 	assert_int_equal(sink(r, 1)->n, 1);
-	assert_int_equal(sink(r, 1)->seen[0].arg, 3);
+	assert_int_equal(sink(r, 1)->seen[0].irq.line, 3);
 }
 
 static void bad_routes_are_refused(void **state)

@@ -92,9 +92,9 @@ static void fake_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 	if (m->kind == AVM_MSG_TIMER)
 		s->timers++;
 	else if (m->kind == AVM_MSG_READ)
-		avm_reply(ctx, reg(s, m->addr));
-	else if (m->kind == AVM_MSG_WRITE && m->addr == R_HALT)
-		s->halted = m->value;
+		avm_reply(ctx, reg(s, m->access.offset));
+	else if (m->kind == AVM_MSG_WRITE && m->access.offset == R_HALT)
+		s->halted = m->access.value;
 	else if (m->kind == AVM_MSG_IRQ)
 		s->irqs++, s->halted = false; /* an interrupt ends HLT */
 }
@@ -246,7 +246,7 @@ static void busy_actor_is_kicked_for_reads(void **state)
 
 static void halted_actor_wakes_on_irq(void **state)
 {
-	struct avm_msg irq = { .kind = AVM_MSG_IRQ, .value = 1 };
+	struct avm_msg irq = { .kind = AVM_MSG_IRQ, .irq.level = 1 };
 	struct vm vm;
 
 	vm_up(&vm, (struct fake_cfg){ .wait_ns = -1 }, exec_of(state));

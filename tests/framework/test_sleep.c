@@ -49,13 +49,13 @@ static void w_write(struct watcher *w, const struct avm_msg *m, avm_ctx *ctx)
 {
 	int err = 0;
 
-	if (m->addr == W_WATCH) {
-		w->fd = (int)m->value;
+	if (m->access.offset == W_WATCH) {
+		w->fd = (int)m->access.value;
 		err = avm_fd_watch(ctx, 0, w->fd, AVM_FD_READ);
-	} else if (m->addr == W_UNWATCH) {
+	} else if (m->access.offset == W_UNWATCH) {
 		avm_fd_unwatch(ctx, 0);
-	} else if (m->addr == W_TIMER) {
-		err = avm_timer_arm(ctx, 0, m->value, 0);
+	} else if (m->access.offset == W_TIMER) {
+		err = avm_timer_arm(ctx, 0, m->access.value, 0);
 	}
 	if (!w->err)
 		w->err = err;
@@ -69,11 +69,12 @@ static void w_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 	if (m->kind == AVM_MSG_WRITE) {
 		w_write(w, m, ctx);
 	} else if (m->kind == AVM_MSG_READ) {
-		avm_reply(ctx, m->addr == W_BYTES    ? w->bytes
-			       : m->addr == W_TIMERS ? w->timers
-			       : m->addr == W_ERR    ? (uint64_t)w->err
-						     : (uint64_t)w->server_tid);
-	} else if (m->kind == AVM_MSG_FD && (m->value & AVM_FD_READ)) {
+		avm_reply(ctx, m->access.offset == W_BYTES    ? w->bytes
+			       : m->access.offset == W_TIMERS ? w->timers
+			       : m->access.offset == W_ERR
+				       ? (uint64_t)w->err
+				       : (uint64_t)w->server_tid);
+	} else if (m->kind == AVM_MSG_FD && (m->fd.events & AVM_FD_READ)) {
 		ssize_t n = read(w->fd, buf, sizeof(buf));
 
 		if (n > 0)

@@ -34,7 +34,7 @@ static void probe_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 	(void)state;
 	if (m->kind != AVM_MSG_READ)
 		return;
-	if (m->addr == PROBE_DIRECT)
+	if (m->access.offset == PROBE_DIRECT)
 		avm_reply(ctx, (uint64_t)(int64_t)avm_direct_set(
 				       ctx, AVM_MAX_DIRECT, 1));
 	else

@@ -55,7 +55,7 @@ static void sender_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 	if (m->kind != AVM_MSG_WRITE)
 		return;
 	for (int i = 0; i < BURST; i++) {
-		struct avm_msg out = { .kind = AVM_MSG_USER, .value = i };
+		struct avm_msg out = { .kind = AVM_MSG_USER, .user.value = i };
 
 		avm_send(ctx, 0, &out);
 	}

@@ -20,13 +20,13 @@ static void slow_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 	struct slowdev *s = state;
 	char buf[64];
 
-	if (m->kind == AVM_MSG_READ && m->addr == 8) {
+	if (m->kind == AVM_MSG_READ && m->access.offset == 8) {
 		/* Deliberately breaks the "handlers never block" rule. */
 		fix_sleep_ms(200);
 		avm_reply(ctx, 1);
 	} else if (m->kind == AVM_MSG_READ) {
 		avm_reply(ctx, s->fd_bytes);
-	} else if (m->kind == AVM_MSG_FD && (m->value & AVM_FD_READ)) {
+	} else if (m->kind == AVM_MSG_FD && (m->fd.events & AVM_FD_READ)) {
 		ssize_t n = read(s->fd, buf, sizeof(buf));
 
 		if (n > 0)

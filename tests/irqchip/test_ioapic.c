@@ -124,7 +124,7 @@ static struct probe *probe(struct fx *f, unsigned cpu)
 
 static uint64_t stat(struct fx *f, enum ioapic_stat which)
 {
-	struct avm_msg m = { .kind = IOAPIC_MSG_STATS, .addr = which };
+	struct avm_msg m = { .kind = IOAPIC_MSG_STATS, .user.addr = which };
 	uint64_t v = 0;
 
 	assert_int_equal(avm_request(f->acc, f->ioapic, &m, &v), 0);
@@ -133,7 +133,7 @@ static uint64_t stat(struct fx *f, enum ioapic_stat which)
 
 static void eoi(struct fx *f, uint8_t vector)
 {
-	struct avm_msg m = { .kind = IRQCHIP_MSG_EOI, .value = vector };
+	struct avm_msg m = { .kind = IRQCHIP_MSG_EOI, .user.value = vector };
 
 	assert_int_equal(avm_post(f->acc, f->ioapic, &m), 0);
 	avm_det_run(f->rt, 0);
@@ -185,8 +185,9 @@ static void unmasked_edge_takes_the_fast_path(void **state)
 	assert_int_equal(p->n, 1);
 	assert_int_equal(p->seen[0].kind, AVM_MSG_IRQ);
 	assert_int_equal(p->seen[0].src, f->src[2]);
-	assert_int_equal(p->seen[0].arg, irq_route_make(0x33, false, PIN_B));
-	assert_int_equal(p->seen[0].value, 1);
+	assert_int_equal(p->seen[0].irq.line,
+			 irq_route_make(0x33, false, PIN_B));
+	assert_int_equal(p->seen[0].irq.level, 1);
 	assert_int_equal(stat(f, IOAPIC_STAT_DELIVERED), 0);
 	/* Masked again: the line's messages go back to the IOAPIC. */
 	route(f, PIN_B, 0x33 | IOAPIC_RTE_MASKED, 0);
@@ -210,7 +211,7 @@ static void retarget_moves_the_route(void **state)
 	route(f, PIN_B, 0x35 | IOAPIC_RTE_DEST_LOGICAL, 0x02);
 	line(f, 2, 1);
 	assert_int_equal(probe(f, 1)->n, 3); /* the 0 and the 1 */
-	assert_int_equal(irq_route_vector(probe(f, 1)->seen[2].arg), 0x35);
+	assert_int_equal(irq_route_vector(probe(f, 1)->seen[2].irq.line), 0x35);
 }
 
 /* A level line asserted while masked fires when unmasked, from the IOAPIC;
@@ -228,7 +229,8 @@ static void level_redelivery_after_eoi(void **state)
 	assert_int_equal(stat(f, IOAPIC_STAT_DELIVERED), 1);
 	assert_int_equal(p->n, 1);
 	assert_int_equal(p->seen[0].src, f->ioapic);
-	assert_int_equal(p->seen[0].arg, irq_route_make(0x60, true, PIN_A));
+	assert_int_equal(p->seen[0].irq.line,
+			 irq_route_make(0x60, true, PIN_A));
 	assert_true(reg_read(f, 0x10 + 2 * PIN_A) & IOAPIC_RTE_REMOTE_IRR);
 	line(f, 0, 0); /* src1 still holds the line */
 	eoi(f, 0x60);
@@ -261,7 +263,8 @@ static void bad_programming_is_not_delivered(void **state)
 	assert_int_equal(stat(f, IOAPIC_STAT_DROPPED), 2);
 	assert_int_equal(probe(f, 0)->n, 0);
 	/* An IRQ for a pin the chip does not have goes nowhere. */
-	struct avm_msg m = { .kind = AVM_MSG_IRQ, .arg = 200, .value = 1 };
+	struct avm_msg m = { .kind = AVM_MSG_IRQ,
+			     .irq = { .line = 200, .level = 1 } };
 	assert_int_equal(avm_post(f->acc, f->ioapic, &m), 0);
 	avm_det_run(f->rt, 0);
 	assert_int_equal(probe(f, 0)->n, 0);

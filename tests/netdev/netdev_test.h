@@ -259,7 +259,7 @@ static inline int nic_rx(struct vm *v, void *buf, size_t cap,
 /* A counter of backend @id (enum netdev_stat) in a threaded runtime. */
 static inline uint64_t be_stat(struct vm *v, avm_actor_id id, unsigned which)
 {
-	struct avm_msg m = { .kind = NETDEV_MSG_STAT, .arg = which };
+	struct avm_msg m = { .kind = NETDEV_MSG_STAT, .user.arg = which };
 	uint64_t val = 0;
 
 	assert_int_equal(avm_request(v->acc, id, &m, &val), 0);

@@ -29,7 +29,7 @@ static int teardown(void **state)
 
 static uint64_t hstat(avm_harness *h, unsigned which)
 {
-	struct avm_msg m = { .kind = NETDEV_MSG_STAT, .arg = which };
+	struct avm_msg m = { .kind = NETDEV_MSG_STAT, .user.arg = which };
 
 	return avm_harness_request(h, &m);
 }
@@ -92,7 +92,7 @@ static void other_messages_are_ignored(void **state)
 {
 	avm_harness *h = *state;
 	struct avm_msg m = { .kind = NETDEV_MSG_STAT,
-			     .arg = NETDEV_STAT_COUNT };
+			     .user.arg = NETDEV_STAT_COUNT };
 	uint64_t v;
 
 	avm_harness_irq(h, 0, 1);

@@ -91,7 +91,7 @@ static avm_harness *pcap_harness(const struct pcap_config *cfg)
 
 static uint64_t hstat(avm_harness *h, unsigned which)
 {
-	struct avm_msg m = { .kind = NETDEV_MSG_STAT, .arg = which };
+	struct avm_msg m = { .kind = NETDEV_MSG_STAT, .user.arg = which };
 
 	return avm_harness_request(h, &m);
 }
@@ -215,8 +215,7 @@ static void carrier_goes_on_to_the_nic(void **state)
 	struct dump d;
 	struct pcap_config cfg = { 0 };
 	struct avm_msg m = { .kind = NETDEV_MSG_LINK,
-			     .value = 1,
-			     .arg = PCAP_FROM_NET };
+			     .user = { .value = 1, .arg = PCAP_FROM_NET } };
 	avm_harness *h;
 
 	(void)state;

@@ -238,7 +238,7 @@ static void nic_frame_reaches_the_host(void **state)
 	}
 	{
 		struct avm_msg m = { .kind = NETDEV_MSG_STAT,
-				     .arg = NETDEV_STAT_OUT_FRAMES };
+				     .user.arg = NETDEV_STAT_OUT_FRAMES };
 
 		assert_int_equal(avm_harness_request(f->h, &m), 1);
 	}

@@ -55,7 +55,7 @@ static void nap(void)
 
 static uint64_t stat(avm_harness *h, unsigned which)
 {
-	struct avm_msg m = { .kind = NETDEV_MSG_STAT, .arg = which };
+	struct avm_msg m = { .kind = NETDEV_MSG_STAT, .user.arg = which };
 
 	return avm_harness_request(h, &m);
 }

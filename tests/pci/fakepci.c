@@ -63,15 +63,15 @@ static void mem_write(struct fakepci *s, uint64_t off, uint64_t v, avm_ctx *ctx)
 static void fakepci_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	struct fakepci *s = state;
-	bool io = m->arg == FAKEPCI_REGION_IO;
+	bool io = m->access.region == FAKEPCI_REGION_IO;
 
 	if (m->kind == AVM_MSG_READ)
-		avm_reply(ctx, io ? (m->addr ? 0 : s->io_scratch)
-				  : mem_read(s, m->addr));
-	else if (m->kind == AVM_MSG_WRITE && io && m->addr == 0)
-		s->io_scratch = (uint8_t)m->value;
+		avm_reply(ctx, io ? (m->access.offset ? 0 : s->io_scratch)
+				  : mem_read(s, m->access.offset));
+	else if (m->kind == AVM_MSG_WRITE && io && m->access.offset == 0)
+		s->io_scratch = (uint8_t)m->access.value;
 	else if (m->kind == AVM_MSG_WRITE && !io)
-		mem_write(s, m->addr, m->value, ctx);
+		mem_write(s, m->access.offset, m->access.value, ctx);
 }
 
 static void fakepci_reset(void *state, avm_ctx *ctx)

@@ -102,7 +102,8 @@ static int wait_exit(struct vm *vm)
 
 static uint64_t vcpu_reg(struct vm *vm, unsigned reg)
 {
-	struct avm_msg m = { .kind = AVM_MSG_READ, .addr = reg, .size = 8 };
+	struct avm_msg m = { .kind = AVM_MSG_READ,
+			     .access = { .offset = reg, .size = 8 } };
 	uint64_t v = 0;
 
 	assert_int_equal(avm_request(vm->acc, vm->vcpu, &m, &v), 0);
@@ -203,7 +204,7 @@ static void irq_guest(struct image *im, enum guest_wait wait)
 
 static void inject(struct vm *vm, unsigned vector)
 {
-	struct avm_msg m = { .kind = VCPU_MSG_INTERRUPT, .value = vector };
+	struct avm_msg m = { .kind = VCPU_MSG_INTERRUPT, .user.value = vector };
 
 	assert_int_equal(avm_post(vm->acc, vm->vcpu, &m), 0);
 }
@@ -304,8 +305,7 @@ static void pause_resume_and_state(void **unused)
 static void registers_refused_while_running(void **unused)
 {
 	struct avm_msg m = { .kind = AVM_MSG_READ,
-			     .addr = VCPU_REG_EIP,
-			     .size = 8 };
+			     .access = { .offset = VCPU_REG_EIP, .size = 8 } };
 	struct image im;
 	struct vm vm;
 	uint64_t v;
@@ -531,7 +531,7 @@ static void ipi_between_vcpus_of_one_vm(void **unused)
 
 static uint64_t ioapic_stat(struct kvm_machine *k, enum ioapic_stat st)
 {
-	struct avm_msg m = { .kind = IOAPIC_MSG_STATS, .addr = st };
+	struct avm_msg m = { .kind = IOAPIC_MSG_STATS, .user.addr = st };
 	uint64_t v = 0;
 
 	assert_int_equal(avm_request(k->vm.acc, k->ioapic, &m, &v), 0);

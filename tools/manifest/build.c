@@ -75,7 +75,7 @@ int mf_trace_kind(const char *name, uint64_t *bit)
 {
 	char buf[32];
 
-	for (unsigned k = 1; k < AVM_MSG_REPLY; k++)
+	for (unsigned k = 1; k <= AVM_MSG_REPLY; k++)
 		if (!strcmp(name, avm_msg_kind_name(k, buf, sizeof(buf)))) {
 			*bit = AVM_TRACE_KIND_BIT(k);
 			return 0;

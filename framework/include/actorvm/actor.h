@@ -91,107 +91,236 @@ typedef uint32_t avm_actor_id;
 enum avm_space { AVM_SPACE_MMIO = 0, AVM_SPACE_PIO = 1, AVM_SPACE_COUNT };
 
 /**
- * enum avm_msg_kind - what a message means.
- * @AVM_MSG_READ: read @size bytes at offset @addr of region @arg; the handler
+ * enum avm_msg_kind - what a message means, and which body member of
+ * &struct avm_msg it fills.
+ * @AVM_MSG_NONE: not a message (a zeroed envelope).
+ * @AVM_MSG_READ: a guest read, body @access (@value unused). The handler
  *   must answer with avm_reply() (an unanswered read is answered -EIO).
- * @AVM_MSG_WRITE: posted write of @value (@size bytes) at offset @addr of
- *   region @arg. No reply.
- * @AVM_MSG_IRQ: an interrupt line changed: line @arg, level @value (0 or 1).
- * @AVM_MSG_DMA_DONE: completion of a deferred avm_dma_read(): @corr is the
- *   token it returned, @value the data, @status its result.
- * @AVM_MSG_FRAME: a network frame in the payload.
- * @AVM_MSG_CHAR: character data in the payload.
- * @AVM_MSG_TIMER: timer @arg expired.
- * @AVM_MSG_FD: watched descriptor @arg is ready; @value holds AVM_FD_* bits.
- * @AVM_MSG_CONTINUE: a continuation posted by the actor itself; @value is the
- *   token given to avm_continue().
- * @AVM_MSG_RESET: control: the framework calls ops->reset, not ops->handle.
- * @AVM_MSG_STOP: control: handled by the framework, never seen by a device.
- * @AVM_MSG_REPLY: the answer to request @corr (@value, @status), only where
- *   messages cross a boundary (wire format, traces); in-process replies go
- *   straight to the requester and handlers never see this kind.
+ * @AVM_MSG_WRITE: a posted guest write, body @access. No reply.
+ * @AVM_MSG_IRQ: an interrupt line changed, body @irq.
+ * @AVM_MSG_DMA_DONE: completion of a deferred avm_dma_read(), body @dma.
+ * @AVM_MSG_FRAME: a network frame in the payload, body @frame.
+ * @AVM_MSG_CHAR: character data in the payload, body @chars.
+ * @AVM_MSG_TIMER: a timer expired, body @timer.
+ * @AVM_MSG_FD: a watched descriptor is ready, body @fd.
+ * @AVM_MSG_CONTINUE: a continuation posted by the actor itself, body @cont.
+ * @AVM_MSG_RESET: control: the framework calls ops->reset for it; it never
+ *   reaches ops->handle.
+ * @AVM_MSG_REPLY: the answer to a request this actor made with avm_ask(),
+ *   body @reply. (Where messages cross a process boundary it is also the
+ *   answer to a remote request: see actorvm/wire.h.)
  * @AVM_MSG_CONTROL_USER: first kind for device-specific *control* messages
  *   (up to 0xff; e.g. a VCPU's pause/resume): they travel on the control
- *   lane, ahead of guest accesses and background work.
- * @AVM_MSG_USER: first kind free for device-specific messages.
+ *   lane, ahead of guest accesses and background work. Body @user.
+ * @AVM_MSG_USER: first kind free for device-specific messages, body @user.
+ *
+ * The numbers are recorded in traces and never change. 11 is the
+ * framework's own (stopping an actor): no device ever sees it, and a send
+ * of it (from a device, avm_post() or avm_request()) is refused -EINVAL.
  */
 enum avm_msg_kind {
 	AVM_MSG_NONE = 0,
-	AVM_MSG_READ,
-	AVM_MSG_WRITE,
-	AVM_MSG_IRQ,
-	AVM_MSG_DMA_DONE,
-	AVM_MSG_FRAME,
-	AVM_MSG_CHAR,
-	AVM_MSG_TIMER,
-	AVM_MSG_FD,
-	AVM_MSG_CONTINUE,
-	AVM_MSG_RESET,
-	AVM_MSG_STOP,
-	AVM_MSG_REPLY,
+	AVM_MSG_READ = 1,
+	AVM_MSG_WRITE = 2,
+	AVM_MSG_IRQ = 3,
+	AVM_MSG_DMA_DONE = 4,
+	AVM_MSG_FRAME = 5,
+	AVM_MSG_CHAR = 6,
+	AVM_MSG_TIMER = 7,
+	AVM_MSG_FD = 8,
+	AVM_MSG_CONTINUE = 9,
+	AVM_MSG_RESET = 10,
+	AVM_MSG_REPLY = 12,
 	AVM_MSG_CONTROL_USER = 0x80,
 	AVM_MSG_USER = 0x100,
-};
-
-/**
- * enum avm_lane - mailbox lanes, served in this order.
- * @AVM_LANE_CONTROL: stop and reset.
- * @AVM_LANE_ACCESS: guest accesses (VCPU reads and writes).
- * @AVM_LANE_BACKGROUND: everything else (IRQs, DMA, frames, timers,
- *   continuations).
- */
-enum avm_lane {
-	AVM_LANE_CONTROL = 0,
-	AVM_LANE_ACCESS,
-	AVM_LANE_BACKGROUND,
-	AVM_LANE_COUNT
 };
 
 /** AVM_FD_READ, AVM_FD_WRITE - readiness bits for avm_fd_watch(). */
 #define AVM_FD_READ  0x1
 #define AVM_FD_WRITE 0x2
 
+/*
+ * The message bodies, one per kind. Each begins with a 32-bit word: a
+ * message sent through a port gets the binding's argument there
+ * (avm_send()), so that is where a receiver reads which line, region or
+ * input a message came in on.
+ */
+
+/**
+ * struct avm_msg_access - body of READ and WRITE (a guest access).
+ * @region: index in &avm_device_ops.regions.
+ * @size: access size in bytes: 1, 2, 4 or 8.
+ * @offset: offset inside the region.
+ * @value: the value written (WRITE only; a READ is answered with avm_reply()).
+ */
+struct avm_msg_access {
+	uint32_t region;
+	uint8_t size;
+	uint64_t offset;
+	uint64_t value;
+};
+
+/**
+ * struct avm_msg_irq - body of IRQ.
+ * @line: the line at the destination (the binding's argument).
+ * @level: its new level.
+ */
+struct avm_msg_irq {
+	uint32_t line;
+	bool level;
+};
+
+/**
+ * struct avm_msg_timer - body of TIMER.
+ * @id: the timer given to avm_timer_arm().
+ */
+struct avm_msg_timer {
+	uint32_t id;
+};
+
+/**
+ * struct avm_msg_fd - body of FD.
+ * @watch: the watch id given to avm_fd_watch().
+ * @events: the AVM_FD_* bits that are ready.
+ */
+struct avm_msg_fd {
+	uint32_t watch;
+	uint32_t events;
+};
+
+/**
+ * struct avm_msg_continue - body of CONTINUE.
+ * @token: the token given to avm_continue().
+ */
+struct avm_msg_continue {
+	uint32_t reserved;
+	uint64_t token;
+};
+
+/**
+ * struct avm_msg_dma - body of DMA_DONE.
+ * @status: 0, or the negative errno the owner of the address answered.
+ * @token: what avm_dma_read() wrote to its *token.
+ * @data: the bytes read (little-endian in the low @size bytes).
+ * @size: the length of the read.
+ */
+struct avm_msg_dma {
+	uint32_t reserved;
+	int32_t status;
+	uint64_t token;
+	uint64_t data;
+	uint8_t size;
+};
+
+/**
+ * struct avm_msg_reply - body of REPLY.
+ * @status: 0, or the negative errno of avm_reply_error() (-EIO if the
+ *   request went unanswered).
+ * @token: what avm_ask() wrote to its *token.
+ * @value: the value given to avm_reply().
+ */
+struct avm_msg_reply {
+	uint32_t reserved;
+	int32_t status;
+	uint64_t token;
+	uint64_t value;
+};
+
+/**
+ * struct avm_msg_stream - body of FRAME and CHAR (the bytes are the payload).
+ * @input: the binding's argument: which input the data came in on.
+ * @tag: free for the sender (a sequence number, a flag); 0 if unused. Not
+ *   carried across a wire.
+ */
+struct avm_msg_stream {
+	uint32_t input;
+	uint64_t tag;
+};
+
+/**
+ * struct avm_msg_user - body of device-specific kinds (%AVM_MSG_USER and
+ * %AVM_MSG_CONTROL_USER onwards): what each field means is the device's.
+ * @arg: through a port, the binding's argument; else free.
+ * @size: free (a wire carries 0..255).
+ * @status: free.
+ * @addr: free.
+ * @value: free.
+ */
+struct avm_msg_user {
+	uint32_t arg;
+	uint8_t size;
+	int32_t status;
+	uint64_t addr;
+	uint64_t value;
+};
+
 struct avm_reply_slot;
 
 /**
+ * struct avm_msg_fw - the framework's part of an envelope (its lane, flags,
+ * the reply slot of a synchronous request, the payload storage).
+ *
+ * RESERVED: it is here only so that the envelope has a size and can live on
+ * the stack. A device must not read or write it; use avm_msg_set_payload()
+ * and avm_msg_payload(). Its layout may change at any time.
+ */
+struct avm_msg_fw {
+	uint8_t lane;
+	uint8_t flags;
+	uint16_t spare;
+	uint32_t len;
+	struct avm_reply_slot *slot;
+	union {
+		uint8_t data[AVM_MSG_INLINE];
+		void *ext;
+	} payload;
+};
+
+/**
  * struct avm_msg - the fixed-size in-process envelope.
- * @kind: an &enum avm_msg_kind value.
- * @lane: set by the framework from @kind.
- * @size: access size in bytes (1, 2, 4 or 8) for READ and WRITE.
- * @status: result carried by DMA_DONE (0 or negative errno).
- * @arg: region index (READ/WRITE), line (IRQ), timer or watch id, or, for a
- *   message sent through a port, the binding's argument.
+ * @kind: an &enum avm_msg_kind value; says which body member is valid.
  * @src: sending actor, or %AVM_ACTOR_NONE for a VCPU/accessor or the harness.
  * @corr: correlation id linking a request to its reply (set by the
  *   framework when 0).
  * @cause: correlation id of the message whose handling sent this one (0 for
  *   a VCPU access): links an IRQ or a DMA to the access that caused it.
- * @addr: offset inside the region (READ/WRITE), or free for devices.
- * @value: written value, IRQ level, token.
- * @len: payload length in bytes.
- * @ext: payload storage when @len > %AVM_MSG_INLINE (owned by the message).
- * @data: inline payload, or device-defined bytes.
- * @reply: where a synchronous reply goes (framework-internal).
+ * @access: READ, WRITE.
+ * @irq: IRQ.
+ * @timer: TIMER.
+ * @fd: FD.
+ * @cont: CONTINUE.
+ * @dma: DMA_DONE.
+ * @reply: REPLY.
+ * @frame: FRAME.
+ * @chars: CHAR.
+ * @user: device-specific kinds.
+ * @fw: reserved for the framework (&struct avm_msg_fw): do not touch.
  *
- * Payloads are set with avm_msg_set_payload() and read with avm_msg_payload().
- * The framework frees an external payload after the message was handled.
+ * A handler switches on @kind and reads that kind's member, e.g.
+ * m->access.offset or m->irq.level; a sender fills @kind and one member:
+ * (struct avm_msg){ .kind = AVM_MSG_IRQ, .irq.level = 1 }. The members
+ * share storage; reading another kind's member reads garbage. Payloads are
+ * set with avm_msg_set_payload() and read with avm_msg_payload(); the
+ * framework frees an external payload after the message was handled.
  */
 struct avm_msg {
 	uint16_t kind;
-	uint8_t lane;
-	uint8_t size;
-	int32_t status;
-	uint32_t arg;
 	avm_actor_id src;
 	uint64_t corr;
 	uint64_t cause;
-	uint64_t addr;
-	uint64_t value;
-	uint32_t len;
-	uint32_t flags;
-	void *ext;
-	struct avm_reply_slot *reply;
-	uint8_t data[AVM_MSG_INLINE];
+	union {
+		struct avm_msg_access access;
+		struct avm_msg_irq irq;
+		struct avm_msg_timer timer;
+		struct avm_msg_fd fd;
+		struct avm_msg_continue cont;
+		struct avm_msg_dma dma;
+		struct avm_msg_reply reply;
+		struct avm_msg_stream frame;
+		struct avm_msg_stream chars;
+		struct avm_msg_user user;
+	};
+	struct avm_msg_fw fw;
 };
 
 /**
@@ -382,7 +511,8 @@ void avm_msg_release(struct avm_msg *msg);
 /* --- The context: the only way out of a handler --------------------------- */
 
 /**
- * avm_reply() - answer the READ being handled with @value.
+ * avm_reply() - answer the request being handled (a READ, or a message
+ * sent with avm_ask() or avm_request()) with @value.
  * Returns -EINVAL if the current message is not a request or was answered.
  */
 int avm_reply(avm_ctx *ctx, uint64_t value);
@@ -393,10 +523,12 @@ int avm_reply_error(avm_ctx *ctx, int err);
 /**
  * avm_send() - send @msg through outgoing port @port.
  *
- * @msg->arg is replaced by the binding's argument (the line or pin number at
- * the destination). A message to an unbound port is dropped and counted
- * (returns -ENOTCONN). The send never blocks: if the destination mailbox is
- * full the message waits in the sender's outbox, in order.
+ * The first word of @msg's body (@msg->irq.line, @msg->access.region,
+ * @msg->frame.input, @msg->user.arg...) is replaced by the binding's
+ * argument (the line or pin number at the destination). A message to an unbound
+ * port is dropped and counted (returns -ENOTCONN). The send never blocks: if
+ * the destination mailbox is full the message waits in the sender's outbox, in
+ * order.
  *
  * Ownership: the envelope is copied, so @msg (usually on the caller's
  * stack) may be reused at once. Its payload (an external one set with
@@ -414,12 +546,28 @@ int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg);
 
 /**
  * avm_send_via() - send @msg to the actor port @port is bound to, keeping
- * @msg->arg (the binding's argument is ignored; routes are not followed).
+ * its body as it is (the binding's argument is ignored; routes are not
+ * followed).
  */
 int avm_send_via(avm_ctx *ctx, unsigned port, struct avm_msg *msg);
 
-/** avm_send_to() - send @msg to actor @dst directly (arg kept as is). */
+/** avm_send_to() - send @msg to actor @dst directly (body kept as is). */
 int avm_send_to(avm_ctx *ctx, avm_actor_id dst, struct avm_msg *msg);
+
+/**
+ * avm_ask() - send request @msg through @port, as avm_send() does, and have
+ * its answer come back to this actor as a message.
+ * @token: gets the request's token (its correlation id); may be NULL.
+ *
+ * The destination's handler answers with avm_reply() or avm_reply_error()
+ * (unanswered: -EIO). The answer arrives later, on this actor's background
+ * lane, as an %AVM_MSG_REPLY whose @reply.token is *@token: never inside
+ * this call, even when the destination runs in place (a handler is never
+ * re-entered). This is how one actor asks another without blocking; a
+ * handler must not wait for the answer. Returns what avm_send() returns; on
+ * an error no answer comes.
+ */
+int avm_ask(avm_ctx *ctx, unsigned port, struct avm_msg *msg, uint64_t *token);
 
 /**
  * avm_irq_set() - send an IRQ message with @level through @port.
@@ -472,12 +620,12 @@ bool avm_route_level(avm_ctx *ctx, uint32_t input);
  * Returns 0 when the range is guest RAM. When it is a device's MMIO (another
  * actor's or this one's own), @len must be 1, 2, 4 or 8: a READ request goes
  * to the owner, the function returns %AVM_DMA_PENDING and writes a token to
- * *@token; the answer arrives later as an %AVM_MSG_DMA_DONE with that token in
- * @corr. Anything else is -EFAULT and no host memory outside RAM is touched.
- * While the actor's DMA is disabled (avm_dma_enable(), a PCI function with
- * bus mastering off) it is -EPERM and nothing is read. @buf is the caller's
- * and used only during the call: a pending read's data comes in the
- * DMA_DONE message, never in @buf.
+ * *@token; the answer arrives later as an %AVM_MSG_DMA_DONE whose
+ * @dma.token is that token. Anything else is -EFAULT and no host memory outside
+ * RAM is touched. While the actor's DMA is disabled (avm_dma_enable(), a PCI
+ * function with bus mastering off) it is -EPERM and nothing is read. @buf is
+ * the caller's and used only during the call: a pending read's data comes in
+ * the DMA_DONE message, never in @buf.
  */
 int avm_dma_read(avm_ctx *ctx, uint64_t gpa, void *buf, size_t len,
 		 uint64_t *token);
@@ -501,7 +649,7 @@ int avm_dma_write(avm_ctx *ctx, uint64_t gpa, const void *buf, size_t len);
 /**
  * avm_timer_arm() - fire timer @id after @delay_ns, then every @period_ns
  * (0: once). Re-arming an armed timer moves it. The expiry arrives as an
- * %AVM_MSG_TIMER message with @arg = @id.
+ * %AVM_MSG_TIMER message with @timer.id = @id.
  */
 int avm_timer_arm(avm_ctx *ctx, unsigned id, uint64_t delay_ns,
 		  uint64_t period_ns);
@@ -522,8 +670,8 @@ int avm_timer_arm(avm_ctx *ctx, unsigned id, uint64_t delay_ns,
 void avm_timer_cancel(avm_ctx *ctx, unsigned id);
 
 /**
- * avm_fd_watch() - deliver %AVM_MSG_FD messages with @arg = @id while @fd is
- * ready for @events (AVM_FD_READ | AVM_FD_WRITE). The actor owns @fd: the
+ * avm_fd_watch() - deliver %AVM_MSG_FD messages with @fd.watch = @id while @fd
+ * is ready for @events (AVM_FD_READ | AVM_FD_WRITE). The actor owns @fd: the
  * framework never reads, writes or closes it; close it only after
  * avm_fd_unwatch() (or in fini, when every watch is gone). The watch is
  * level-triggered: unwatch (or drain) what you cannot serve now, or the
@@ -546,7 +694,8 @@ void avm_fd_unwatch(avm_ctx *ctx, unsigned id);
 int avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value);
 
 /**
- * avm_continue() - post a continuation to this actor's background lane.
+ * avm_continue() - post a continuation to this actor's background lane; it
+ * arrives as an %AVM_MSG_CONTINUE with @cont.token = @token.
  *
  * Guest accesses queued meanwhile are served before it, so a long job cut
  * into continuations never makes a VCPU wait for more than one chunk.

@@ -207,15 +207,17 @@ int avm_harness_try_read(avm_harness *h, unsigned region, uint64_t off,
  * avm_harness_try_send() - post @msg to the DUT as if from outside the VM
  * (@msg->src becomes %AVM_ACTOR_NONE).
  *
- * Set @msg->kind and whatever fields the DUT reads (@arg, @value, @addr,
- * a payload via avm_msg_set_payload()). The payload belongs to the harness
- * after the call, whatever the result. Use avm_harness_try_read() for
- * READ: a READ sent here is not a request and cannot be answered.
+ * Set @msg->kind and the body of that kind the DUT reads (e.g.
+ * @msg->timer.id, @msg->user; a payload via avm_msg_set_payload()). The payload
+ * belongs to the harness after the call, whatever the result. Use
+ * avm_harness_try_read() for READ: a READ sent here is not a request and cannot
+ * be answered.
  */
 int avm_harness_try_send(avm_harness *h, struct avm_msg *msg);
 
 /**
- * avm_harness_try_send_data() - send a message of @kind with @arg and a copy
+ * avm_harness_try_send_data() - send a message of @kind with @arg in the
+ * first word of its body (frame.input, chars.input, user.arg) and a copy
  * of @len bytes of @data as payload (a frame, characters...). -EINVAL if
  * @len exceeds %AVM_MSG_MAX_PAYLOAD.
  */
@@ -296,18 +298,20 @@ avm_actor_id avm_harness_peer(avm_harness *h);
  * @port_name: SEND: the port's name (from the ops table), or NULL.
  * @dst: SEND: the receiver, %AVM_ACTOR_NONE if the port was unbound.
  * @msg_kind: SEND: the message's &enum avm_msg_kind.
- * @arg: SEND: the message's arg (the binding's argument for a port send).
- * @value: SEND: the message's value (e.g. the IRQ level).
- * @addr: SEND: the message's addr.
+ * @arg: SEND: the first word of the message's body (the binding's
+ *   argument for a port send): irq.line, access.region, timer.id...
+ * @value: SEND: the body's value: written value, IRQ level, FD events,
+ *   continuation or stream tag, DMA data, reply value, user.value.
+ * @addr: SEND: access.offset or user.addr.
  * @corr: SEND: the message's correlation id.
- * @size: SEND: the message's size.
+ * @size: SEND: access.size, dma.size or user.size.
  * @write: DMA: true for a write to the guest.
  * @gpa: DMA: guest-physical address.
  * @len: SEND: payload length; DMA: transfer length.
  * @data: SEND: payload copy; DMA: copy of the bytes (NULL for a read that
  *   became a message, or when @len is 0).
- * @status: SEND: the message's status; DMA: its result (0, -EFAULT,
- *   %AVM_DMA_PENDING, -EPERM while its DMA is disabled).
+ * @status: SEND: dma.status, reply.status or user.status; DMA: its result (0,
+ * -EFAULT, %AVM_DMA_PENDING, -EPERM while its DMA is disabled).
  * @result: SEND: what the send returned: 0, or -ENOTCONN (unbound port),
  *   -ESHUTDOWN (receiver stopped), -ENOENT (no such actor).
  * @timer: TIMER_*: timer id; FD_WATCH: watch id.

@@ -71,8 +71,14 @@ enum avm_trace_type {
  * @corr: the message's correlation id (for REPLY: the request's).
  * @cause: correlation id of the message whose handling sent this one
  *   (links an IRQ or a DMA to the access that caused it), or 0.
- * @arg, @addr, @value, @size, @status: as in &struct avm_msg (for REPLY:
- *   @value is the answer and @status its error).
+ * @arg, @addr, @value, @size, @status: the message's body, kind-blind:
+ *   @arg its first word (irq.line, access.region, timer.id, fd.watch,
+ *   frame.input, user.arg), @addr access.offset or user.addr, @value the
+ *   written value, IRQ level, FD events, continuation or stream tag, DMA
+ *   data, reply value or user.value; @size and @status as the body has
+ *   them. (For a REPLY event: the request's, with @value the answer and
+ *   @status its error.) The same mapping as before the bodies were typed:
+ *   the recorded format did not change.
  * @payload_len: full payload length; @payload: its first bytes (at most
  *   %AVM_TRACE_SNAPLEN), for FRAME and CHAR messages at POSTED.
  * @in_place: DEQUEUED, HANDLE_START and HANDLE_END of a message the sender

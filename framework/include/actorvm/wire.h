@@ -8,8 +8,12 @@
  * in-process &struct avm_msg; the hot path never calls them.
  *
  * What crosses: kind and its fields, src, corr, cause, the payload, and
- * whether a reply is wanted. What does not: reply slots and other pointers
- * (a remote reply is an %AVM_MSG_REPLY message carrying @corr).
+ * whether a reply is wanted. What does not: the framework's part of the
+ * envelope (&struct avm_msg_fw: reply slots, lanes) and a stream's tag. A
+ * remote reply is an %AVM_MSG_REPLY message carrying the request's corr;
+ * the corr of a REPLY or DMA_DONE envelope is its body's token (decoding
+ * sets @reply.token or @dma.token from it). The stop kind the framework
+ * uses internally travels as a control message too.
  *
  * Both functions are pure: any thread, no lock, no blocking; every pointer
  * is the caller's and used during the call only.
@@ -28,7 +32,7 @@ extern "C" {
  * @wants_reply: mark the envelope as a request expecting a reply.
  * @len: gets the encoded size. Returns 0, -ENOSPC if @cap is too small
  * (*@len then holds the size needed), -EINVAL for a kind the wire cannot
- * carry (a kind between %AVM_MSG_REPLY and %AVM_MSG_CONTROL_USER).
+ * carry (above %AVM_MSG_REPLY and below %AVM_MSG_CONTROL_USER).
  */
 int avm_wire_encode(const struct avm_msg *m, avm_actor_id dst, bool wants_reply,
 		    void *buf, size_t cap, size_t *len);
