@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <actorvm/trace.h>
 
@@ -104,6 +106,12 @@ static int send_common(struct avm_actor *a, int port, avm_actor_id dst,
 void avm__complete(struct avm_actor *a, struct avm_msg *m, uint64_t val,
 		   int err)
 {
+	if (avm__jmode(a)) {
+		avm__journal_call(a, AVM_J_REPLY, 0, 0, val, err);
+		/* Replayed: the request came from the journal, nobody waits. */
+		if (avm__jmode(a) == AVM_JMODE_REPLAY)
+			return;
+	}
 	if (atomic_load_explicit(&a->rt->trace_on, memory_order_relaxed))
 		avm__trace_reply(a->rt, a->id, m, val, err);
 	if (m->fw.flags & AVM_MF_DMA_READ) {
@@ -141,6 +149,12 @@ void avm__deliver(struct avm_actor *a, struct avm_msg *m)
 		m->corr = avm__corr(a); /* timers, fds: traceable too */
 	a->cur_corr = m->corr;
 	AVM_TRACE_MSG(a->rt, AVM_TRACE_HANDLE_START, a->id, m);
+	/* Replayed messages come from the journal: nothing to record. */
+	if (avm__jmode(a) == AVM_JMODE_RECORD)
+		avm__journal_msg(a,
+				 m->kind == AVM_MSG_RESET ? AVM_J_RESET
+							  : AVM_J_DELIVER,
+				 m, is_request(m) ? AVM_J_REQUEST : 0);
 	if (m->kind == AVM_MSG_RESET) {
 		if (a->ops->reset)
 			a->ops->reset(a->state, &ctx);
@@ -166,6 +180,8 @@ int avm__actor_init(struct avm_actor *a)
 	struct avm_ctx ctx = { .self = a };
 	int err = 0;
 
+	if (avm__jmode(a) == AVM_JMODE_RECORD)
+		avm__journal_call(a, AVM_J_INIT, 0, 0, 0, 0);
 	if (a->ops->init)
 		err = a->ops->init(a->state, a->config, &ctx);
 	a->inited = !err;
@@ -198,6 +214,19 @@ int avm_reply_error(avm_ctx *ctx, int err)
 }
 
 /* A send through an unbound port is dropped and counted. */
+/* Replay of a call whose only input is its result. */
+static int j_replay(struct avm_actor *a, unsigned type, uint32_t arg,
+		    uint64_t addr, uint64_t value)
+{
+	struct avm_journal_entry e = { .type = (uint8_t)type,
+				       .arg = arg,
+				       .addr = addr,
+				       .value = value };
+	const struct avm_journal_entry *r = avm__journal(a, &e);
+
+	return r ? r->result : -EIO;
+}
+
 static int drop_unbound(struct avm_actor *a, unsigned port, struct avm_msg *msg)
 {
 	msg->src = a->id;
@@ -229,26 +258,7 @@ static int send_port(avm_ctx *ctx, unsigned port, struct avm_msg *msg,
 	return send_common(a, (int)port, (avm_actor_id)(b >> 32), msg, flags);
 }
 
-int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
-{
-	return send_port(ctx, port, msg, 0);
-}
-
-int avm_ask(avm_ctx *ctx, unsigned port, struct avm_msg *msg, uint64_t *token)
-{
-	int err;
-
-	/* Fresh: a caller's corr could collide with a request in flight. */
-	msg->corr = avm__corr(ctx->self);
-	if (token)
-		*token = msg->corr;
-	err = send_port(ctx, port, msg, AVM_MF_ASK);
-	if (err && token)
-		*token = 0;
-	return err;
-}
-
-int avm_send_via(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
+static int send_via(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
 {
 	struct avm_actor *a = ctx->self;
 	uint64_t b;
@@ -263,9 +273,125 @@ int avm_send_via(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
 	return send_common(a, (int)port, (avm_actor_id)(b >> 32), msg, 0);
 }
 
+/* How a device sent: through a port's route or binding, through the
+ * binding alone (avm_send_via), or to an actor id. */
+enum send_how { SEND_PORT, SEND_VIA, SEND_TO };
+
+static int send_plain(avm_ctx *ctx, enum send_how how, unsigned port,
+		      avm_actor_id dst, struct avm_msg *m, unsigned flags)
+{
+	switch (how) {
+	case SEND_PORT:
+		return send_port(ctx, port, m, flags);
+	case SEND_VIA:
+		return send_via(ctx, port, m);
+	default:
+		return send_common(ctx->self, -1, dst, m, 0);
+	}
+}
+
+static void send_entry(struct avm_journal_entry *e, const struct avm_msg *m,
+		       enum send_how how, unsigned port, avm_actor_id dst,
+		       struct avm_msg_user *f)
+{
+	size_t len;
+
+	*e = (struct avm_journal_entry){ .type = AVM_J_SEND };
+	avm__journal_fill_msg(e, m, f);
+	e->port = how == SEND_TO ? -1 : (int32_t)port;
+	e->dst = how == SEND_TO ? dst : AVM_ACTOR_NONE;
+	/* Through a port, the first word is the binding's, not the device's. */
+	e->flags = how == SEND_PORT ? AVM_J_BOUND : 0;
+	e->data = avm_msg_payload(m, &len);
+	e->data_len = (uint32_t)len;
+}
+
+/* Replay: the send is compared, not made; it returns what it returned. */
+static int send_replayed(avm_ctx *ctx, enum send_how how, unsigned port,
+			 avm_actor_id dst, struct avm_msg *m)
+{
+	const struct avm_journal_entry *r;
+	struct avm_journal_entry e;
+	struct avm_msg_user f;
+
+	send_entry(&e, m, how, port, dst, &f);
+	r = avm__journal(ctx->self, &e);
+	if (r && how == SEND_PORT)
+		m->user.arg = r->arg;
+	if (r)
+		m->corr = r->corr; /* avm_ask()'s token */
+	avm_msg_release(m);
+	return r ? r->result : -EIO;
+}
+
+/* Record: the payload is copied first, since the send hands it over. */
+static int send_recorded(avm_ctx *ctx, enum send_how how, unsigned port,
+			 avm_actor_id dst, struct avm_msg *m, unsigned flags)
+{
+	struct avm_journal_entry e;
+	struct avm_msg_user f;
+	void *copy = NULL;
+	int ret;
+
+	send_entry(&e, m, how, port, dst, &f);
+	if (e.data_len && !(copy = malloc(e.data_len))) {
+		ctx->self->jseq++; /* lost: a gap the replay reports */
+		return send_plain(ctx, how, port, dst, m, flags);
+	}
+	if (copy)
+		memcpy(copy, e.data, e.data_len);
+	e.data = copy;
+	ret = send_plain(ctx, how, port, dst, m, flags);
+	if (how == SEND_PORT)
+		e.arg = m->user.arg;
+	e.src = m->src;
+	e.corr = m->corr;
+	e.cause = m->cause;
+	e.result = ret;
+	avm__journal(ctx->self, &e);
+	free(copy);
+	return ret;
+}
+
+static int send_how(avm_ctx *ctx, enum send_how how, unsigned port,
+		    avm_actor_id dst, struct avm_msg *m, unsigned flags)
+{
+	switch (avm__jmode(ctx->self)) {
+	case AVM_JMODE_OFF:
+		return send_plain(ctx, how, port, dst, m, flags);
+	case AVM_JMODE_REPLAY:
+		return send_replayed(ctx, how, port, dst, m);
+	default:
+		return send_recorded(ctx, how, port, dst, m, flags);
+	}
+}
+
+int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
+{
+	return send_how(ctx, SEND_PORT, port, AVM_ACTOR_NONE, msg, 0);
+}
+
+int avm_ask(avm_ctx *ctx, unsigned port, struct avm_msg *msg, uint64_t *token)
+{
+	int err;
+
+	/* Fresh: a caller's corr could collide with a request in flight. */
+	msg->corr = avm__corr(ctx->self);
+	err = send_how(ctx, SEND_PORT, port, AVM_ACTOR_NONE, msg, AVM_MF_ASK);
+	/* After the send: a replayed one takes the recorded id. */
+	if (token)
+		*token = err ? 0 : msg->corr;
+	return err;
+}
+
+int avm_send_via(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
+{
+	return send_how(ctx, SEND_VIA, port, AVM_ACTOR_NONE, msg, 0);
+}
+
 int avm_send_to(avm_ctx *ctx, avm_actor_id dst, struct avm_msg *msg)
 {
-	return send_common(ctx->self, -1, dst, msg, 0);
+	return send_how(ctx, SEND_TO, 0, dst, msg, 0);
 }
 
 int avm_irq_set(avm_ctx *ctx, unsigned port, bool level)
@@ -284,40 +410,68 @@ int avm_continue(avm_ctx *ctx, uint64_t token)
 {
 	struct avm_msg m = { .kind = AVM_MSG_CONTINUE, .cont.token = token };
 
-	return send_common(ctx->self, -1, ctx->self->id, &m, 0);
+	return send_how(ctx, SEND_TO, 0, ctx->self->id, &m, 0);
 }
 
 int avm_timer_arm(avm_ctx *ctx, unsigned id, uint64_t delay_ns,
 		  uint64_t period_ns)
 {
-	if (id >= AVM_MAX_TIMERS)
-		return -EINVAL;
-	return ctx->self->rt->exec->timer_arm(ctx->self, id, delay_ns,
-					      period_ns);
+	struct avm_actor *a = ctx->self;
+	int ret;
+
+	if (avm__jmode(a) == AVM_JMODE_REPLAY)
+		return j_replay(a, AVM_J_TIMER_ARM, id, delay_ns, period_ns);
+	ret = id >= AVM_MAX_TIMERS
+		      ? -EINVAL
+		      : a->rt->exec->timer_arm(a, id, delay_ns, period_ns);
+	if (avm__jmode(a))
+		avm__journal_call(a, AVM_J_TIMER_ARM, id, delay_ns, period_ns,
+				  ret);
+	return ret;
 }
 
 void avm_timer_cancel(avm_ctx *ctx, unsigned id)
 {
-	if (id < AVM_MAX_TIMERS)
-		ctx->self->rt->exec->timer_cancel(ctx->self, id);
+	struct avm_actor *a = ctx->self;
+
+	if (avm__jmode(a))
+		avm__journal_call(a, AVM_J_TIMER_CANCEL, id, 0, 0, 0);
+	if (id < AVM_MAX_TIMERS && avm__jmode(a) != AVM_JMODE_REPLAY)
+		a->rt->exec->timer_cancel(a, id);
 }
 
 int avm_fd_watch(avm_ctx *ctx, unsigned id, int fd, unsigned events)
 {
-	if (id >= AVM_MAX_WATCHES || fd < 0 ||
-	    !(events & (AVM_FD_READ | AVM_FD_WRITE)))
-		return -EINVAL;
-	return ctx->self->rt->exec->fd_watch(ctx->self, id, fd, events);
+	struct avm_actor *a = ctx->self;
+	int ret;
+
+	/* The descriptor's number is the host's: the journal keeps none. */
+	if (avm__jmode(a) == AVM_JMODE_REPLAY)
+		return j_replay(a, AVM_J_FD_WATCH, id, 0, events);
+	ret = id >= AVM_MAX_WATCHES || fd < 0 ||
+			      !(events & (AVM_FD_READ | AVM_FD_WRITE))
+		      ? -EINVAL
+		      : a->rt->exec->fd_watch(a, id, fd, events);
+	if (avm__jmode(a))
+		avm__journal_call(a, AVM_J_FD_WATCH, id, 0, events, ret);
+	return ret;
 }
 
 void avm_fd_unwatch(avm_ctx *ctx, unsigned id)
 {
-	if (id < AVM_MAX_WATCHES)
-		ctx->self->rt->exec->fd_unwatch(ctx->self, id);
+	struct avm_actor *a = ctx->self;
+
+	if (avm__jmode(a))
+		avm__journal_call(a, AVM_J_FD_UNWATCH, id, 0, 0, 0);
+	if (id < AVM_MAX_WATCHES && avm__jmode(a) != AVM_JMODE_REPLAY)
+		a->rt->exec->fd_unwatch(a, id);
 }
 
 int avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value)
 {
+	if (avm__jmode(ctx->self))
+		avm__journal_call(ctx->self, AVM_J_DIRECT, slot, 0, value,
+				  slot >= AVM_MAX_DIRECT ? -EINVAL : 0);
 	if (slot >= AVM_MAX_DIRECT)
 		return -EINVAL;
 	/* Release: one aligned 64-bit store, so readers never see a mix. */
@@ -352,7 +506,19 @@ int avm_set_kick(avm_ctx *ctx, avm_kick_fn fn, void *arg)
 
 uint64_t avm_now(avm_ctx *ctx)
 {
-	return ctx->self->rt->exec->now(ctx->self->rt);
+	struct avm_actor *a = ctx->self;
+	struct avm_journal_entry e = { .type = AVM_J_NOW };
+	const struct avm_journal_entry *r;
+
+	if (!avm__jmode(a))
+		return a->rt->exec->now(a->rt);
+	if (avm__jmode(a) == AVM_JMODE_REPLAY) {
+		r = avm__journal(a, &e);
+		return r ? r->value : 0;
+	}
+	e.value = a->rt->exec->now(a->rt);
+	avm__journal(a, &e);
+	return e.value;
 }
 
 avm_actor_id avm_self(avm_ctx *ctx)

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include <actorvm/runtime.h>
+#include <actorvm/trace.h>
 
 #include "addrmap.h"
 #include "mailbox.h"
@@ -78,6 +79,12 @@ struct avm_actor {
 	 * host), read by the actor's own thread at each DMA call. Zeroed at
 	 * creation: DMA is on by default. */
 	_Atomic bool dma_off;
+	/* Journal (journal.c): AVM_JMODE_*, set before the actor first runs
+	 * (recording: by a trace start, off again by a later one; replay: by
+	 * the replay engine). jseq: next entry's number, callbacks only. */
+	_Atomic uint8_t jmode;
+	uint64_t jseq;
+	struct avm_replay_run *replay;
 	/* Own cache line: VCPUs read these while the actor writes them. */
 	_Alignas(AVM_CACHELINE) _Atomic uint64_t direct[AVM_MAX_DIRECT];
 };
@@ -193,6 +200,44 @@ void avm__trace_reply(avm_runtime *rt, avm_actor_id actor,
 		      const struct avm_msg *req, uint64_t value, int err);
 int avm__tracer_new(avm_runtime *rt);
 void avm__tracer_free(avm_runtime *rt);
+
+/* journal.c: the journal of an actor's calls (see trace.h). */
+enum { AVM_JMODE_OFF = 0, AVM_JMODE_RECORD = 1, AVM_JMODE_REPLAY = 2 };
+
+static inline unsigned avm__jmode(struct avm_actor *a)
+{
+	/* Relaxed: set before the actor's threads exist, or cleared by a
+	 * later trace start, where a late entry is dropped by generation. */
+	return atomic_load_explicit(&a->jmode, memory_order_relaxed);
+}
+
+/*
+ * avm__journal() - one call of @a's: recorded (RECORD, when a trace runs)
+ * or matched against the recording (REPLAY). Returns the recorded entry
+ * in REPLAY (its inputs are what the call returns), NULL in RECORD or
+ * after a divergence (the call then fails with -EIO or returns 0).
+ */
+const struct avm_journal_entry *avm__journal(struct avm_actor *a,
+					     struct avm_journal_entry *e);
+/* Journal @m as an entry of @type (DELIVER, RESET) with @flags. */
+void avm__journal_msg(struct avm_actor *a, unsigned type,
+		      const struct avm_msg *m, uint32_t flags);
+/* @m's kind, ids and body into @e (@f: scratch for the flat body). */
+void avm__journal_fill_msg(struct avm_journal_entry *e,
+			   const struct avm_msg *m, struct avm_msg_user *f);
+/* Journal (or match) a call with no data; in REPLAY use avm__journal(). */
+void avm__journal_call(struct avm_actor *a, unsigned type, uint32_t arg,
+		       uint64_t addr, uint64_t value, int result);
+/* message.c: the inverse of avm__msg_flatten() for a message of @kind
+ * (DMA_DONE's and REPLY's token are their corr). */
+void avm__msg_unflatten(struct avm_msg *m, uint16_t kind,
+			const struct avm_msg_user *f);
+
+/* trace.c: append a journal entry to the calling thread's ring. */
+void avm__trace_journal(avm_runtime *rt, const struct avm_journal_entry *e);
+/* replay.c: the next recorded call of the replayed actor, if it matches. */
+const struct avm_journal_entry *avm__replay_match(struct avm_replay_run *run,
+						  const struct avm_journal_entry *e);
 
 #define AVM_TRACE_MSG(rt, type, actor, m)                                      \
 	do {                                                                   \

@@ -61,6 +61,13 @@ void avm_vm_exit(avm_ctx *ctx, int code)
 {
 	avm_runtime *rt = ctx->self->rt;
 
+	if (avm__jmode(ctx->self))
+		avm__journal_call(ctx->self, AVM_J_VM_EXIT, 0, 0,
+				  (uint64_t)(int64_t)code, 0);
+	/* A replayed exit is compared, not made. */
+	if (avm__jmode(ctx->self) == AVM_JMODE_REPLAY)
+		return;
+
 	pthread_mutex_lock(&rt->exit_lock);
 	if (!rt->exited) {
 		rt->exited = true;
@@ -101,17 +108,46 @@ struct avm_runtime *avm_runtime_of(avm_ctx *ctx)
 	return ctx->self->rt;
 }
 
-int avm_ram_block(avm_ctx *ctx, unsigned i, uint64_t *gpa, uint64_t *size,
-		  void **host)
+static int ram_block(avm_runtime *rt, unsigned i, uint64_t *gpa,
+		     uint64_t *size, void **host)
 {
-	avm_runtime *rt = ctx->self->rt;
-
 	if (i >= rt->n_ram)
 		return -ENOENT;
 	*gpa = rt->ram[i].gpa;
 	*size = rt->ram[i].size;
 	*host = rt->ram[i].host;
 	return 0;
+}
+
+/* Journaled: where RAM is, is input; a replay has no RAM to point at. */
+static int ram_block_journaled(struct avm_actor *a, unsigned i, uint64_t *gpa,
+			       uint64_t *size, void **host)
+{
+	struct avm_journal_entry e = { .type = AVM_J_RAM_BLOCK, .arg = i };
+	const struct avm_journal_entry *r;
+
+	if (avm__jmode(a) == AVM_JMODE_REPLAY) {
+		r = avm__journal(a, &e);
+		if (!r)
+			return -EIO;
+		*gpa = r->addr;
+		*size = r->value;
+		*host = NULL;
+		return r->result;
+	}
+	e.result = ram_block(a->rt, i, gpa, size, host);
+	e.addr = e.result ? 0 : *gpa;
+	e.value = e.result ? 0 : *size;
+	avm__journal(a, &e);
+	return e.result;
+}
+
+int avm_ram_block(avm_ctx *ctx, unsigned i, uint64_t *gpa, uint64_t *size,
+		  void **host)
+{
+	if (avm__jmode(ctx->self))
+		return ram_block_journaled(ctx->self, i, gpa, size, host);
+	return ram_block(ctx->self->rt, i, gpa, size, host);
 }
 
 int avm_actor_reset(avm_runtime *rt, avm_actor_id id)

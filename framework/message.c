@@ -93,3 +93,54 @@ void avm__msg_flatten(const struct avm_msg *m, struct avm_msg_user *f)
 		break;
 	}
 }
+
+void avm__msg_unflatten(struct avm_msg *m, uint16_t kind,
+			const struct avm_msg_user *f)
+{
+	m->kind = kind;
+	switch (kind) {
+	case AVM_MSG_READ:
+	case AVM_MSG_WRITE:
+		m->access = (struct avm_msg_access){ .region = f->arg,
+						     .size = f->size,
+						     .offset = f->addr,
+						     .value = f->value };
+		break;
+	case AVM_MSG_IRQ:
+		m->irq = (struct avm_msg_irq){ .line = f->arg,
+					       .level = f->value != 0 };
+		break;
+	case AVM_MSG_FD:
+		m->fd = (struct avm_msg_fd){ .watch = f->arg,
+					     .events = (uint32_t)f->value };
+		break;
+	case AVM_MSG_CONTINUE:
+		m->cont = (struct avm_msg_continue){ .token = f->value };
+		break;
+	case AVM_MSG_DMA_DONE:
+		m->dma = (struct avm_msg_dma){ .status = f->status,
+					       .token = m->corr,
+					       .data = f->value,
+					       .size = f->size };
+		break;
+	case AVM_MSG_REPLY:
+		m->reply = (struct avm_msg_reply){ .status = f->status,
+						   .token = m->corr,
+						   .value = f->value };
+		break;
+	case AVM_MSG_FRAME:
+	case AVM_MSG_CHAR:
+		m->frame = (struct avm_msg_stream){ .input = f->arg,
+						    .tag = f->value };
+		break;
+	case AVM_MSG_TIMER:
+		m->timer = (struct avm_msg_timer){ .id = f->arg };
+		break;
+	case AVM_MSG_RESET:
+	case AVM_MSG_NONE:
+		break;
+	default: /* device kinds: the body is the flat view */
+		m->user = *f;
+		break;
+	}
+}

@@ -47,10 +47,9 @@ static void or_level(struct avm_actor *a, unsigned p, void *arg)
 	*(bool *)arg |= atomic_load(&a->levels[p]) != 0;
 }
 
-int avm_route_set(avm_ctx *ctx, uint32_t input, unsigned via, uint32_t arg,
-		  bool *asserted)
+static int route_set(struct avm_actor *self, uint32_t input, unsigned via,
+		     uint32_t arg, bool *asserted)
 {
-	struct avm_actor *self = ctx->self;
 	uint64_t b, route;
 	int n;
 
@@ -68,17 +67,71 @@ int avm_route_set(avm_ctx *ctx, uint32_t input, unsigned via, uint32_t arg,
 	return n;
 }
 
+/* Journaled (actorvm/trace.h): the route is output, @asserted input. */
+static int route_set_journaled(struct avm_actor *a, uint32_t input,
+			       unsigned via, uint32_t arg, bool *asserted)
+{
+	struct avm_journal_entry e = { .type = AVM_J_ROUTE_SET,
+				       .arg = input,
+				       .port = (int32_t)via,
+				       .value = arg };
+	const struct avm_journal_entry *r;
+	bool level = false;
+
+	if (avm__jmode(a) == AVM_JMODE_REPLAY) {
+		r = avm__journal(a, &e);
+		if (asserted)
+			*asserted = r && r->status;
+		return r ? r->result : -EIO;
+	}
+	e.result = route_set(a, input, via, arg, &level);
+	e.status = level;
+	if (asserted)
+		*asserted = level;
+	avm__journal(a, &e);
+	return e.result;
+}
+
+int avm_route_set(avm_ctx *ctx, uint32_t input, unsigned via, uint32_t arg,
+		  bool *asserted)
+{
+	if (avm__jmode(ctx->self))
+		return route_set_journaled(ctx->self, input, via, arg,
+					   asserted);
+	return route_set(ctx->self, input, via, arg, asserted);
+}
+
 int avm_route_clear(avm_ctx *ctx, uint32_t input)
 {
+	struct avm_actor *a = ctx->self;
+	struct avm_journal_entry e = { .type = AVM_J_ROUTE_CLEAR, .arg = input };
+	const struct avm_journal_entry *r;
 	uint64_t home = AVM_PORT_UNBOUND;
 
-	return for_sources(ctx->self, input, store_route, &home);
+	if (avm__jmode(a) == AVM_JMODE_REPLAY) {
+		r = avm__journal(a, &e);
+		return r ? r->result : -EIO;
+	}
+	e.result = for_sources(a, input, store_route, &home);
+	if (avm__jmode(a))
+		avm__journal(a, &e);
+	return e.result;
 }
 
 bool avm_route_level(avm_ctx *ctx, uint32_t input)
 {
+	struct avm_actor *a = ctx->self;
+	struct avm_journal_entry e = { .type = AVM_J_ROUTE_LEVEL, .arg = input };
+	const struct avm_journal_entry *r;
 	bool level = false;
 
-	for_sources(ctx->self, input, or_level, &level);
+	if (avm__jmode(a) == AVM_JMODE_REPLAY) {
+		r = avm__journal(a, &e);
+		return r && r->value;
+	}
+	for_sources(a, input, or_level, &level);
+	e.value = level;
+	if (avm__jmode(a))
+		avm__journal(a, &e);
 	return level;
 }

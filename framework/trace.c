@@ -40,6 +40,16 @@ struct ring_rec {
 	uint64_t t_raw, corr, cause, addr, value;
 };
 
+/* A journal entry: a ring_rec whose type has JREC set, then this, then
+ * the data (snap_len bytes, all of them). */
+#define JREC 0x80
+struct ring_jx {
+	uint64_t seq;
+	uint32_t dst, size, flags;
+	int32_t port, result;
+	uint32_t pad;
+};
+
 struct trace_ring {
 	struct trace_ring *next;
 	uint32_t thread;
@@ -89,6 +99,13 @@ struct avm_tracer {
 	_Atomic int write_err; /* positive errno of the first failure */
 	uint8_t *enc;	       /* encode buffer */
 	size_t enc_cap;
+	/* Header extras (avm_trace_options.journal, .manifest...). */
+	uint32_t *journaled;
+	unsigned n_journaled;
+	uint8_t *manifest;
+	size_t manifest_len;
+	char *manifest_path;
+	char *vm;
 };
 
 /* The calling thread's ring for one tracer (thread-local cache). */
@@ -127,6 +144,19 @@ int avm__tracer_new(avm_runtime *rt)
 	return 0;
 }
 
+static void free_extras(struct avm_tracer *t)
+{
+	free(t->journaled);
+	free(t->manifest);
+	free(t->manifest_path);
+	free(t->vm);
+	t->journaled = NULL;
+	t->manifest = NULL;
+	t->manifest_path = t->vm = NULL;
+	t->n_journaled = 0;
+	t->manifest_len = 0;
+}
+
 void avm__tracer_free(avm_runtime *rt)
 {
 	struct avm_tracer *t = rt->tracer;
@@ -142,6 +172,7 @@ void avm__tracer_free(avm_runtime *rt)
 		free(r);
 	}
 	free(t->path);
+	free_extras(t);
 	pthread_cond_destroy(&t->wake);
 	pthread_mutex_destroy(&t->lock);
 	free(t->actor_bits);
@@ -322,6 +353,54 @@ void avm__trace_reply(avm_runtime *rt, avm_actor_id actor,
 	record(rt, AVM_TRACE_REPLY, actor, req, &f);
 }
 
+void avm__trace_journal(avm_runtime *rt, const struct avm_journal_entry *e)
+{
+	struct avm_tracer *t = rt->tracer;
+	uint64_t total = sizeof(struct ring_rec) + sizeof(struct ring_jx) +
+			 (uint64_t)e->data_len + 7;
+	struct trace_ring *r;
+	struct ring_rec *rec;
+	struct ring_jx *jx;
+
+	if (!(r = my_ring(t)))
+		return;
+	/* Too large for the ring or a reader: lost, as if the ring were full. */
+	if (total > r->size / 2 || e->data_len > AVM_TRACE_JOURNAL_DATA) {
+		bump(&r->dropped);
+		return;
+	}
+	rec = reserve(r, (uint32_t)(total & ~7ull));
+	if (!rec)
+		return;
+	*rec = (struct ring_rec){
+		.len = (uint32_t)(total & ~7ull),
+		.gen = atomic_load(&t->gen),
+		.type = (uint8_t)(JREC | e->type),
+		.kind = e->kind,
+		.actor = e->actor,
+		.src = e->src,
+		.arg = e->arg,
+		.payload_len = e->data_len,
+		.snap_len = e->data_len,
+		.status = e->status,
+		.t_raw = raw_now(t),
+		.corr = e->corr,
+		.cause = e->cause,
+		.addr = e->addr,
+		.value = e->value,
+	};
+	jx = (struct ring_jx *)(rec + 1);
+	*jx = (struct ring_jx){ .seq = e->seq,
+				.dst = e->dst,
+				.size = e->size,
+				.flags = e->flags,
+				.port = e->port,
+				.result = e->result };
+	if (e->data_len)
+		memcpy(jx + 1, e->data, e->data_len);
+	commit(r, rec);
+}
+
 /* --- Writing (the writer thread, and start/stop) -------------------------- */
 
 /*
@@ -429,6 +508,44 @@ static int put_event(struct avm_tracer *t, struct trace_ring *r,
 	return put_record(t, &rec);
 }
 
+static int put_journal(struct avm_tracer *t, struct trace_ring *r,
+		       const struct ring_rec *x)
+{
+	Actorvm__TraceRecord rec = ACTORVM__TRACE_RECORD__INIT;
+	Actorvm__JournalEntry je = ACTORVM__JOURNAL_ENTRY__INIT;
+	const struct ring_jx *jx = (const void *)(x + 1);
+
+	je.actor = x->actor;
+	je.seq = jx->seq;
+	je.type = (Actorvm__JournalType)(x->type & ~JREC);
+	je.t_ns = to_ns(t, x->t_raw);
+	je.thread = r->thread;
+	je.kind = x->kind;
+	je.src = x->src;
+	je.dst = jx->dst;
+	je.port = jx->port;
+	je.corr = x->corr;
+	je.cause = x->cause;
+	je.arg = x->arg;
+	je.addr = x->addr;
+	je.value = x->value;
+	je.size = jx->size;
+	je.status = x->status;
+	je.result = jx->result;
+	je.flags = jx->flags;
+	je.data.len = x->snap_len;
+	je.data.data = (uint8_t *)(jx + 1);
+	rec.rec_case = ACTORVM__TRACE_RECORD__REC_JOURNAL;
+	rec.journal = &je;
+	if (atomic_load_explicit(&t->write_err, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&t->write_lost, 1,
+					  memory_order_relaxed);
+		return -EIO;
+	}
+	t->written++;
+	return put_record(t, &rec);
+}
+
 static void put_loss(struct avm_tracer *t, struct trace_ring *r)
 {
 	Actorvm__TraceRecord rec = ACTORVM__TRACE_RECORD__INIT;
@@ -457,7 +574,9 @@ static void drain_ring(struct avm_tracer *t, struct trace_ring *r)
 		const struct ring_rec *x =
 			(const void *)(r->buf + (tail & (r->size - 1)));
 
-		if (x->gen == gen)
+		if (x->gen == gen && (x->type & JREC))
+			put_journal(t, r, x);
+		else if (x->gen == gen)
 			put_event(t, r, x);
 		tail += x->len;
 	}
@@ -599,6 +718,12 @@ static int put_header(struct avm_tracer *t)
 	h.executor = (char *)rt->exec->name;
 	h.n_actors = rt->n_actors;
 	h.actors = ptrs;
+	h.n_journaled = t->n_journaled;
+	h.journaled = t->journaled;
+	h.manifest.len = t->manifest_len;
+	h.manifest.data = t->manifest;
+	h.manifest_path = t->manifest_path ? t->manifest_path : "";
+	h.vm = t->vm ? t->vm : "";
 	rec.rec_case = ACTORVM__TRACE_RECORD__REC_HEADER;
 	rec.header = &h;
 	err = fwrite(AVM_TRACE_MAGIC, 1, 8, t->file) == 8 ? put_record(t, &rec)
@@ -729,15 +854,72 @@ static void reset_rings(struct avm_tracer *t)
 	}
 }
 
+/* Under t->lock. Which actors to journal: a journal starts at init, so
+ * only before start; a later trace turns every journal off. */
+static int set_journal(struct avm_tracer *t, const char *const *names)
+{
+	avm_runtime *rt = t->rt;
+	unsigned n = 0;
+	avm_actor_id id;
+
+	for (const char *const *p = names; p && *p; p++, n++) {
+		if (avm_actor_find(rt, *p, &id))
+			return -ENOENT;
+		if (rt->actors[id]->ops->run)
+			return -EINVAL; /* self-driven: not replayable */
+	}
+	if (n && rt->started)
+		return -EBUSY;
+	t->journaled = n ? calloc(n, sizeof(*t->journaled)) : NULL;
+	if (n && !t->journaled)
+		return -ENOMEM;
+	for (unsigned i = 0; i < rt->n_actors; i++)
+		atomic_store_explicit(&rt->actors[i]->jmode, AVM_JMODE_OFF,
+				      memory_order_relaxed);
+	for (unsigned i = 0; i < n; i++) {
+		avm_actor_find(rt, names[i], &id);
+		t->journaled[i] = id;
+		rt->actors[id]->jseq = 0;
+		atomic_store_explicit(&rt->actors[id]->jmode, AVM_JMODE_RECORD,
+				      memory_order_relaxed);
+	}
+	t->n_journaled = n;
+	return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int set_extras(struct avm_tracer *t, const struct avm_trace_options *o)
+{
+	free_extras(t);
+	if (o->manifest && o->manifest_len) {
+		t->manifest = malloc(o->manifest_len);
+		if (!t->manifest)
+			return -ENOMEM;
+		memcpy(t->manifest, o->manifest, o->manifest_len);
+		t->manifest_len = o->manifest_len;
+	}
+	t->manifest_path = dup_or_null(o->manifest_path);
+	t->vm = dup_or_null(o->vm);
+	if ((o->manifest_path && !t->manifest_path) || (o->vm && !t->vm))
+		return -ENOMEM;
+	return set_journal(t, o->journal);
+}
+
 static int begin(struct avm_tracer *t, const struct avm_trace_options *o)
 {
-	int err = set_actors(t, o->actors);
+	int err = set_actors(t, o->actors) ?: set_extras(t, o);
 
 	if (err)
 		return err;
 	atomic_store(&t->kinds, o->kinds ? o->kinds : AVM_TRACE_ALL_KINDS);
 	/* A power of two (for masking), at least one page. */
-	t->ring_bytes = o->ring_bytes ? 4096 : DEFAULT_RING_BYTES;
+	t->ring_bytes = o->ring_bytes	? 4096
+			: t->n_journaled ? AVM_TRACE_JOURNAL_RING
+					 : DEFAULT_RING_BYTES;
 	while (t->ring_bytes < o->ring_bytes)
 		t->ring_bytes <<= 1;
 	t->flush_ms = o->flush_ms ? o->flush_ms : DEFAULT_FLUSH_MS;

@@ -20,8 +20,10 @@
 
 #include "trace.pb-c.h"
 
-/* The largest record we accept: an event is far smaller than this. */
-#define RECORD_MAX   (1024u * 1024u + AVM_TRACE_SNAPLEN)
+/* The largest record we accept: an event is far smaller than this; a
+ * header carries a manifest (at most 1 MiB), a journal entry at most
+ * AVM_TRACE_JOURNAL_DATA bytes of data. */
+#define RECORD_MAX   (2u * 1024u * 1024u)
 #define VARINT_MAX   10
 #define MAGIC_LEN    8
 #define ERRMSG_LEN   320
@@ -39,6 +41,10 @@ struct avm_trace_reader {
 	struct avm_trace_actor *actors;
 	char *clock;
 	char *executor;
+	uint32_t *journaled;
+	uint8_t *manifest;
+	char *manifest_path;
+	char *vm;
 	int err; /* sticky: once broken, always broken */
 	char errmsg[ERRMSG_LEN];
 };
@@ -216,6 +222,30 @@ static int take_actors(avm_trace_reader *r, const Actorvm__TraceHeader *h)
 	return 0;
 }
 
+/* The journal and manifest extras (empty in traces without them). */
+static int take_extras(avm_trace_reader *r, const Actorvm__TraceHeader *h)
+{
+	r->journaled = calloc(h->n_journaled + 1, sizeof(*r->journaled));
+	r->manifest = malloc(h->manifest.len + 1);
+	r->manifest_path = dup_str(h->manifest_path);
+	r->vm = dup_str(h->vm);
+	if (!r->journaled || !r->manifest || !r->manifest_path || !r->vm)
+		return -ENOMEM;
+	if (h->n_journaled)
+		memcpy(r->journaled, h->journaled,
+		       h->n_journaled * sizeof(*r->journaled));
+	if (h->manifest.len)
+		memcpy(r->manifest, h->manifest.data, h->manifest.len);
+	r->manifest[h->manifest.len] = 0;
+	r->info.journaled = r->journaled;
+	r->info.n_journaled = (unsigned)h->n_journaled;
+	r->info.manifest = h->manifest.len ? r->manifest : NULL;
+	r->info.manifest_len = h->manifest.len;
+	r->info.manifest_path = r->manifest_path;
+	r->info.vm = r->vm;
+	return 0;
+}
+
 static int take_header(avm_trace_reader *r, const Actorvm__TraceHeader *h,
 		       uint64_t at, char *err, size_t err_len)
 {
@@ -227,7 +257,8 @@ static int take_header(avm_trace_reader *r, const Actorvm__TraceHeader *h,
 	r->info.version = h->version;
 	r->clock = dup_str(h->clock);
 	r->executor = dup_str(h->executor);
-	if (!r->clock || !r->executor || take_actors(r, h))
+	if (!r->clock || !r->executor || take_actors(r, h) ||
+	    take_extras(r, h))
 		return fail(r, err, err_len, at, -ENOMEM, "out of memory");
 	r->info.clock = r->clock;
 	r->info.executor = r->executor;
@@ -414,6 +445,112 @@ int avm_trace_next(avm_trace_reader *r, struct avm_trace_event *ev, char *err,
 	}
 }
 
+static int check_journal(avm_trace_reader *r, const Actorvm__JournalEntry *j,
+			 uint64_t at, char *err, size_t err_len)
+{
+	if ((int)j->type < AVM_J_INIT || (int)j->type > AVM_J_TYPE_MAX)
+		return fail(r, err, err_len, at, -EINVAL,
+			    "unknown journal entry type %d", (int)j->type);
+	if (j->kind > UINT16_MAX)
+		return fail(r, err, err_len, at, -EINVAL,
+			    "journal entry kind %u out of range", j->kind);
+	if (j->data.len > AVM_TRACE_JOURNAL_DATA)
+		return fail(r, err, err_len, at, -EINVAL,
+			    "journal entry of %zu bytes exceeds %d",
+			    j->data.len, AVM_TRACE_JOURNAL_DATA);
+	return 0;
+}
+
+static void fill_journal(struct avm_journal_entry *je,
+			 const Actorvm__JournalEntry *j)
+{
+	*je = (struct avm_journal_entry){
+		.type = (uint8_t)j->type,
+		.kind = (uint16_t)j->kind,
+		.actor = j->actor,
+		.thread = j->thread,
+		.src = j->src,
+		.dst = j->dst,
+		.port = j->port,
+		.arg = j->arg,
+		.size = j->size,
+		.status = j->status,
+		.result = j->result,
+		.flags = j->flags,
+		.seq = j->seq,
+		.t_ns = j->t_ns,
+		.corr = j->corr,
+		.cause = j->cause,
+		.addr = j->addr,
+		.value = j->value,
+		.data_len = (uint32_t)j->data.len,
+		.data = j->data.len ? j->data.data : NULL,
+	};
+}
+
+int avm_trace_next_journal(avm_trace_reader *r, struct avm_journal_entry *je,
+			   char *err, size_t err_len)
+{
+	Actorvm__TraceRecord *rec;
+	uint64_t at;
+	int ret;
+
+	if (r->rec) {
+		actorvm__trace_record__free_unpacked(r->rec, NULL);
+		r->rec = NULL;
+	}
+	for (;;) {
+		if (r->err) {
+			copy_err(r, err, err_len);
+			return r->err;
+		}
+		ret = read_record(r, &rec, &at, err, err_len);
+		if (ret <= 0)
+			return ret;
+		ret = account(r, rec, at, err, err_len);
+		if (ret == 0 &&
+		    rec->rec_case == ACTORVM__TRACE_RECORD__REC_JOURNAL) {
+			ret = check_journal(r, rec->journal, at, err, err_len);
+			if (ret == 0) {
+				fill_journal(je, rec->journal);
+				r->rec = rec;
+				return 1;
+			}
+		}
+		actorvm__trace_record__free_unpacked(rec, NULL);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+const char *avm_journal_type_name(unsigned type)
+{
+	static const char *const names[] = {
+		[AVM_J_INIT] = "init",
+		[AVM_J_DELIVER] = "deliver",
+		[AVM_J_RESET] = "reset",
+		[AVM_J_NOW] = "now",
+		[AVM_J_DMA_READ] = "dma-read",
+		[AVM_J_ROUTE_LEVEL] = "route-level",
+		[AVM_J_RAM_BLOCK] = "ram-block",
+		[AVM_J_SEND] = "send",
+		[AVM_J_REPLY] = "reply",
+		[AVM_J_DMA_WRITE] = "dma-write",
+		[AVM_J_TIMER_ARM] = "timer-arm",
+		[AVM_J_TIMER_CANCEL] = "timer-cancel",
+		[AVM_J_FD_WATCH] = "fd-watch",
+		[AVM_J_FD_UNWATCH] = "fd-unwatch",
+		[AVM_J_DIRECT] = "direct",
+		[AVM_J_ROUTE_SET] = "route-set",
+		[AVM_J_ROUTE_CLEAR] = "route-clear",
+		[AVM_J_VM_EXIT] = "vm-exit",
+	};
+
+	if (type >= sizeof(names) / sizeof(names[0]) || !names[type])
+		return "?";
+	return names[type];
+}
+
 const struct avm_trace_info *avm_trace_info(avm_trace_reader *r)
 {
 	return &r->info;
@@ -443,6 +580,10 @@ void avm_trace_close(avm_trace_reader *r)
 	free(r->actors);
 	free(r->clock);
 	free(r->executor);
+	free(r->journaled);
+	free(r->manifest);
+	free(r->manifest_path);
+	free(r->vm);
 	free(r->buf);
 	if (r->f)
 		fclose(r->f);

@@ -18,6 +18,17 @@
  *
  * Tracing costs one relaxed load per event site while off.
  *
+ * Journal: for the actors named in &avm_trace_options.journal, the trace
+ * also holds every call between the actor and the framework, in full and
+ * in the order it made them: each message it handled with its payload,
+ * what each avm_now(), avm_dma_read() and avm_ram_block() returned (its
+ * inputs), and each send, reply, DMA write, timer, watch, direct register
+ * and route it made with the result it got (its outputs). That is what
+ * `actorvm replay` (actorvm/replay.h) needs to re-run the actor alone. A
+ * journal starts at the actor's init, so the trace must be started before
+ * the runtime. Its entries share the per-thread rings with the events and
+ * are numbered per actor: a full ring shows as a gap that replay reports.
+ *
  * Threads and ownership: events are recorded, lock-free, by whichever
  * thread sends or handles a message (a VCPU, an actor's thread, a sender
  * running a handler in place); the writer thread (and, with @follow_url,
@@ -132,6 +143,15 @@ struct avm_trace_event {
  * @follow_url: if set, the writer also publishes every record on an nng
  *   PUB socket listening there (e.g. "ipc:///tmp/vm.trace"), for
  *   `actorvm trace follow`. Slow subscribers lose records, never the VM.
+ * @journal: names of the actors to journal (NULL-terminated), or NULL.
+ *   Only before avm_runtime_start() (-EBUSY after), and not for a
+ *   self-driven actor (a VCPU: -EINVAL). Journaled actors are recorded
+ *   whatever @actors and @kinds say. When set and @ring_bytes is 0, rings
+ *   are %AVM_TRACE_JOURNAL_RING bytes.
+ * @manifest, @manifest_len: the text the runtime was built from (a
+ *   manifest), kept in the header for `actorvm replay`; may be NULL.
+ * @manifest_path: where it was read from; @vm: which of its VMs this
+ *   runtime is. Both may be NULL.
  */
 struct avm_trace_options {
 	const char *path;
@@ -142,7 +162,19 @@ struct avm_trace_options {
 	bool pin_writer;
 	int writer_cpu;
 	const char *follow_url;
+	const char *const *journal;
+	const void *manifest;
+	size_t manifest_len;
+	const char *manifest_path;
+	const char *vm;
 };
+
+/** AVM_TRACE_JOURNAL_DATA - data bytes a journal entry holds at most (a
+ * larger DMA is lost from the journal, which replay reports as a gap). */
+#define AVM_TRACE_JOURNAL_DATA (1u << 20)
+
+/** AVM_TRACE_JOURNAL_RING - default ring size when a journal is recorded. */
+#define AVM_TRACE_JOURNAL_RING (16u << 20)
 
 /**
  * struct avm_trace_stats - counters of the current (or last) trace.
@@ -213,7 +245,11 @@ struct avm_trace_actor {
  * @actors, @n_actors: the actor table.
  * @complete: a footer was found (the trace was stopped cleanly).
  * @footer_events, @footer_dropped: the footer's counts.
- * @lost: events lost, summed from loss records.
+ * @lost: events lost, summed from loss records (journal entries
+ *   included).
+ * @journaled, @n_journaled: ids of the journaled actors.
+ * @manifest, @manifest_len: the manifest text the header carries, or NULL.
+ * @manifest_path, @vm: where it came from and the VM's name ("" if unset).
  */
 struct avm_trace_info {
 	uint32_t version;
@@ -227,6 +263,85 @@ struct avm_trace_info {
 	uint64_t footer_events;
 	uint64_t footer_dropped;
 	uint64_t lost;
+	const uint32_t *journaled;
+	unsigned n_journaled;
+	const uint8_t *manifest;
+	size_t manifest_len;
+	const char *manifest_path;
+	const char *vm;
+};
+
+/**
+ * enum avm_journal_type - one call of a journaled actor (proto JournalType).
+ * Inputs: INIT, DELIVER, RESET (what the actor is given) and NOW, DMA_READ,
+ * ROUTE_LEVEL, RAM_BLOCK (what a call returned to it). Outputs: the rest,
+ * with the result each call returned (an input too).
+ */
+enum avm_journal_type {
+	AVM_J_INIT = 1,
+	AVM_J_DELIVER = 2,
+	AVM_J_RESET = 3,
+	AVM_J_NOW = 4,
+	AVM_J_DMA_READ = 5,
+	AVM_J_ROUTE_LEVEL = 6,
+	AVM_J_RAM_BLOCK = 7,
+	AVM_J_SEND = 8,
+	AVM_J_REPLY = 9,
+	AVM_J_DMA_WRITE = 10,
+	AVM_J_TIMER_ARM = 11,
+	AVM_J_TIMER_CANCEL = 12,
+	AVM_J_FD_WATCH = 13,
+	AVM_J_FD_UNWATCH = 14,
+	AVM_J_DIRECT = 15,
+	AVM_J_ROUTE_SET = 16,
+	AVM_J_ROUTE_CLEAR = 17,
+	AVM_J_VM_EXIT = 18,
+	AVM_J_TYPE_MAX = 18,
+};
+
+/** AVM_J_REQUEST - &avm_journal_entry.flags of a DELIVER: a request. */
+#define AVM_J_REQUEST 0x1
+/** AVM_J_BOUND - flags of a SEND through a port: its @arg is the binding's. */
+#define AVM_J_BOUND 0x2
+
+/**
+ * struct avm_journal_entry - one journaled call, as recorded and read back.
+ * @type: an &enum avm_journal_type.
+ * @seq: its number in the actor's journal, from 0 without gaps.
+ * @actor: the journaled actor; @thread: the recording thread.
+ * @t_ns: when (as &avm_trace_event.t_ns).
+ * @kind, @src, @corr, @cause, @flags: DELIVER and SEND: the message's
+ *   kind, sender, ids (%AVM_J_REQUEST: answered with a REPLY).
+ * @dst: SEND: the receiver when named (avm_send_to(), avm_continue()),
+ *   else %AVM_ACTOR_NONE (a port's binding).
+ * @port: SEND: the port, -1 for none; ROUTE_SET: the port @via.
+ * @arg, @size, @status, @addr, @value: DELIVER, SEND: the body, kind-blind
+ *   as in &struct avm_trace_event; other types: see &enum
+ *   avm_journal_type in proto/trace.proto.
+ * @result: what the call returned.
+ * @data, @data_len: the payload or the DMA bytes, in full.
+ */
+struct avm_journal_entry {
+	uint8_t type;
+	uint16_t kind;
+	uint32_t actor;
+	uint32_t thread;
+	uint32_t src;
+	uint32_t dst;
+	int32_t port;
+	uint32_t arg;
+	uint32_t size;
+	int32_t status;
+	int32_t result;
+	uint32_t flags;
+	uint64_t seq;
+	uint64_t t_ns;
+	uint64_t corr;
+	uint64_t cause;
+	uint64_t addr;
+	uint64_t value;
+	uint32_t data_len;
+	const uint8_t *data;
 };
 
 /**
@@ -247,6 +362,18 @@ int avm_trace_open(const char *path, avm_trace_reader **out, char *err,
  */
 int avm_trace_next(avm_trace_reader *r, struct avm_trace_event *ev, char *err,
 		   size_t err_len);
+
+/**
+ * avm_trace_next_journal() - the next journal entry, in file order (each
+ * actor's entries in order of @seq within one recording thread; sort by
+ * @seq to merge threads). Returns 1, 0 at the end, or -EINVAL as
+ * avm_trace_next(). Use one of the two iterators per reader.
+ */
+int avm_trace_next_journal(avm_trace_reader *r, struct avm_journal_entry *je,
+			   char *err, size_t err_len);
+
+/** avm_journal_type_name() - "deliver", "send", ... ("?" if unknown). */
+const char *avm_journal_type_name(unsigned type);
 
 /** avm_trace_info() - header (and, once read, footer) information. */
 const struct avm_trace_info *avm_trace_info(avm_trace_reader *r);
