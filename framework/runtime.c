@@ -290,6 +290,13 @@ const char *avm_actor_name(avm_runtime *rt, avm_actor_id id)
 	return a ? a->name : NULL;
 }
 
+const void *avm_actor_config(avm_runtime *rt, avm_actor_id id)
+{
+	struct avm_actor *a = avm__actor(rt, id);
+
+	return a ? a->config : NULL;
+}
+
 void *avm_actor_state(avm_runtime *rt, avm_actor_id id)
 {
 	struct avm_actor *a = avm__actor(rt, id);

@@ -18,6 +18,8 @@ static const struct avm_cli_command commands[] = {
 	{ "trace", "inspect trace files: show, stats, export, follow",
 	  avm_cli_trace },
 	{ "ctl", "control a running `actorvm run --ctl URL`", avm_cli_ctl },
+	{ "replay", "re-run one journaled actor from a trace and compare",
+	  avm_cli_replay },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -43,5 +43,6 @@ struct mf_manifest *avm_cli_load(const char *file, const char *guest_dir,
 				 bool quiet_ok);
 int avm_cli_trace(int argc, char **argv);
 int avm_cli_ctl(int argc, char **argv);
+int avm_cli_replay(int argc, char **argv);
 
 #endif /* ACTORVM_CLI_H */

@@ -123,6 +123,16 @@ static void run_usage(FILE *f)
 		"there are\n"
 		"                     several: FILE.VM.trace); overrides the "
 		"manifest's\n"
+		"  --journal NAME     journal actor NAME in the trace too: every "
+		"message\n"
+		"                     it handled and every call it made, in "
+		"full, so that\n"
+		"                     `actorvm replay TRACE --actor NAME` can "
+		"re-run it\n"
+		"                     alone (repeatable; tracing goes to "
+		"actorvm.trace\n"
+		"                     unless --trace or the manifest names a "
+		"file)\n"
 		"  --guest-dir DIR    where images not found next to the "
 		"manifest are\n"
 		"                     looked for (default: $ACTORVM_GUEST_DIR "
@@ -168,8 +178,12 @@ static void run_usage(FILE *f)
 		AVM_DEFAULT_MANIFEST, AVM_GUEST_DIR);
 }
 
+#define MAX_JOURNAL 64
+
 struct run_args {
 	const char *file, *guest_dir;
+	const char *journal[MAX_JOURNAL + 1];
+	unsigned n_journal;
 	const char *ctl_url;
 	struct mf_build_opts bo;
 	int64_t timeout_ns;
@@ -180,6 +194,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	static const struct option opts[] = {
 		{ "timeout", required_argument, NULL, 't' },
 		{ "trace", required_argument, NULL, 'T' },
+		{ "journal", required_argument, NULL, 'j' },
 		{ "guest-dir", required_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "ctl", required_argument, NULL, 'c' },
@@ -191,7 +206,7 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 
 	*a = (struct run_args){ .file = AVM_DEFAULT_MANIFEST,
 				.timeout_ns = -1 };
-	while ((c = getopt_long(argc, argv, "t:T:g:vc:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:T:j:g:vc:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			a->timeout_ns = (int64_t)(strtod(optarg, &end) * 1e9);
@@ -200,6 +215,12 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 			break;
 		case 'T':
 			a->bo.trace_file = optarg;
+			break;
+		case 'j':
+			if (a->n_journal == MAX_JOURNAL)
+				return -EINVAL;
+			a->journal[a->n_journal++] = optarg;
+			a->bo.journal = a->journal;
 			break;
 		case 'g':
 			a->guest_dir = optarg;
@@ -380,6 +401,18 @@ int avm_cli_run(int argc, char **argv)
 	m = avm_cli_load(a.file, a.guest_dir, true);
 	if (!m)
 		return AVM_EXIT_MANIFEST;
+	for (unsigned i = 0; i < a.n_journal; i++) {
+		const char *why = mf_journal_problem(m->doc, a.journal[i]);
+
+		if (why) {
+			fprintf(stderr,
+				"actorvm run: --journal %s: it cannot be "
+				"journaled: %s\n",
+				a.journal[i], why);
+			mf_free(m);
+			return AVM_EXIT_USAGE;
+		}
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	ret = run_manifest(&a, m);

@@ -215,7 +215,8 @@ static int set_pci(struct mf_vm_run *v, char *err, size_t len)
 
 /* A non-PCI device: created, mapped where the manifest says, wired to its
  * IOAPIC pin. */
-static int add_isa(struct mf_vm_run *v, unsigned i, const struct mf_type *t)
+static int add_isa(struct mf_vm_run *v, unsigned i, const struct mf_type *t,
+		   bool replay)
 {
 	const struct mf_device *d = &v->vm->devices[i];
 	const struct pc_placement where = dev_place(v, i);
@@ -237,6 +238,9 @@ static int add_isa(struct mf_vm_run *v, unsigned i, const struct mf_type *t)
 						 sizeof(why)))
 			return -EINVAL;
 		v->dev[i].uart.chr = v->dev_ser[i].chr;
+		if (replay)
+			v->dev[i].uart.chr =
+				(struct chardev_config){ .kind = CHARDEV_NULL };
 	} else if (t->ops == &testdev_ops && d->id) {
 		v->dev[i].testdev.id = *d->id;
 	}
@@ -255,7 +259,8 @@ static int add_isa(struct mf_vm_run *v, unsigned i, const struct mf_type *t)
 	return err;
 }
 
-static int add_devices(struct mf_vm_run *v, char *err, size_t len)
+static int add_devices(struct mf_vm_run *v, bool replay, char *err,
+		       size_t len)
 {
 	for (unsigned i = 0; i < v->vm->devices_count; i++) {
 		const struct mf_device *d = &v->vm->devices[i];
@@ -265,12 +270,32 @@ static int add_devices(struct mf_vm_run *v, char *err, size_t len)
 		if (t->ops->pci)
 			ret = avm_actor_find(v->rt, d->name, &v->dev_id[i]);
 		else
-			ret = add_isa(v, i, t);
+			ret = add_isa(v, i, t, replay);
 		if (ret)
 			return avm_errf(err, len, ret, "%s: device '%s': %s",
 					v->vm->name, d->name, strerror(-ret));
 	}
 	return 0;
+}
+
+const char *mf_journal_problem(const struct mf_doc *d, const char *name)
+{
+	bool found = false;
+
+	if (!strncmp(name, "vcpu", 4))
+		return "a CPU cannot be journaled (its inputs are the guest's)";
+	if (!strncmp(name, "net.", 4) || !strcmp(name, "console") ||
+	    !strcmp(name, "kvm"))
+		return "a backend's inputs come from a descriptor or socket "
+		       "the journal does not see";
+	for (unsigned v = 0; v < d->vms_count; v++)
+		for (unsigned i = 0; i < d->vms[v].devices_count; i++)
+			found |= !strcmp(d->vms[v].devices[i].name, name);
+	if (found || !strcmp(name, "ioapic") || !strcmp(name, "pic") ||
+	    !strcmp(name, "com1") || !strcmp(name, "pci") ||
+	    !strcmp(name, "exit"))
+		return NULL;
+	return "no actor has this name";
 }
 
 /* --- Networks ------------------------------------------------------------- */
@@ -470,6 +495,8 @@ static int build_vm(struct mf_run *r, unsigned idx,
 					.no_input = true
 				};
 	v->com1.mirror_tx = v->console;
+	if (o->replay)
+		v->com1.chr = (struct chardev_config){ .kind = CHARDEV_NULL };
 	v->mcfg.com1 = &v->com1;
 	ret = set_vcpus(v, r->m, o->guest_dir, err, len)
 		      ?: set_pci(v, err, len) ?: make_console(v, err, len);
@@ -478,7 +505,8 @@ static int build_vm(struct mf_run *r, unsigned idx,
 	ret = pc_machine_build(v->rt, &v->mach, &v->mcfg, why, sizeof(why));
 	if (ret)
 		return avm_errf(err, len, ret, "%s: %s", v->vm->name, why);
-	return add_devices(v, err, len) ?: add_networks(r, idx, err, len)
+	return add_devices(v, o->replay, err, len)
+		       ?: add_networks(r, idx, err, len)
 					?: bind_console(v, err, len);
 }
 
@@ -509,8 +537,12 @@ static int plan_traces(struct mf_run *r, const struct mf_build_opts *o,
 	const struct mf_trace *t = r->m->doc->trace;
 	const char *file = o->trace_file;
 
-	if (!file && t && (!t->enabled || *t->enabled))
-		file = t->file ? t->file : "actorvm.trace";
+	bool journal = (o->journal && *o->journal) ||
+		       (t && t->journal_count);
+
+	if (!file && ((t && (!t->enabled || *t->enabled)) || journal))
+		file = t && t->file ? t->file : "actorvm.trace";
+	r->journal = o->journal;
 	for (unsigned i = 0; file && i < r->n_vms; i++) {
 		if (!trace_path(r, i, file))
 			return avm_errf(err, len, -ENAMETOOLONG,
@@ -577,12 +609,36 @@ int mf_build(struct mf_run *r, const struct mf_manifest *m,
 	return ret;
 }
 
+/* The journaled actors this VM has, from the manifest and the command. */
+static void journal_names(struct mf_run *r, struct mf_vm_run *v,
+			  const char **out, unsigned max)
+{
+	const struct mf_trace *t = r->m->doc->trace;
+	unsigned n = 0;
+	avm_actor_id id;
+
+	for (unsigned i = 0; t && i < t->journal_count && n < max; i++)
+		if (!avm_actor_find(v->rt, t->journal[i], &id))
+			out[n++] = t->journal[i];
+	for (const char *const *p = r->journal; p && *p && n < max; p++)
+		if (!avm_actor_find(v->rt, *p, &id))
+			out[n++] = *p;
+	out[n] = NULL;
+}
+
 static int start_trace(struct mf_run *r, struct mf_vm_run *v)
 {
 	const struct mf_trace *t = r->m->doc->trace;
-	struct avm_trace_options to = { .path = v->trace_path };
-	const char *actors[65] = { 0 };
+	struct avm_trace_options to = { .path = v->trace_path,
+					.manifest = r->m->text,
+					.manifest_len = r->m->text_len,
+					.manifest_path = r->m->file,
+					.vm = v->vm->name };
+	const char *actors[65] = { 0 }, *journal[65];
 	uint64_t bit;
+
+	journal_names(r, v, journal, 64);
+	to.journal = journal;
 
 	for (unsigned i = 0; t && i < t->kinds_count; i++)
 		if (!mf_trace_kind(t->kinds[i], &bit))

@@ -81,6 +81,12 @@ struct mf_vm_run {
 struct mf_build_opts {
 	const char *guest_dir;
 	const char *trace_file; /* overrides trace.file, enables tracing */
+	/* Actors to journal besides trace.journal (NULL-terminated); a
+	 * journal enables tracing (to actorvm.trace unless a file is set). */
+	const char *const *journal;
+	/* Built for `actorvm replay`, never started: serial backends are
+	 * null, so that a replayed UART opens no file, pty or socket. */
+	bool replay;
 	int log_level;
 };
 
@@ -91,6 +97,7 @@ struct mf_run {
 	struct mf_vm_run vm[MF_MAX_VMS];
 	char urls[MF_MAX_VMS * 8][160];
 	unsigned n_urls;
+	const char *const *journal; /* mf_build_opts.journal */
 };
 
 /**
@@ -111,6 +118,13 @@ int mf_start(struct mf_run *r, char *err, size_t len);
  * CPU stopped for good (%AVM_VM_EXIT_FAILED; mf_failed_vm() names it).
  */
 int mf_wait(struct mf_run *r, int64_t timeout_ns, volatile sig_atomic_t *stop);
+
+/**
+ * mf_journal_problem() - why actor @name of manifest @m cannot be
+ * journaled (not an actor, a CPU, a backend whose inputs come from a
+ * descriptor), or NULL if it can.
+ */
+const char *mf_journal_problem(const struct mf_doc *d, const char *name);
 
 /** mf_status() - the largest exit status among the VMs (QEMU's numbers). */
 int mf_status(const struct mf_run *r);

@@ -396,8 +396,14 @@ int mf_load(const char *path, const char *text, size_t len,
 		err = read_file(m, &buf, &len);
 		text = buf;
 	}
-	if (!err && text)
+	if (!err && text && !(m->text = malloc(len + 1)))
+		err = -ENOMEM;
+	if (!err && text) {
+		memcpy(m->text, text, len);
+		m->text[len] = 0;
+		m->text_len = len;
 		err = mf_index_positions(m, text, len);
+	}
 	if (err)
 		goto undo_manifest;
 	/* A refused file, a refused construct: no schema load (aliases would
@@ -433,6 +439,7 @@ void mf_free(struct mf_manifest *m)
 	free(m->nodes);
 	free(m->diags);
 	free(m->file);
+	free(m->text);
 	free(m->dir);
 	free(m);
 }

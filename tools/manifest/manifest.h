@@ -99,6 +99,8 @@ struct mf_trace {
 	unsigned actors_count;
 	char **kinds;
 	unsigned kinds_count;
+	char **journal;
+	unsigned journal_count;
 };
 
 /** struct mf_doc - the whole document, as the schema loads it. */
@@ -129,6 +131,8 @@ struct mf_diag {
 /** struct mf_manifest - a loaded manifest and what was found in it. */
 struct mf_manifest {
 	char *file;
+	char *text; /* the document as read (a trace keeps it for replay) */
+	size_t text_len;
 	char *dir; /* the manifest's directory: relative paths start here */
 	struct mf_doc *doc;
 	struct mf_node *nodes;

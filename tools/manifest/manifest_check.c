@@ -823,6 +823,14 @@ static void check_trace(struct mf_manifest *m)
 			mf_report(m, MF_ERROR, p, "no actor is called '%s'",
 				  t->actors[i]);
 	}
+	for (unsigned i = 0; t && i < t->journal_count; i++) {
+		const char *why = mf_journal_problem(m->doc, t->journal[i]);
+
+		snprintf(p, sizeof(p), "trace.journal[%u]", i);
+		if (why)
+			mf_report(m, MF_ERROR, p, "'%s' cannot be journaled: %s",
+				  t->journal[i], why);
+	}
 	for (unsigned i = 0; t && i < t->kinds_count; i++) {
 		uint64_t bit;
 

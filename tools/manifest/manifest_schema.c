@@ -119,6 +119,8 @@ static const cyaml_schema_field_t trace_fields[] = {
 			     &name_schema, 0, CYAML_UNLIMITED),
 	CYAML_FIELD_SEQUENCE("kinds", OPT, struct mf_trace, kinds, &name_schema,
 			     0, CYAML_UNLIMITED),
+	CYAML_FIELD_SEQUENCE("journal", OPT, struct mf_trace, journal,
+			     &name_schema, 0, 64),
 	CYAML_FIELD_END
 };
 

@@ -170,6 +170,12 @@ int avm_actor_find(avm_runtime *rt, const char *name, avm_actor_id *out);
 const char *avm_actor_name(avm_runtime *rt, avm_actor_id id);
 
 /**
+ * avm_actor_config() - the config actor @id was created with (NULL for a
+ * bad id or none), e.g. to build the same actor again, as replay does.
+ */
+const void *avm_actor_config(avm_runtime *rt, avm_actor_id id);
+
+/**
  * avm_actor_state() - the device state of actor @id, for inspection by tests
  * of the deterministic executor only (NULL elsewhere: only the actor's own
  * thread may touch it).
