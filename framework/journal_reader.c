@@ -5,6 +5,7 @@
  * for a start at init and cut at the first gap.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,40 +253,95 @@ const struct avm_journal_entry *avm_journal_entry(const avm_journal *j,
 	return i < j->n ? &j->e[i] : NULL;
 }
 
-static void put_data(const struct avm_journal_entry *e, char *buf, size_t len)
+static void put(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Append to the line in @buf (cut at @len). */
+static void put(char *buf, size_t len, const char *fmt, ...)
 {
 	size_t at = strlen(buf);
+	va_list ap;
 
-	if (!e->data_len || at >= len)
+	if (at + 1 >= len)
 		return;
-	at += (size_t)snprintf(buf + at, len - at, " data[%u]=", e->data_len);
-	for (uint32_t i = 0; i < e->data_len && i < 16 && at + 3 < len; i++)
-		at += (size_t)snprintf(buf + at, len - at, "%02x", e->data[i]);
-	if (e->data_len > 16 && at + 4 < len)
-		snprintf(buf + at, len - at, "...");
+	va_start(ap, fmt);
+	vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
+}
+
+static void put_data(const struct avm_journal_entry *e, char *buf, size_t len)
+{
+	if (!e->data_len)
+		return;
+	put(buf, len, " data[%u]=", e->data_len);
+	for (uint32_t i = 0; i < e->data_len && i < 16; i++)
+		put(buf, len, "%02x", e->data[i]);
+	if (e->data_len > 16)
+		put(buf, len, "...");
+}
+
+/* A message's sender or receiver and its body. */
+static void put_msg(const struct avm_journal_entry *e, char *buf, size_t len)
+{
+	char kb[24];
+
+	put(buf, len, " %s", avm_msg_kind_name(e->kind, kb, sizeof(kb)));
+	if (e->type == AVM_J_DELIVER && e->src == AVM_ACTOR_NONE)
+		put(buf, len, " from outside");
+	else if (e->type == AVM_J_DELIVER)
+		put(buf, len, " from actor %u", e->src);
+	if (e->port >= 0)
+		put(buf, len, " port %d", e->port);
+	if (e->type == AVM_J_SEND && e->dst != AVM_ACTOR_NONE)
+		put(buf, len, " to actor %u", e->dst);
+	put(buf, len, " arg=%u addr=0x%" PRIx64 " value=0x%" PRIx64 " size=%u",
+	    e->arg, e->addr, e->value, e->size);
+	if (e->status)
+		put(buf, len, " status=%d", e->status);
+	if (e->flags & AVM_J_REQUEST)
+		put(buf, len, " (a request)");
 }
 
 const char *avm_journal_entry_format(const struct avm_journal_entry *e,
 				     char *buf, size_t len)
 {
-	char kb[24];
-
 	if (!len)
 		return buf;
-	if (e->type == AVM_J_DELIVER || e->type == AVM_J_SEND)
-		snprintf(buf, len,
-			 "%s %s src=%u dst=%d port=%d arg=%u addr=0x%" PRIx64
-			 " value=0x%" PRIx64 " size=%u status=%d result=%d",
-			 avm_journal_type_name(e->type),
-			 avm_msg_kind_name(e->kind, kb, sizeof(kb)), e->src,
-			 (int)e->dst, e->port, e->arg, e->addr, e->value,
-			 e->size, e->status, e->result);
-	else
-		snprintf(buf, len,
-			 "%s arg=%u port=%d addr=0x%" PRIx64 " value=0x%" PRIx64
-			 " size=%u status=%d result=%d",
-			 avm_journal_type_name(e->type), e->arg, e->port,
-			 e->addr, e->value, e->size, e->status, e->result);
+	snprintf(buf, len, "%s", avm_journal_type_name(e->type));
+	switch (e->type) {
+	case AVM_J_DELIVER:
+	case AVM_J_SEND:
+		put_msg(e, buf, len);
+		break;
+	case AVM_J_INIT:
+	case AVM_J_RESET:
+		break;
+	case AVM_J_ROUTE_SET:
+		put(buf, len, " input=%u via port %d word=0x%" PRIx64, e->arg,
+		    e->port, e->value);
+		break;
+	case AVM_J_DMA_READ:
+	case AVM_J_DMA_WRITE:
+		put(buf, len, " gpa=0x%" PRIx64 " len=%u", e->addr, e->size);
+		break;
+	case AVM_J_NOW:
+	case AVM_J_REPLY:
+	case AVM_J_VM_EXIT:
+		put(buf, len, " value=0x%" PRIx64, e->value);
+		break;
+	case AVM_J_TIMER_ARM:
+		put(buf, len, " timer=%u delay=%" PRIu64 " period=%" PRIu64,
+		    e->arg, e->addr, e->value);
+		break;
+	default:
+		put(buf, len, " arg=%u addr=0x%" PRIx64 " value=0x%" PRIx64,
+		    e->arg, e->addr, e->value);
+		if (e->size)
+			put(buf, len, " size=%u", e->size);
+		break;
+	}
+	if (e->type > AVM_J_NOW)
+		put(buf, len, " -> %d", e->result);
 	put_data(e, buf, len);
 	return buf;
 }

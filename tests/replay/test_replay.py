@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""End-to-end tests of journals and `actorvm replay`.
+
+Usage: test_replay.py ACTORVM GUEST_DIR TWO_VMS_YAML REPLAY_CHECK
+
+Records the two-VM demo with every replayable actor of both VMs journaled
+(threaded and biglock executors), replays each actor alone and expects
+identical outputs; then hands replay truncated, corrupted, foreign and
+gapped traces, and bad command lines.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ACTORVM, GUEST_DIR, TWO_VMS, REPLAY_CHECK = sys.argv[1:5]
+TMP = tempfile.mkdtemp(prefix='avm-replay-')
+ACTORS = ['nic', 'ioapic', 'com1', 'pic', 'pci', 'exit']
+RECORDED = {}
+
+
+def read(path, mode='r'):
+    with open(path, mode) as f:
+        return f.read()
+
+
+def actorvm(*args, timeout=120):
+    p = subprocess.run([ACTORVM, *args], capture_output=True,
+                       timeout=timeout)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def record(executor):
+    """The demo, every replayable actor journaled: {vm: trace path}."""
+    if executor in RECORDED:
+        return RECORDED[executor]
+    text = read(TWO_VMS)
+    if executor == 'biglock':
+        text = text.replace('    memory: 32M\n',
+                            '    memory: 32M\n    executor: biglock\n')
+        assert text.count('executor: biglock') == 2
+    manifest = os.path.join(TMP, executor + '.yaml')
+    with open(manifest, 'w') as f:
+        f.write(text)
+    trace = os.path.join(TMP, executor + '.trace')
+    args = ['run', '--guest-dir', GUEST_DIR, '--trace', trace]
+    for a in ACTORS:
+        args += ['--journal', a]
+    rc, out, err = actorvm(*args, manifest, timeout=300)
+    if rc != 33:
+        raise AssertionError('demo run: status %d\n%s' % (rc, err))
+    RECORDED[executor] = {vm: os.path.join(TMP, executor + '.' + vm +
+                                           '.trace')
+                          for vm in ('ping', 'pong')}
+    return RECORDED[executor]
+
+
+def replay(trace, actor, *extra):
+    return actorvm('replay', '--guest-dir', GUEST_DIR, trace, '--actor',
+                   actor, *extra)
+
+
+IDENTICAL = re.compile(r'^replayed (\d+) messages \((\d+) journal entries\), '
+                       r'outputs identical$', re.M)
+
+
+class Identical(unittest.TestCase):
+    def check_all(self, executor):
+        traces = record(executor)
+        for vm, trace in traces.items():
+            for a in ACTORS:
+                rc, out, err = replay(trace, a)
+                self.assertEqual(rc, 0, '%s %s %s: %s%s' %
+                                 (executor, vm, a, out, err))
+                m = IDENTICAL.search(out)
+                self.assertTrue(m, out)
+                # Every one of them handled something after its init.
+                self.assertGreater(int(m.group(1)), 0, (vm, a, out))
+
+    def test_threaded(self):
+        self.check_all('threaded')
+
+    def test_biglock(self):
+        self.check_all('biglock')
+
+    def test_nic_handled_the_ping_pong(self):
+        # 20 rounds of frames at least, and the guest's register accesses.
+        rc, out, _ = replay(record('threaded')['ping'], 'nic')
+        self.assertEqual(rc, 0, out)
+        self.assertGreater(int(IDENTICAL.search(out).group(1)), 60)
+
+    def test_until(self):
+        rc, out, err = replay(record('threaded')['ping'], 'nic',
+                              '--until', '10')
+        self.assertEqual(rc, 0, err)
+        self.assertIn('replayed 9 messages', out)
+        self.assertIn('stopped before message 10', out)
+
+    def test_library_checks(self):
+        """replay_check: 100 identical replays, and a planted fault."""
+        p = subprocess.run([REPLAY_CHECK, record('threaded')['ping'], 'nic'],
+                           capture_output=True, timeout=300)
+        self.assertEqual(p.returncode, 0,
+                         p.stdout.decode() + p.stderr.decode())
+
+
+def records(path):
+    """(offset, length-prefix size, body) of each record after the magic."""
+    data = read(path, 'rb')
+    assert data[:8] == b'AVMTRACE'
+    at, out = 8, []
+    while at < len(data):
+        n = shift = 0
+        start = at
+        while True:
+            b = data[at]
+            at += 1
+            n |= (b & 0x7f) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        out.append((start, data[start:at], data[at:at + n]))
+        at += n
+    return data, out
+
+
+def varint(buf, at):
+    n = shift = 0
+    while True:
+        b = buf[at]
+        at += 1
+        n |= (b & 0x7f) << shift
+        shift += 7
+        if not b & 0x80:
+            return n, at
+
+
+def journal_actor(body):
+    """The actor of a TraceRecord holding a journal entry, else None."""
+    if not body or body[0] != 0x2a:  # field 5, length-delimited
+        return None
+    _, at = varint(body, 1)
+    if body[at] != 0x08:  # field 1 (actor) absent: actor 0
+        return 0
+    return varint(body, at + 1)[0]
+
+
+class BadInput(unittest.TestCase):
+    def copy_with(self, name, data):
+        path = os.path.join(TMP, name)
+        with open(path, 'wb') as f:
+            f.write(data)
+        return path
+
+    def expect(self, path, status, pattern, actor='nic'):
+        rc, out, err = replay(path, actor)
+        self.assertEqual(rc, status, out + err)
+        self.assertRegex(err, pattern)
+
+    def test_truncated(self):
+        data = read(record('threaded')['ping'], 'rb')
+        path = self.copy_with('truncated.trace', data[:len(data) // 2 + 3])
+        self.expect(path, 4, r'truncated\.trace: offset \d+: ')
+
+    def test_corrupted(self):
+        data, recs = records(record('threaded')['ping'])
+        off, prefix, body = recs[len(recs) // 2]
+        bad = bytearray(data)
+        for i in range(len(prefix), len(prefix) + min(len(body), 12)):
+            bad[off + i] = 0xff
+        self.expect(self.copy_with('corrupted.trace', bytes(bad)), 4,
+                    r'corrupted\.trace: offset %d: ' % off)
+
+    def test_foreign(self):
+        path = self.copy_with('foreign.trace', b'\x7fELF' + bytes(500))
+        self.expect(path, 4, r'not a trace file')
+        self.expect('/nonexistent/x.trace', 4, r'No such file')
+
+    def test_not_journaled(self):
+        trace = os.path.join(TMP, 'plain.trace')
+        rc, _, err = actorvm('run', '--guest-dir', GUEST_DIR, '--trace',
+                             trace, TWO_VMS, timeout=300)
+        self.assertEqual(rc, 33, err)
+        self.expect(os.path.join(TMP, 'plain.ping.trace'), 4,
+                    r"actor 'nic' was not journaled \(record with "
+                    r"--journal nic\)")
+        self.expect(record('threaded')['ping'], 4,
+                    r"no actor named 'nope'", actor='nope')
+
+    def test_gap_cuts_the_journal(self):
+        """A lost entry (a full ring) ends the replay before its message."""
+        data, recs = records(record('threaded')['ping'])
+        nic = [r for r in recs if journal_actor(r[2]) is not None]
+        # The nic's id: the actor of most journal records is not needed;
+        # drop the 200th journal record of whichever actor holds it.
+        off, prefix, body = nic[200]
+        victim = journal_actor(body)
+        cut = data[:off] + data[off + len(prefix) + len(body):]
+        path = self.copy_with('gap.trace', cut)
+        rc, out, err = actorvm('trace', 'show', '--header', path)
+        names = dict(re.findall(r'actor (\d+): (\S+) \(', out))
+        name = names[str(victim)]
+        rc, out, err = replay(path, name)
+        self.assertEqual(rc, 0, out + err)
+        self.assertRegex(err, r'warning: journal entry \d+ is missing')
+        self.assertIn('the journal was cut', out)
+
+
+class Usage(unittest.TestCase):
+    def test_help(self):
+        rc, out, _ = actorvm('replay', '--help')
+        self.assertEqual(rc, 0)
+        self.assertIn('usage: actorvm replay TRACE --actor NAME', out)
+        rc, out, _ = actorvm('--help')
+        self.assertIn('replay', out)
+        rc, out, _ = actorvm('run', '--help')
+        self.assertIn('--journal NAME', out)
+
+    def test_bad_command_lines(self):
+        t = record('threaded')['ping']
+        for args in ([], [t], ['--actor', 'nic'], [t, t, '--actor', 'nic'],
+                     [t, '--actor', 'nic', '--until', '0'],
+                     [t, '--actor', 'nic', '--until', 'x'],
+                     [t, '--actor', 'nic', '--context', '-1'],
+                     [t, '--actor', 'nic', '--bogus']):
+            rc, _, err = actorvm('replay', *args)
+            self.assertEqual(rc, 2, args)
+            self.assertIn('usage:', err)
+
+    def test_run_refuses_what_cannot_be_journaled(self):
+        for name, why in (('vcpu0', 'a CPU cannot be journaled'),
+                          ('net.link', 'descriptor or socket'),
+                          ('console', 'descriptor or socket'),
+                          ('nope', 'no actor has this name')):
+            rc, _, err = actorvm('run', '--journal', name, '--guest-dir',
+                                 GUEST_DIR, TWO_VMS)
+            self.assertEqual(rc, 2, name)
+            self.assertRegex(err, "--journal %s: it cannot be journaled: "
+                             ".*%s" % (re.escape(name), why))
+
+    def test_check_refuses_bad_journal_names(self):
+        text = read(TWO_VMS) + 'trace:\n  journal: [nic, vcpu0]\n'
+        path = os.path.join(TMP, 'bad-journal.yaml')
+        with open(path, 'w') as f:
+            f.write(text)
+        rc, out, err = actorvm('check', '--guest-dir', GUEST_DIR, path)
+        self.assertEqual(rc, 1, out + err)
+        self.assertRegex(err, r"trace\.journal\[1\]: 'vcpu0' cannot be "
+                         r"journaled: a CPU")
+        self.assertNotIn('journal[0]', err)
+
+
+if __name__ == '__main__':
+    try:
+        unittest.main(argv=sys.argv[:1], verbosity=2)
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
