@@ -36,6 +36,9 @@ struct avm_trace_reader {
 	uint64_t size; /* file size, UINT64_MAX when unknown (a pipe) */
 	uint8_t *buf;
 	size_t cap;
+	size_t last_len; /* body length of the last record read */
+	uint8_t *header_raw; /* the header record as encoded */
+	size_t header_len;
 	Actorvm__TraceRecord *rec; /* the last event: owns its payload */
 	struct avm_trace_info info;
 	struct avm_trace_actor *actors;
@@ -194,6 +197,7 @@ static int read_record(avm_trace_reader *r, Actorvm__TraceRecord **out,
 			    "decoding failed)",
 			    (unsigned long long)len);
 	r->off += n + len;
+	r->last_len = (size_t)len;
 	return 1;
 }
 
@@ -289,6 +293,15 @@ static int read_start(avm_trace_reader *r, char *err, size_t err_len)
 		return ret;
 	if (rec->rec_case == ACTORVM__TRACE_RECORD__REC_HEADER)
 		ret = take_header(r, rec->header, at, err, err_len);
+	if (!ret && rec->rec_case == ACTORVM__TRACE_RECORD__REC_HEADER) {
+		r->header_raw = malloc(r->last_len ? r->last_len : 1);
+		if (!r->header_raw)
+			ret = fail(r, err, err_len, at, -ENOMEM,
+				   "out of memory");
+		else
+			memcpy(r->header_raw, r->buf, r->last_len);
+		r->header_len = r->last_len;
+	}
 	else
 		ret = fail(r, err, err_len, at, -EINVAL,
 			   "the first record is not a header");
@@ -523,6 +536,43 @@ int avm_trace_next_journal(avm_trace_reader *r, struct avm_journal_entry *je,
 	}
 }
 
+int avm_trace_next_raw(avm_trace_reader *r, const void **rec, size_t *len,
+		       char *err, size_t err_len)
+{
+	Actorvm__TraceRecord *x;
+	uint64_t at;
+	int ret;
+
+	if (r->rec) {
+		actorvm__trace_record__free_unpacked(r->rec, NULL);
+		r->rec = NULL;
+	}
+	if (r->err) {
+		copy_err(r, err, err_len);
+		return r->err;
+	}
+	ret = read_record(r, &x, &at, err, err_len);
+	if (ret <= 0)
+		return ret;
+	ret = account(r, x, at, err, err_len);
+	if (ret >= 0 && x->rec_case == ACTORVM__TRACE_RECORD__REC_EVENT)
+		ret = check_event(r, x->event, at, err, err_len);
+	if (ret >= 0 && x->rec_case == ACTORVM__TRACE_RECORD__REC_JOURNAL)
+		ret = check_journal(r, x->journal, at, err, err_len);
+	actorvm__trace_record__free_unpacked(x, NULL);
+	if (ret < 0)
+		return ret;
+	*rec = r->buf; /* the body read_record() left there */
+	*len = r->last_len;
+	return 1;
+}
+
+void avm_trace_header_raw(avm_trace_reader *r, const void **rec, size_t *len)
+{
+	*rec = r->header_raw;
+	*len = r->header_len;
+}
+
 const char *avm_journal_type_name(unsigned type)
 {
 	static const char *const names[] = {
@@ -580,6 +630,7 @@ void avm_trace_close(avm_trace_reader *r)
 	free(r->actors);
 	free(r->clock);
 	free(r->executor);
+	free(r->header_raw);
 	free(r->journaled);
 	free(r->manifest);
 	free(r->manifest_path);

@@ -24,7 +24,9 @@ static void usage(FILE *out)
 		     "per actor and kind\n");
 	fprintf(out, "  export   Chrome trace JSON (for Perfetto) or pcap of "
 		     "the network frames\n");
-	fprintf(out, "  follow   print the events of a running VM, live\n\n");
+	fprintf(out, "  follow   print the events of a running VM, live\n");
+	fprintf(out, "  cut      an excerpt of journals to replay (actorvm "
+		     "replay)\n\n");
 	fprintf(out, "`actorvm trace SUBCOMMAND --help` describes one.\n");
 	fprintf(out, "Exit status: 0 ok, 1 error (e.g. a damaged file), "
 		     "2 usage error.\n");
@@ -225,6 +227,7 @@ int avm_cli_trace(int argc, char **argv)
 		{ "stats", "", tcli_stats },
 		{ "export", "", tcli_export },
 		{ "follow", "", tcli_follow },
+		{ "cut", "", tcli_cut },
 	};
 
 	if (argc < 2) {

@@ -210,6 +210,52 @@ class BadInput(unittest.TestCase):
         self.assertIn('the journal was cut', out)
 
 
+class Cut(unittest.TestCase):
+    def test_excerpt_replays(self):
+        src = record('threaded')['ping']
+        out = os.path.join(TMP, 'excerpt.trace')
+        rc, _, err = actorvm('trace', 'cut', '-o', out, '--actor', 'nic',
+                             '--until', '40', src)
+        self.assertEqual(rc, 0, err)
+        self.assertLess(os.path.getsize(out), os.path.getsize(src) / 10)
+        rc, text, err = replay(out, 'nic')
+        self.assertEqual(rc, 0, err)
+        self.assertIn('replayed 39 messages', text)
+        # Only the nic's journal was kept.
+        rc, _, err = replay(out, 'ioapic')
+        self.assertEqual(rc, 4)
+        self.assertIn("'ioapic' was not journaled", err)
+
+    def test_every_journal_by_default(self):
+        src = record('threaded')['pong']
+        out = os.path.join(TMP, 'all.trace')
+        rc, _, err = actorvm('trace', 'cut', '-o', out, src)
+        self.assertEqual(rc, 0, err)
+        for a in ACTORS:
+            rc, text, err = replay(out, a)
+            self.assertEqual(rc, 0, (a, text, err))
+
+    def test_errors(self):
+        src = record('threaded')['ping']
+        out = os.path.join(TMP, 'x.trace')
+        rc, _, err = actorvm('trace', 'cut', '-o', src, src)
+        self.assertEqual(rc, 2)
+        self.assertIn('is the input', err)
+        for args in (['cut', src], ['cut', '-o', out],
+                     ['cut', '-o', out, '--until', '0', src]):
+            rc, _, err = actorvm('trace', *args)
+            self.assertEqual(rc, 2, args)
+        plain = os.path.join(TMP, 'plain-cut.trace')
+        rc, _, err = actorvm('run', '--guest-dir', GUEST_DIR, '--trace',
+                             plain, '--timeout', '60', TWO_VMS,
+                             timeout=300)
+        rc, _, err = actorvm('trace', 'cut', '-o', out,
+                             os.path.join(TMP, 'plain-cut.ping.trace'))
+        self.assertEqual(rc, 1)
+        self.assertIn('holds no journal', err)
+        self.assertFalse(os.path.exists(out))
+
+
 class Usage(unittest.TestCase):
     def test_help(self):
         rc, out, _ = actorvm('replay', '--help')

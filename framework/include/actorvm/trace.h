@@ -372,6 +372,19 @@ int avm_trace_next(avm_trace_reader *r, struct avm_trace_event *ev, char *err,
 int avm_trace_next_journal(avm_trace_reader *r, struct avm_journal_entry *je,
 			   char *err, size_t err_len);
 
+/**
+ * avm_trace_next_raw() - the next record of any kind (header excepted) as
+ * it is encoded in the file (a TraceRecord, without its length prefix),
+ * after the same checks as avm_trace_next(); valid until the next call.
+ * For tools that copy records (`actorvm trace cut`). Returns as
+ * avm_trace_next().
+ */
+int avm_trace_next_raw(avm_trace_reader *r, const void **rec, size_t *len,
+		       char *err, size_t err_len);
+
+/** avm_trace_header_raw() - the header record as encoded, as above. */
+void avm_trace_header_raw(avm_trace_reader *r, const void **rec, size_t *len);
+
 /** avm_journal_type_name() - "deliver", "send", ... ("?" if unknown). */
 const char *avm_journal_type_name(unsigned type);
 
