@@ -9,6 +9,11 @@
  *     events: posted, dequeued, handler start, reply, handler end) and a
  *     posted write (four events), each with tracing off and on, alternating
  *     blocks so that host drift hits both alike.
+ *  4. the same with the journal of the actor on (trace.journal: every
+ *     message and call in full, for `actorvm replay`), against tracing off;
+ *  5. replay speed: a journal of reads and posted writes recorded without
+ *     a pause, replayed alone on the deterministic executor, per message,
+ *     against the same messages handled live.
  * Prints p50/p99/p99.9/max and the added cost per message. Reports; never
  * fails on timing.
  */
@@ -22,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <actorvm/replay.h>
 #include <actorvm/trace.h>
 
 #include "internal.h"
@@ -165,7 +171,11 @@ static int end_to_end(avm_runtime *rt, avm_accessor *acc, bool reads, size_t n,
 	return err;
 }
 
-static int set_up(avm_runtime **rt, avm_accessor **acc, const char *path)
+static const char *const journal_dev[] = { "dev", NULL };
+
+/* @journal: journal the actor, which needs the trace before the start. */
+static int set_up(avm_runtime **rt, avm_accessor **acc, const char *path,
+		  bool journal)
 {
 	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED,
 					  .reply_spin_ns = -1 };
@@ -173,7 +183,9 @@ static int set_up(avm_runtime **rt, avm_accessor **acc, const char *path)
 				    .name = "dev",
 				    .cpus = AVM_CPU(1),
 				    .spin_ns = -1 };
-	struct avm_trace_options o = { .path = path, .ring_bytes = 64u << 20 };
+	struct avm_trace_options o = { .path = path,
+				       .ring_bytes = 64u << 20,
+				       .journal = journal ? journal_dev : NULL };
 	avm_actor_id id;
 	int err = avm_runtime_new(&cfg, rt);
 
@@ -181,11 +193,80 @@ static int set_up(avm_runtime **rt, avm_accessor **acc, const char *path)
 		return err;
 	if ((err = avm_actor_create(*rt, &s, &id)) ||
 	    (err = avm_map(*rt, id, 0, BASE)) ||
+	    (journal && (err = avm_trace_start(*rt, &o))) ||
 	    (err = avm_runtime_start(*rt)) ||
 	    (err = avm_accessor_new(*rt, "vcpu0", acc)) ||
-	    (err = avm_trace_start(*rt, &o)))
+	    (!journal && (err = avm_trace_start(*rt, &o))))
 		return err;
 	return 0;
+}
+
+static void tear_down(avm_runtime *rt, avm_accessor *acc)
+{
+	avm_accessor_free(acc);
+	avm_runtime_free(rt);
+}
+
+/* 4: reads and posts with the journal on, against tracing off. */
+static int journal_cost(size_t n, size_t posts, const char *path,
+			struct series *s)
+{
+	avm_runtime *rt = NULL;
+	avm_accessor *acc = NULL;
+	int err = set_up(&rt, &acc, path, true);
+
+	if (!err)
+		err = end_to_end(rt, acc, true, n, &s[0], &s[1]);
+	if (!err)
+		err = end_to_end(rt, acc, false, posts, &s[2], &s[3]);
+	if (!err)
+		err = avm_trace_stop(rt);
+	tear_down(rt, acc);
+	return err;
+}
+
+/* 5: record @n reads and @n posts unpaused, then replay them. */
+static int replay_speed(size_t n, const char *path, double *live_ns,
+			double *replay_ns, uint64_t *msgs)
+{
+	struct avm_replay_opts o = { .ops = &testdev_ops };
+	struct avm_replay_result res;
+	avm_runtime *rt = NULL;
+	avm_accessor *acc = NULL;
+	avm_journal *j = NULL;
+	uint64_t v, t0;
+	char err_msg[256];
+	int err = set_up(&rt, &acc, path, true);
+
+	/* Warm up first (rings faulted in, caches): in the journal too. */
+	for (size_t i = 0; i < 1000 && !err; i++)
+		err = avm_read(acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH, 8,
+			       &v);
+	t0 = now_ns();
+	for (size_t i = 0; i < n && !err; i++)
+		err = avm_write(acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH, 8,
+				i) ?: avm_read(acc, AVM_SPACE_MMIO,
+					       BASE + TESTDEV_SCRATCH, 8, &v);
+	*live_ns = (double)(now_ns() - t0) / (2.0 * (double)n);
+	if (!err)
+		err = avm_trace_stop(rt);
+	tear_down(rt, acc);
+	if (!err)
+		err = avm_journal_load(path, "dev", &j, err_msg,
+				       sizeof(err_msg));
+	t0 = now_ns();
+	if (!err)
+		err = avm_replay_run(j, &o, &res);
+	*replay_ns = (double)(now_ns() - t0);
+	if (!err && res.diverged) {
+		fprintf(stderr, "trace_bench: replay diverged:\n%s", res.report);
+		err = -EPROTO;
+	}
+	*msgs = err ? 0 : res.messages;
+	if (*msgs)
+		*replay_ns /= (double)*msgs;
+	avm_journal_free(j);
+	return err;
 }
 
 static void report_delta(const char *what, struct series *off,
@@ -193,13 +274,41 @@ static void report_delta(const char *what, struct series *off,
 {
 	double d = (pct(on, 0.5) - pct(off, 0.5)) / div;
 
+	if (!events) {
+		printf("  %-34s %7.1f ns per message\n", what, d);
+		return;
+	}
 	printf("  %-34s %7.1f ns per message (%u events: %.1f ns each)\n", what,
 	       d, events, d / events);
 }
 
+static void report_journal(struct series *j, size_t n, const char *path)
+{
+	double live, rep;
+	uint64_t msgs;
+
+	print_row("read round trip, journal off", &j[0], 1);
+	print_row("read round trip, journal on", &j[1], 1);
+	print_row("post, per write, journal off", &j[2], 10);
+	print_row("post, per write, journal on", &j[3], 10);
+	printf("\nadded by tracing with the journal (p50 on - p50 off; the "
+	       "events and every\ncall of the actor in full):\n");
+	report_delta("synchronous read", &j[0], &j[1], 1, 0);
+	report_delta("posted write (caller side)", &j[2], &j[3], 10, 0);
+	if (replay_speed(n, path, &live, &rep, &msgs)) {
+		printf("replay: failed\n");
+		return;
+	}
+	printf("\nreplay of %llu messages alone (deterministic executor, "
+	       "load excluded):\n  %.1f ns per message; the same messages "
+	       "live (a write and a read round\n  trip, journal on): %.1f ns "
+	       "per message: replay runs %.0fx faster\n",
+	       (unsigned long long)msgs, rep, live, live / rep);
+}
+
 static int run(size_t n)
 {
-	struct series s[7];
+	struct series s[11];
 	char path[] = "/tmp/avm-trace-bench-XXXXXX";
 	struct avm_trace_stats st;
 	/* Four events per post at ~10 M posts/s outrun the writer: keep the
@@ -210,10 +319,10 @@ static int run(size_t n)
 	int err;
 
 	close(mkstemp(path));
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 11; i++)
 		s[i].v = calloc(n, sizeof(uint64_t));
 	pin(0);
-	err = set_up(&rt, &acc, path);
+	err = set_up(&rt, &acc, path, false);
 	if (err)
 		goto out;
 	site_cost(rt, n, &s[0], &s[1], &s[2]);
@@ -240,15 +349,21 @@ static int run(size_t n)
 	printf("recorded %llu, written %llu, dropped %llu\n",
 	       (unsigned long long)st.recorded, (unsigned long long)st.written,
 	       (unsigned long long)st.dropped);
-	printf("target: <= 50 ns per traced message: read %s\n",
+	printf("target: <= 50 ns per traced message: read %s\n\n",
 	       (pct(&s[4], 0.5) - pct(&s[3], 0.5)) <= 50 ? "met" : "missed");
+	tear_down(rt, acc);
+	rt = NULL;
+	acc = NULL;
+	err = journal_cost(n, posts, path, &s[7]);
+	if (!err)
+		report_journal(&s[7], n < 20000 ? n : 20000, path);
 out:
 	if (err)
 		fprintf(stderr, "trace_bench: %s\n", strerror(-err));
 	avm_accessor_free(acc);
 	avm_runtime_free(rt);
 	unlink(path);
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 11; i++)
 		free(s[i].v);
 	return err ? 1 : 0;
 }
