@@ -29,6 +29,7 @@
 #include <actorvm/replay.h>
 
 #include "e1000.h"
+#include "netdev.h"
 #include "testdev.h"
 
 static const char *trace_path, *nic_name;
@@ -276,12 +277,60 @@ static void deterministic_recording(void **state)
 	free(path);
 }
 
+/* The hub: frames in on each port, out of the others, recorded in-process
+ * and replayed; its journal holds one send per port and frame. */
+static void hub_replays(void **state)
+{
+	static const char *const journal[] = { "hub", NULL };
+	const struct hub_config cfg = { .count = 4 };
+	struct avm_harness_opts ho = { .ops = &hub_ops,
+				       .config = &cfg,
+				       .defer_start = true };
+	struct avm_replay_opts o = { .ops = &hub_ops, .config = &cfg };
+	struct avm_replay_result res;
+	char path[] = "/tmp/avm-replay-hub-XXXXXX";
+	uint8_t frame[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	avm_harness *h;
+	avm_journal *j;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(avm_harness_new(&ho, &h), 0);
+	assert_int_equal(avm_trace_start(avm_harness_runtime(h),
+					 &(struct avm_trace_options){
+						 .path = path,
+						 .journal = journal,
+					 }),
+			 0);
+	assert_int_equal(avm_harness_try_start(h), 0);
+	for (unsigned i = 0; i < 12; i++) {
+		frame[20] = (uint8_t)i;
+		assert_int_equal(avm_harness_try_send_data(h, AVM_MSG_FRAME,
+							   i % 5, frame,
+							   sizeof(frame)),
+				 0);
+	}
+	assert_int_equal(avm_trace_stop(avm_harness_runtime(h)), 0);
+	avm_harness_free(h);
+	j = load(path, "hub");
+	assert_int_equal(avm_replay_run(j, &o, &res), 0);
+	if (res.diverged)
+		fail_msg("%s", res.report);
+	assert_int_equal(res.messages, 12);
+	/* Inputs 0..3 go out of 3 ports each; input 4 is dropped. */
+	assert_int_equal(res.entries, 1 + 12 + 10 * 3);
+	avm_journal_free(j);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(identical_100_times),
 		cmocka_unit_test(planted_fault_found),
 		cmocka_unit_test(deterministic_recording),
+		cmocka_unit_test(hub_replays),
 	};
 
 	if (argc != 3) {

@@ -742,6 +742,8 @@ int avm_set_kick(avm_ctx *ctx, avm_kick_fn fn, void *arg);
  * host address. For CPU backends, which map guest RAM into the CPU; devices
  * use avm_dma_read()/avm_dma_write(). -ENOENT past the last block. The host
  * memory belongs to the runtime and stays valid until avm_runtime_free().
+ * While the actor is replayed from a journal (actorvm/replay.h) the base
+ * and size are the recorded ones and @host is NULL: there is no RAM.
  */
 int avm_ram_block(avm_ctx *ctx, unsigned i, uint64_t *gpa, uint64_t *size,
 		  void **host);
