@@ -271,6 +271,18 @@ static int take_header(avm_trace_reader *r, const Actorvm__TraceHeader *h,
 	return 0;
 }
 
+/* The header record as encoded, for avm_trace_header_raw(). */
+static int keep_header(avm_trace_reader *r, uint64_t at, char *err,
+		       size_t err_len)
+{
+	r->header_raw = malloc(r->last_len ? r->last_len : 1);
+	if (!r->header_raw)
+		return fail(r, err, err_len, at, -ENOMEM, "out of memory");
+	memcpy(r->header_raw, r->buf, r->last_len);
+	r->header_len = r->last_len;
+	return 0;
+}
+
 /* The magic, then a header as the first record. */
 static int read_start(avm_trace_reader *r, char *err, size_t err_len)
 {
@@ -292,16 +304,8 @@ static int read_start(avm_trace_reader *r, char *err, size_t err_len)
 	if (ret < 0)
 		return ret;
 	if (rec->rec_case == ACTORVM__TRACE_RECORD__REC_HEADER)
-		ret = take_header(r, rec->header, at, err, err_len);
-	if (!ret && rec->rec_case == ACTORVM__TRACE_RECORD__REC_HEADER) {
-		r->header_raw = malloc(r->last_len ? r->last_len : 1);
-		if (!r->header_raw)
-			ret = fail(r, err, err_len, at, -ENOMEM,
-				   "out of memory");
-		else
-			memcpy(r->header_raw, r->buf, r->last_len);
-		r->header_len = r->last_len;
-	}
+		ret = take_header(r, rec->header, at, err, err_len) ?:
+		      keep_header(r, at, err, err_len);
 	else
 		ret = fail(r, err, err_len, at, -EINVAL,
 			   "the first record is not a header");
