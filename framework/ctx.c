@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +466,58 @@ void avm_fd_unwatch(avm_ctx *ctx, unsigned id)
 		avm__journal_call(a, AVM_J_FD_UNWATCH, id, 0, 0, 0);
 	if (id < AVM_MAX_WATCHES && avm__jmode(a) != AVM_JMODE_REPLAY)
 		a->rt->exec->fd_unwatch(a, id);
+}
+
+/* Replay: the recorded I/O, its inside skipped; NULL after a divergence. */
+static ssize_t io_replayed(struct avm_actor *a, struct avm_journal_entry *e,
+			   void *buf, size_t len)
+{
+	const struct avm_journal_entry *end;
+
+	if (!avm__journal(a, e) || !(end = avm__replay_io_end(a->replay)))
+		return -EIO;
+	if (e->value == AVM_IO_IN && end->result > 0 &&
+	    end->data_len == (uint32_t)end->result && end->data_len <= len)
+		memcpy(buf, end->data, end->data_len);
+	else if (e->value == AVM_IO_IN && end->result > 0)
+		return -EIO; /* avm__replay_io_end() checked it: not reached */
+	return end->result;
+}
+
+ssize_t avm_io(avm_ctx *ctx, unsigned chan, enum avm_io_dir dir, avm_io_fn fn,
+	       void *arg, void *buf, size_t len)
+{
+	struct avm_actor *a = ctx->self;
+	struct avm_journal_entry e = { .type = AVM_J_IO,
+				       .arg = chan,
+				       .value = dir,
+				       .size = (uint32_t)len,
+				       .data = dir == AVM_IO_OUT ? buf : NULL,
+				       .data_len = dir == AVM_IO_OUT
+							   ? (uint32_t)len
+							   : 0 };
+	ssize_t r;
+
+	if (len > INT32_MAX)
+		return -EINVAL;
+	if (!avm__jmode(a))
+		return fn(arg, buf, len, ctx);
+	if (avm__jmode(a) == AVM_JMODE_REPLAY)
+		return io_replayed(a, &e, buf, len);
+	avm__journal(a, &e);
+	r = fn(arg, buf, len, ctx);
+	e = (struct avm_journal_entry){
+		.type = AVM_J_IO_END,
+		.arg = chan,
+		/* A count is at most @len; a CTL result is the function's. */
+		.result = (int32_t)(dir != AVM_IO_CTL && r > (ssize_t)len
+					    ? (ssize_t)len
+					    : r),
+		.data = dir == AVM_IO_IN && r > 0 ? buf : NULL,
+		.data_len = dir == AVM_IO_IN && r > 0 ? (uint32_t)r : 0,
+	};
+	avm__journal(a, &e);
+	return r;
 }
 
 int avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value)

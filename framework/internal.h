@@ -235,6 +235,9 @@ void avm__msg_unflatten(struct avm_msg *m, uint16_t kind,
 
 /* trace.c: append a journal entry to the calling thread's ring. */
 void avm__trace_journal(avm_runtime *rt, const struct avm_journal_entry *e);
+/* replay.c: after an IO entry matched, skip what the I/O did inside and
+ * return its IO_END (NULL: a divergence, reported). */
+const struct avm_journal_entry *avm__replay_io_end(struct avm_replay_run *run);
 /* replay.c: the next recorded call of the replayed actor, if it matches. */
 const struct avm_journal_entry *avm__replay_match(struct avm_replay_run *run,
 						  const struct avm_journal_entry *e);

@@ -175,6 +175,9 @@ static bool same(const struct avm_journal_entry *r,
 	case AVM_J_ROUTE_SET:
 		return r->arg == e->arg && r->port == e->port &&
 		       r->value == e->value;
+	case AVM_J_IO:
+		return r->arg == e->arg && r->value == e->value &&
+		       r->size == e->size && same_data(r, e);
 	default:
 		return false;
 	}
@@ -213,6 +216,36 @@ const struct avm_journal_entry *avm__replay_match(struct avm_replay_run *run,
 	}
 	run->pos++;
 	return r;
+}
+
+const struct avm_journal_entry *avm__replay_io_end(struct avm_replay_run *run)
+{
+	const avm_journal *j = run->j;
+	/* The IO entry just matched: its size and direction. */
+	uint32_t size = j->e[run->pos - 1].size;
+	bool in = j->e[run->pos - 1].value == AVM_IO_IN;
+	unsigned depth = 1;
+
+	for (; run->pos < j->n; run->pos++) {
+		const struct avm_journal_entry *e = &j->e[run->pos];
+
+		if (is_input(e))
+			break;
+		depth += e->type == AVM_J_IO;
+		if (e->type == AVM_J_IO_END && !--depth) {
+			run->pos++;
+			/* What came in must be what the result says, and fit
+			 * what was asked (the IO entry's size, matched). */
+			if (in && e->result > 0 &&
+			    (e->data_len != (uint32_t)e->result ||
+			     e->data_len > size))
+				break;
+			return e;
+		}
+	}
+	diverge(run, run->pos < j->n ? &j->e[run->pos] : NULL, NULL,
+		"the journal is inconsistent: an I/O call without its end");
+	return NULL;
 }
 
 /* After init or a handler: the recording must be at its next input too. */

@@ -598,6 +598,8 @@ const char *avm_journal_type_name(unsigned type)
 		[AVM_J_ROUTE_SET] = "route-set",
 		[AVM_J_ROUTE_CLEAR] = "route-clear",
 		[AVM_J_VM_EXIT] = "vm-exit",
+		[AVM_J_IO] = "io",
+		[AVM_J_IO_END] = "io-end",
 	};
 
 	if (type >= sizeof(names) / sizeof(names[0]) || !names[type])

@@ -32,6 +32,47 @@ static int chardev_copy(char *dst, const char *src, const char **field)
 	return 0;
 }
 
+/*
+ * Everything a backend does with the outside goes through avm_io(), so a
+ * UART stays replayable from a journal whatever its backend: a replay does
+ * not call these, and gets what they returned.
+ */
+static ssize_t io_open(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct chardev *cd = arg;
+
+	return cd->be->open(cd, ctx);
+}
+
+static ssize_t io_write(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct chardev *cd = arg;
+
+	return cd->be->write(cd, buf, len, ctx);
+}
+
+static ssize_t io_read(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct chardev *cd = arg;
+
+	return cd->be->read(cd, buf, len, ctx);
+}
+
+struct io_event {
+	struct chardev *cd;
+	const struct avm_msg *m;
+};
+
+/* The wake bits, as a count avm_io() can carry. */
+static ssize_t io_event(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct io_event *ev = arg;
+
+	if (ev->cd->be->event)
+		return ev->cd->be->event(ev->cd, ev->m, ctx);
+	return chardev_fd_event(ev->cd, ev->m, ctx);
+}
+
 int chardev_open(struct chardev *cd, const struct chardev_config *cfg,
 		 avm_ctx *ctx)
 {
@@ -55,7 +96,7 @@ int chardev_open(struct chardev *cd, const struct chardev_config *cfg,
 		return err;
 	}
 	cd->be = chardev_backends[cd->cfg.kind];
-	err = cd->be->open(cd, ctx);
+	err = (int)avm_io(ctx, CHARDEV_IO_OPEN, AVM_IO_CTL, io_open, cd, NULL, 0);
 	if (err)
 		cd->be = NULL;
 	return err;
@@ -71,22 +112,25 @@ void chardev_close(struct chardev *cd)
 ssize_t chardev_write(struct chardev *cd, const uint8_t *p, size_t n,
 		      avm_ctx *ctx)
 {
-	return cd->be->write(cd, p, n, ctx);
+	return avm_io(ctx, CHARDEV_IO_WRITE, AVM_IO_OUT, io_write, cd,
+		      (void *)p, n);
 }
 
 ssize_t chardev_read(struct chardev *cd, uint8_t *p, size_t n, avm_ctx *ctx)
 {
 	if (cd->cfg.no_input)
 		return -ENODATA;
-	return cd->be->read(cd, p, n, ctx);
+	return avm_io(ctx, CHARDEV_IO_READ, AVM_IO_IN, io_read, cd, p, n);
 }
 
 unsigned chardev_event(struct chardev *cd, const struct avm_msg *m,
 		       avm_ctx *ctx)
 {
-	if (cd->be->event)
-		return cd->be->event(cd, m, ctx);
-	return chardev_fd_event(cd, m, ctx);
+	struct io_event ev = { cd, m };
+	ssize_t r = avm_io(ctx, CHARDEV_IO_EVENT, AVM_IO_CTL, io_event, &ev,
+			   NULL, 0);
+
+	return r > 0 ? (unsigned)r : 0;
 }
 
 uint64_t chardev_errors(const struct chardev *cd)

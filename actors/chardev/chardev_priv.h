@@ -78,6 +78,9 @@ struct chardev_writer;
  *   thread; under biglock, the iothread). NULL: the generic
  *   one-shot FD handling (chardev_fd_event()).
  */
+/* avm_io() channels of a chardev (journals name them). */
+enum { CHARDEV_IO_OPEN, CHARDEV_IO_READ, CHARDEV_IO_WRITE, CHARDEV_IO_EVENT };
+
 struct chardev_backend {
 	const char *name;
 	int (*open)(struct chardev *cd, avm_ctx *ctx);

@@ -239,8 +239,7 @@ static int add_isa(struct mf_vm_run *v, unsigned i, const struct mf_type *t,
 			return -EINVAL;
 		v->dev[i].uart.chr = v->dev_ser[i].chr;
 		if (replay)
-			v->dev[i].uart.chr =
-				(struct chardev_config){ .kind = CHARDEV_NULL };
+			v->dev[i].uart.chr.kind = CHARDEV_NULL;
 	} else if (t->ops == &testdev_ops && d->id) {
 		v->dev[i].testdev.id = *d->id;
 	}
@@ -495,8 +494,8 @@ static int build_vm(struct mf_run *r, unsigned idx,
 					.no_input = true
 				};
 	v->com1.mirror_tx = v->console;
-	if (o->replay)
-		v->com1.chr = (struct chardev_config){ .kind = CHARDEV_NULL };
+	if (o->replay) /* the rest (no_input...) is as run has it */
+		v->com1.chr.kind = CHARDEV_NULL;
 	v->mcfg.com1 = &v->com1;
 	ret = set_vcpus(v, r->m, o->guest_dir, err, len)
 		      ?: set_pci(v, err, len) ?: make_console(v, err, len);

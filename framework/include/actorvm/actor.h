@@ -60,6 +60,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -683,6 +684,39 @@ int avm_fd_watch(avm_ctx *ctx, unsigned id, int fd, unsigned events);
 
 /** avm_fd_unwatch() - stop watching descriptor @id. */
 void avm_fd_unwatch(avm_ctx *ctx, unsigned id);
+
+/**
+ * enum avm_io_dir - which way avm_io() moves bytes.
+ * @AVM_IO_IN: into the buffer (a read): a journal keeps what came in.
+ * @AVM_IO_OUT: out of the buffer (a write): a journal keeps what went out,
+ *   and a replay compares it.
+ * @AVM_IO_CTL: neither (open a backend, ask its state): only the result.
+ */
+enum avm_io_dir { AVM_IO_IN = 0, AVM_IO_OUT = 1, AVM_IO_CTL = 2 };
+
+/**
+ * typedef avm_io_fn - the outside I/O itself, called by avm_io(): a byte
+ * count (at most @len) or a negative errno. It may call avm_* functions
+ * (avm_fd_watch() on EAGAIN, say). It must not change the actor's state
+ * except through its result: a replay does not call it.
+ */
+typedef ssize_t (*avm_io_fn)(void *arg, void *buf, size_t len, avm_ctx *ctx);
+
+/**
+ * avm_io() - I/O with the world outside the VM (a descriptor, a socket, a
+ * file, a backend's set-up): returns @fn(@arg, @buf, @len, @ctx).
+ * @chan: the actor's own number for the channel, kept in journals.
+ *
+ * It matters to journals only (actorvm/trace.h): for a journaled actor the
+ * call, its result and, by @dir, its bytes are recorded, with the avm_*
+ * calls @fn made inside it; a replay (actorvm/replay.h) does not call @fn
+ * but hands back the recorded result and bytes, compares the bytes of an
+ * %AVM_IO_OUT, and skips what @fn did inside. So an actor whose inputs come
+ * from outside stays replayable when all of its outside I/O goes through
+ * here. -EINVAL if @len exceeds INT32_MAX.
+ */
+ssize_t avm_io(avm_ctx *ctx, unsigned chan, enum avm_io_dir dir, avm_io_fn fn,
+	       void *arg, void *buf, size_t len);
 
 /**
  * avm_direct_set() - publish @value in direct slot @slot.

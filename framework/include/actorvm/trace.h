@@ -275,7 +275,8 @@ struct avm_trace_info {
  * enum avm_journal_type - one call of a journaled actor (proto JournalType).
  * Inputs: INIT, DELIVER, RESET (what the actor is given) and NOW, DMA_READ,
  * ROUTE_LEVEL, RAM_BLOCK (what a call returned to it). Outputs: the rest,
- * with the result each call returned (an input too).
+ * with the result each call returned (an input too). IO and IO_END frame
+ * an avm_io() call: the entries between them are what its function did.
  */
 enum avm_journal_type {
 	AVM_J_INIT = 1,
@@ -296,7 +297,9 @@ enum avm_journal_type {
 	AVM_J_ROUTE_SET = 16,
 	AVM_J_ROUTE_CLEAR = 17,
 	AVM_J_VM_EXIT = 18,
-	AVM_J_TYPE_MAX = 18,
+	AVM_J_IO = 19,
+	AVM_J_IO_END = 20,
+	AVM_J_TYPE_MAX = 20,
 };
 
 /** AVM_J_REQUEST - &avm_journal_entry.flags of a DELIVER: a request. */
