@@ -44,6 +44,8 @@ struct pcap {
 	struct pcap_config cfg;
 	char path[PATH_MAX];
 	FILE *f;
+	bool open; /* the file was opened (f is not used for this: a replay
+		    * has no file, and must take the same paths) */
 	uint64_t offset_ns; /* added to avm_now() for wall-clock stamps */
 	bool dirty;
 	bool failed; /* a write failed: logged once */
@@ -62,7 +64,59 @@ static void pcap_fail(struct pcap *p, avm_ctx *ctx, int err)
 		strerror(err));
 }
 
-static int pcap_write_header(struct pcap *p)
+/*
+ * The file and the wall clock go through avm_io() (a journal keeps them, a
+ * replay gets them back without a file): each returns bytes or -errno.
+ */
+enum { PCAP_IO_OPEN, PCAP_IO_WRITE, PCAP_IO_FLUSH, PCAP_IO_CLOCK };
+
+static ssize_t io_open(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct pcap *p = arg;
+
+	p->f = fopen(p->cfg.path, "wbe");
+	return p->f ? 0 : -errno;
+}
+
+static ssize_t io_write(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct pcap *p = arg;
+
+	errno = 0;
+	if (fwrite(buf, 1, len, p->f) != len)
+		return errno ? -errno : -EIO;
+	return (ssize_t)len;
+}
+
+static ssize_t io_flush(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct pcap *p = arg;
+
+	return fflush(p->f) ? -errno : 0;
+}
+
+static ssize_t io_clock(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct timespec ts;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ns = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+	memcpy(buf, &ns, sizeof(ns));
+	return sizeof(ns);
+}
+
+/* 0, or -errno; a short write is -EIO. */
+static int pcap_put(struct pcap *p, avm_ctx *ctx, const void *data,
+		    size_t len)
+{
+	ssize_t n = avm_io(ctx, PCAP_IO_WRITE, AVM_IO_OUT, io_write, p,
+			   (void *)data, len);
+
+	return n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EIO;
+}
+
+static int pcap_write_header(struct pcap *p, avm_ctx *ctx)
 {
 	struct pcap_file_hdr h = {
 		.magic = PCAP_MAGIC_NS,
@@ -72,19 +126,19 @@ static int pcap_write_header(struct pcap *p)
 		.linktype = PCAP_LINKTYPE_ETHERNET,
 	};
 
-	errno = 0;
-	if (fwrite(&h, sizeof(h), 1, p->f) != 1 || fflush(p->f))
-		return errno ? -errno : -EIO;
-	return 0;
+	return pcap_put(p, ctx, &h, sizeof(h))
+		       ?: (int)avm_io(ctx, PCAP_IO_FLUSH, AVM_IO_CTL, io_flush,
+				      p, NULL, 0);
 }
 
 static uint64_t wall_minus_now(avm_ctx *ctx)
 {
-	struct timespec ts;
+	uint64_t wall = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec -
-	       avm_now(ctx);
+	if (avm_io(ctx, PCAP_IO_CLOCK, AVM_IO_IN, io_clock, NULL, &wall,
+		   sizeof(wall)) != sizeof(wall))
+		wall = 0;
+	return wall - avm_now(ctx);
 }
 
 static int pcap_init(void *state, const void *config, avm_ctx *ctx)
@@ -109,15 +163,15 @@ static int pcap_init(void *state, const void *config, avm_ctx *ctx)
 		p->cfg.flush_ns = PCAP_FLUSH_DEFAULT;
 	if (p->cfg.wallclock)
 		p->offset_ns = wall_minus_now(ctx);
-	p->f = fopen(p->cfg.path, "wbe");
-	if (!p->f) {
-		err = -errno;
+	err = (int)avm_io(ctx, PCAP_IO_OPEN, AVM_IO_CTL, io_open, p, NULL, 0);
+	if (err) {
 		avm_log(ctx, AVM_LOG_ERROR, "pcap: cannot open %s: %s",
 			p->cfg.path, strerror(-err));
 		return err;
 	}
+	p->open = true;
 	/* Like any later write error: logged once, forwarding goes on. */
-	err = pcap_write_header(p);
+	err = pcap_write_header(p, ctx);
 	if (err)
 		pcap_fail(p, ctx, -err);
 	return 0;
@@ -144,12 +198,14 @@ static void pcap_record(struct pcap *p, avm_ctx *ctx, const void *data,
 		.orig_len = (uint32_t)len,
 	};
 
-	if (!p->f)
+	int err;
+
+	if (!p->open)
 		return;
-	errno = 0;
-	if (fwrite(&r, sizeof(r), 1, p->f) != 1 ||
-	    fwrite(data, 1, r.incl_len, p->f) != r.incl_len) {
-		pcap_fail(p, ctx, errno ? errno : EIO);
+	err = pcap_put(p, ctx, &r, sizeof(r))
+		      ?: pcap_put(p, ctx, data, r.incl_len);
+	if (err) {
+		pcap_fail(p, ctx, -err);
 		return;
 	}
 	if (!p->dirty) {
@@ -181,6 +237,7 @@ static void pcap_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 {
 	struct pcap *p = state;
 	struct avm_msg fwd;
+	int err;
 
 	switch (m->kind) {
 	case AVM_MSG_FRAME:
@@ -194,8 +251,11 @@ static void pcap_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		break;
 	case AVM_MSG_TIMER:
 		p->dirty = false;
-		if (p->f && fflush(p->f))
-			pcap_fail(p, ctx, errno);
+		err = p->open ? (int)avm_io(ctx, PCAP_IO_FLUSH, AVM_IO_CTL,
+					    io_flush, p, NULL, 0)
+			      : 0;
+		if (err)
+			pcap_fail(p, ctx, -err);
 		break;
 	default:
 		netdev_stat_request(&p->st, m, ctx);

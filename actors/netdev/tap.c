@@ -93,6 +93,40 @@ static int tap_open(struct tap *t, const char *name, avm_ctx *ctx)
 	return 0;
 }
 
+/*
+ * The kernel side goes through avm_io() (a journal keeps it, a replay gets
+ * it back without a tap): opening, each read and each write.
+ */
+enum { TAP_IO_OPEN, TAP_IO_READ, TAP_IO_WRITE };
+
+struct tap_open_arg {
+	struct tap *t;
+	const char *name;
+};
+
+static ssize_t io_open(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct tap_open_arg *o = arg;
+
+	return tap_open(o->t, o->name, ctx);
+}
+
+static ssize_t io_read(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct tap *t = arg;
+	ssize_t n = read(t->fd, buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t io_write(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct tap *t = arg;
+	ssize_t n = write(t->fd, buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
 static int tap_init(void *state, const void *config, avm_ctx *ctx)
 {
 	struct tap *t = state;
@@ -106,7 +140,9 @@ static int tap_init(void *state, const void *config, avm_ctx *ctx)
 			cfg->ifname);
 		return -ENAMETOOLONG;
 	}
-	err = tap_open(t, cfg ? cfg->ifname : NULL, ctx);
+	err = (int)avm_io(ctx, TAP_IO_OPEN, AVM_IO_CTL, io_open,
+			  &(struct tap_open_arg){ t, cfg ? cfg->ifname : NULL },
+			  NULL, 0);
 	if (err)
 		return err;
 	err = avm_fd_watch(ctx, TAP_WATCH, t->fd, AVM_FD_READ);
@@ -132,10 +168,11 @@ static void tap_fini(void *state)
 /* One frame from the kernel to the NIC; false when nothing is left. */
 static bool tap_read_one(struct tap *t, avm_ctx *ctx)
 {
-	ssize_t n = read(t->fd, t->buf, sizeof(t->buf));
+	ssize_t n = avm_io(ctx, TAP_IO_READ, AVM_IO_IN, io_read, t, t->buf,
+			   sizeof(t->buf));
 
 	if (n < 0) {
-		int err = errno;
+		int err = (int)-n;
 
 		if (err != EAGAIN && err != EINTR)
 			tap_error(t, ctx, "read", err);
@@ -168,12 +205,14 @@ static void tap_write(struct tap *t, const struct avm_msg *m, avm_ctx *ctx)
 {
 	size_t len;
 	const void *p = avm_msg_payload(m, &len);
-	ssize_t n = len ? write(t->fd, p, len) : -1;
+	ssize_t n = len ? avm_io(ctx, TAP_IO_WRITE, AVM_IO_OUT, io_write, t,
+				 (void *)p, len)
+			: -1;
 
 	if (n != (ssize_t)len || !len) {
 		t->st.v[NETDEV_STAT_OUT_DROPPED]++;
-		if (len && n < 0 && errno != EAGAIN)
-			tap_error(t, ctx, "write", errno);
+		if (len && n < 0 && n != -EAGAIN)
+			tap_error(t, ctx, "write", (int)-n);
 		return;
 	}
 	t->st.v[NETDEV_STAT_OUT_FRAMES]++;

@@ -42,6 +42,21 @@ struct wire {
 	bool had_peer; /* a peer was connected: its loss is told */
 	bool err_logged;
 	uint64_t last_send_ns; /* CLOCK_MONOTONIC of the last frame sent */
+	uint8_t buf[WIRE_RECV_MAX]; /* a received frame */
+};
+
+/*
+ * Everything from nng goes through avm_io() (a journal keeps it, a replay
+ * gets it back without a socket): the set-up, each frame in and out, and
+ * what the peer's state is. nng errors come back as their negated codes.
+ */
+enum {
+	WIRE_IO_OPEN,
+	WIRE_IO_KICK,
+	WIRE_IO_RECV,
+	WIRE_IO_SEND,
+	WIRE_IO_PEER,
+	WIRE_IO_LINK,
 };
 
 static const char *const wire_ports[] = { "nic" };
@@ -136,6 +151,51 @@ static int wire_open(struct wire *w, avm_ctx *ctx)
 	return err;
 }
 
+static ssize_t io_open(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	return wire_open(arg, ctx);
+}
+
+static ssize_t io_kick(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	avm_pair_link_kick(&((struct wire *)arg)->pair);
+	return 0;
+}
+
+static ssize_t io_recv(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct wire *w = arg;
+	nng_msg *msg;
+	int rv = nng_recvmsg(w->pair.sock, &msg, NNG_FLAG_NONBLOCK);
+	size_t n;
+
+	if (rv)
+		return -rv;
+	/* nng refuses more than WIRE_RECV_MAX, the buffer's size. */
+	n = nng_msg_len(msg) < len ? nng_msg_len(msg) : len;
+	memcpy(buf, nng_msg_body(msg), n);
+	nng_msg_free(msg);
+	return (ssize_t)n;
+}
+
+static ssize_t io_send(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	struct wire *w = arg;
+	int rv = nng_send(w->pair.sock, buf, len, NNG_FLAG_NONBLOCK);
+
+	return rv ? -rv : (ssize_t)len;
+}
+
+static ssize_t io_peer(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	return avm_pair_peer(&((struct wire *)arg)->pair);
+}
+
+static ssize_t io_link(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	return avm_pair_link_event(&((struct wire *)arg)->pair);
+}
+
 static int wire_init(void *state, const void *config, avm_ctx *ctx)
 {
 	struct wire *w = state;
@@ -144,7 +204,8 @@ static int wire_init(void *state, const void *config, avm_ctx *ctx)
 	w->carrier = -1;
 	err = wire_check_config(w, config, ctx);
 	if (!err)
-		err = wire_open(w, ctx);
+		err = (int)avm_io(ctx, WIRE_IO_OPEN, AVM_IO_CTL, io_open, w, NULL,
+				  0);
 	if (!err)
 		err = avm_fd_watch(ctx, WIRE_WATCH_RECV, w->pair.recv_fd,
 				   AVM_FD_READ);
@@ -155,7 +216,7 @@ static int wire_init(void *state, const void *config, avm_ctx *ctx)
 		goto close_wire;
 	w->recv_watched = true;
 	/* The first LINK event tells the NIC the initial state. */
-	avm_pair_link_kick(&w->pair);
+	avm_io(ctx, WIRE_IO_KICK, AVM_IO_CTL, io_kick, w, NULL, 0);
 	return 0;
 close_wire:
 	wire_fini(w);
@@ -165,18 +226,16 @@ close_wire:
 /* One message from nng to the NIC; false when nothing is left. */
 static bool wire_recv_one(struct wire *w, avm_ctx *ctx)
 {
-	nng_msg *msg;
-	int rv = nng_recvmsg(w->pair.sock, &msg, NNG_FLAG_NONBLOCK);
+	ssize_t n = avm_io(ctx, WIRE_IO_RECV, AVM_IO_IN, io_recv, w, w->buf,
+			   sizeof(w->buf));
 
-	if (rv) {
-		if (rv != NNG_EAGAIN)
-			wire_error(w, ctx, "receive", rv);
+	if (n < 0) {
+		if (n != -NNG_EAGAIN)
+			wire_error(w, ctx, "receive", (int)-n);
 		return false;
 	}
 	/* Size checks and counting happen in netdev_frame_in(). */
-	netdev_frame_in(ctx, NETDEV_PORT_NIC, &w->st, nng_msg_body(msg),
-			nng_msg_len(msg));
-	nng_msg_free(msg);
+	netdev_frame_in(ctx, NETDEV_PORT_NIC, &w->st, w->buf, (size_t)n);
 	return true;
 }
 
@@ -219,7 +278,8 @@ static void wire_tell_peer(struct wire *w, avm_ctx *ctx, bool up)
 
 static void wire_link_event(struct wire *w, avm_ctx *ctx)
 {
-	int up = avm_pair_link_event(&w->pair);
+	int up = avm_io(ctx, WIRE_IO_LINK, AVM_IO_CTL, io_link, w, NULL, 0) >
+		 0;
 
 	wire_tell_peer(w, ctx, up);
 	if (up == w->carrier || w->cfg.no_carrier)
@@ -234,15 +294,18 @@ static void wire_send(struct wire *w, const struct avm_msg *m, avm_ctx *ctx)
 {
 	size_t len;
 	const void *p = avm_msg_payload(m, &len);
+	ssize_t n;
 	int rv;
 
 	/* No peer is an unplugged cable: queueing would deliver stale frames
 	 * to whoever connects next. */
-	if (!len || !avm_pair_peer(&w->pair)) {
+	if (!len ||
+	    avm_io(ctx, WIRE_IO_PEER, AVM_IO_CTL, io_peer, w, NULL, 0) <= 0) {
 		w->st.v[NETDEV_STAT_OUT_DROPPED]++;
 		return;
 	}
-	rv = nng_send(w->pair.sock, (void *)p, len, NNG_FLAG_NONBLOCK);
+	n = avm_io(ctx, WIRE_IO_SEND, AVM_IO_OUT, io_send, w, (void *)p, len);
+	rv = n < 0 ? (int)-n : 0;
 	if (rv) {
 		w->st.v[NETDEV_STAT_OUT_DROPPED]++;
 		if (rv != NNG_EAGAIN)

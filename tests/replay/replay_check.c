@@ -324,6 +324,62 @@ static void hub_replays(void **state)
 	unlink(path);
 }
 
+/* A tap (where /dev/net/tun can be used): its kernel side is journaled
+ * through avm_io(), so a replay needs no tap at all. */
+static void tap_replays(void **state)
+{
+	static const char *const journal[] = { "tap", NULL };
+	const struct tap_config cfg = { .ifname = NULL };
+	struct avm_harness_opts ho = { .ops = &tap_ops,
+				       .config = &cfg,
+				       .defer_start = true,
+				       .log_level = -1 };
+	struct avm_replay_opts o = { .ops = &tap_ops, .config = &cfg };
+	struct avm_replay_result res;
+	struct avm_msg stat = { .kind = NETDEV_MSG_STAT,
+				.user.arg = NETDEV_STAT_OUT_DROPPED };
+	char path[] = "/tmp/avm-replay-tap-XXXXXX";
+	uint8_t frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	avm_harness *h;
+	avm_journal *j;
+	uint64_t v;
+	int fd = mkstemp(path), err;
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(avm_harness_new(&ho, &h), 0);
+	assert_int_equal(avm_trace_start(avm_harness_runtime(h),
+					 &(struct avm_trace_options){
+						 .path = path,
+						 .journal = journal,
+					 }),
+			 0);
+	err = avm_harness_try_start(h);
+	if (err) {
+		avm_harness_free(h);
+		unlink(path);
+		print_message("no tap here (%s): skipped\n", strerror(-err));
+		skip();
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(avm_harness_try_send_data(h, AVM_MSG_FRAME, 0,
+							   frame,
+							   sizeof(frame)),
+				 0);
+	assert_int_equal(avm_harness_try_fd_ready(h, TAP_WATCH, AVM_FD_READ),
+			 0);
+	assert_int_equal(avm_harness_try_request(h, &stat, &v), 0);
+	assert_int_equal(avm_trace_stop(avm_harness_runtime(h)), 0);
+	avm_harness_free(h);
+	j = load(path, "tap");
+	assert_int_equal(avm_replay_run(j, &o, &res), 0);
+	if (res.diverged)
+		fail_msg("%s", res.report);
+	assert_int_equal(res.messages, 5);
+	avm_journal_free(j);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +387,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(planted_fault_found),
 		cmocka_unit_test(deterministic_recording),
 		cmocka_unit_test(hub_replays),
+		cmocka_unit_test(tap_replays),
 	};
 
 	if (argc != 3) {

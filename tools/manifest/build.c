@@ -281,12 +281,20 @@ const char *mf_journal_problem(const struct mf_doc *d, const char *name)
 {
 	bool found = false;
 
-	if (!strncmp(name, "vcpu", 4))
+	if (!strncmp(name, "vcpu", 4) || !strcmp(name, "kvm"))
 		return "a CPU cannot be journaled (its inputs are the guest's)";
-	if (!strncmp(name, "net.", 4) || !strcmp(name, "console") ||
-	    !strcmp(name, "kvm"))
-		return "a backend's inputs come from a descriptor or socket "
-		       "the journal does not see";
+	/* Their outside I/O goes through avm_io(). */
+	if (!strcmp(name, "console"))
+		return d->vms_count > 1 ? NULL : "no actor has this name";
+	for (unsigned n = 0; n < d->networks_count; n++) {
+		const struct mf_network *net = &d->networks[n];
+		size_t len = strlen(net->name);
+
+		if (strncmp(name, "net.", 4) || strncmp(name + 4, net->name, len))
+			continue;
+		if (!name[4 + len] || (net->pcap && !strcmp(name + 4 + len, ".pcap")))
+			return NULL;
+	}
 	for (unsigned v = 0; v < d->vms_count; v++)
 		for (unsigned i = 0; i < d->vms[v].devices_count; i++)
 			found |= !strcmp(d->vms[v].devices[i].name, name);
@@ -298,6 +306,39 @@ const char *mf_journal_problem(const struct mf_doc *d, const char *name)
 }
 
 /* --- Networks ------------------------------------------------------------- */
+
+/* STEM.VM.EXT from @file for VM @vm: one file per VM where several
+ * write what would be one (traces, the captures of both ends of a wire). */
+static void per_vm_path(const char *file, const char *vm, char *out,
+			size_t len)
+{
+	const char *dot = strrchr(file, '.');
+	int stem = dot && !strchr(dot, '/') ? (int)(dot - file)
+					    : (int)strlen(file);
+
+	snprintf(out, len, "%.*s.%s%s", stem, file, vm,
+		 dot && stem != (int)strlen(file) ? dot : "");
+}
+
+/* Where VM @vm's capture of network @n goes: the manifest's file, or, when
+ * both ends of the wire are VMs of this run, one file per VM. */
+static void pcap_path(struct mf_run *r, const struct mf_network *n,
+		      unsigned vm, char *out, size_t len)
+{
+	const struct mf_doc *d = r->m->doc;
+	unsigned ends = 0;
+
+	for (unsigned a = 0; a < d->vms_count; a++)
+		for (unsigned b = 0; b < d->vms[a].devices_count; b++) {
+			const char *net = d->vms[a].devices[b].network;
+
+			ends += net && !strcmp(net, n->name);
+		}
+	if (ends > 1)
+		per_vm_path(n->pcap, d->vms[vm].name, out, len);
+	else
+		snprintf(out, len, "%s", n->pcap);
+}
 
 /* How VM @vm's NIC @i is cabled: the wire's URL, and whether it listens
  * (the first of two ends in the manifest listens, the second dials). */
@@ -393,12 +434,15 @@ static int cable(struct mf_run *r, unsigned vm, unsigned i)
 		return err ?: avm_bind(v->rt, nic, "net", be, 0)
 			   ?: avm_bind(v->rt, be, "nic", nic, 0);
 	snprintf(pname, sizeof(pname), "%s.pcap", name);
-	v->pcap[i] = (struct pcap_config){ .path = n->pcap };
+	pcap_path(r, n, vm, v->pcap_path[i], sizeof(v->pcap_path[i]));
+	v->pcap[i] = (struct pcap_config){ .path = v->pcap_path[i] };
+	/* The side a frame came from is the binding's argument (netdev.h):
+	 * with both at 0, frames from the wire went back out to the wire. */
 	return make_at(v->rt, &pcap_ops, pname, &v->pcap[i], &at, &pc)
-		       ?: avm_bind(v->rt, nic, "net", pc, 0)
+		       ?: avm_bind(v->rt, nic, "net", pc, PCAP_FROM_NIC)
 		       ?: avm_bind(v->rt, pc, "nic", nic, 0)
 		       ?: avm_bind(v->rt, pc, "net", be, 0)
-		       ?: avm_bind(v->rt, be, "nic", pc, 0);
+		       ?: avm_bind(v->rt, be, "nic", pc, PCAP_FROM_NET);
 }
 
 static int add_networks(struct mf_run *r, unsigned vm, char *err, size_t len)
@@ -426,14 +470,16 @@ static int add_networks(struct mf_run *r, unsigned vm, char *err, size_t len)
  * UART (stop runs in reverse creation order) and the guest's last line,
  * written just before its exit, still reaches the terminal.
  */
-static int make_console(struct mf_vm_run *v, char *err, size_t len)
+static int make_console(struct mf_vm_run *v, bool replay, char *err,
+			size_t len)
 {
 	int ret;
 
 	if (!v->console)
 		return 0;
-	v->console_cfg =
-		(struct console_config){ .prefix = v->vm->name, .fd = 1 };
+	/* A replayed console writes nowhere: what it wrote is compared. */
+	v->console_cfg = (struct console_config){ .prefix = v->vm->name,
+						  .fd = replay ? -1 : 1 };
 	ret = make(v->rt, &console_ops, "console", &v->console_cfg,
 		   &v->console_id);
 	return ret ? avm_errf(err, len, ret, "%s: console: %s", v->vm->name,
@@ -498,7 +544,8 @@ static int build_vm(struct mf_run *r, unsigned idx,
 		v->com1.chr.kind = CHARDEV_NULL;
 	v->mcfg.com1 = &v->com1;
 	ret = set_vcpus(v, r->m, o->guest_dir, err, len)
-		      ?: set_pci(v, err, len) ?: make_console(v, err, len);
+		      ?: set_pci(v, err, len)
+				  ?: make_console(v, o->replay, err, len);
 	if (ret)
 		return ret;
 	ret = pc_machine_build(v->rt, &v->mach, &v->mcfg, why, sizeof(why));

@@ -70,6 +70,7 @@ struct mf_vm_run {
 	struct wire_config wire[MF_MAX_DEVICES];
 	struct tap_config tap[MF_MAX_DEVICES];
 	struct pcap_config pcap[MF_MAX_DEVICES];
+	char pcap_path[MF_MAX_DEVICES][512];
 	struct console_config console_cfg;
 	avm_actor_id console_id;
 	char trace_path[512];

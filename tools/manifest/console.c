@@ -26,7 +26,16 @@ static int console_init(void *state, const void *config, avm_ctx *ctx)
 }
 
 /* One write(2) per line: concurrent consoles interleave whole lines. */
-static void flush_line(struct console *c)
+/* Through avm_io(): a journal keeps the lines, and a replay compares them. */
+static ssize_t write_out(void *arg, void *buf, size_t len, avm_ctx *ctx)
+{
+	const struct console *c = arg;
+	ssize_t n = write(c->cfg->fd, buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
+static void flush_line(struct console *c, avm_ctx *ctx)
 {
 	char out[LINE_MAX_BYTES + 80];
 	int n;
@@ -38,22 +47,21 @@ static void flush_line(struct console *c)
 	if (n > (int)sizeof(out))
 		n = sizeof(out);
 	/* A terminal gone away loses the output, not the VM. */
-	if (write(c->cfg->fd, out, (size_t)n) < 0)
-		(void)errno;
+	avm_io(ctx, 0, AVM_IO_OUT, write_out, c, out, (size_t)n);
 	c->len = 0;
 }
 
-static void put(struct console *c, char ch)
+static void put(struct console *c, char ch, avm_ctx *ctx)
 {
 	if (ch == '\r')
 		return; /* guests end lines with CR LF on QEMU's habit */
 	if (ch == '\n') {
-		flush_line(c);
+		flush_line(c, ctx);
 		return;
 	}
 	c->line[c->len++] = ch;
 	if (c->len == sizeof(c->line))
-		flush_line(c); /* an overlong line goes out in pieces */
+		flush_line(c, ctx); /* an overlong line goes out in pieces */
 }
 
 static void console_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
@@ -66,12 +74,24 @@ static void console_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 		return;
 	b = avm_msg_payload(m, &len);
 	for (size_t i = 0; i < len; i++)
-		put(c, b[i]);
+		put(c, b[i], ctx);
 }
 
 static void console_fini(void *state)
 {
-	flush_line(state); /* the last line, even without its newline */
+	struct console *c = state;
+	char out[LINE_MAX_BYTES + 80];
+	int n;
+
+	/* The last line, even without its newline (no journal here: a fini
+	 * has no ctx; a replay's console writes to no descriptor). */
+	if (!c->len)
+		return;
+	n = snprintf(out, sizeof(out), "%s | %.*s\n", c->cfg->prefix,
+		     (int)c->len, c->line);
+	if (n > 0)
+		write_out(c, out, n > (int)sizeof(out) ? sizeof(out) : (size_t)n,
+			  NULL);
 }
 
 const struct avm_device_ops console_ops = {

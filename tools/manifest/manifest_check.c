@@ -765,6 +765,11 @@ static void check_network(struct mf_manifest *m, unsigned i)
 
 	check_net_keys(m, i);
 	snprintf(p, sizeof(p), "networks[%u]", i);
+	/* Room for STEM.VM.EXT (one capture per VM, build.c), never cut. */
+	if (n->pcap && strlen(n->pcap) > MF_TRACE_FILE_MAX)
+		mf_report(m, MF_ERROR, p,
+			  "pcap: a file name of %zu bytes (at most %d)",
+			  strlen(n->pcap), MF_TRACE_FILE_MAX);
 	if (n->type == MF_NET_TAP) {
 		if (ends != 1)
 			mf_report(m, MF_ERROR, p,
