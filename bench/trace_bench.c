@@ -185,7 +185,8 @@ static int set_up(avm_runtime **rt, avm_accessor **acc, const char *path,
 				    .spin_ns = -1 };
 	struct avm_trace_options o = { .path = path,
 				       .ring_bytes = 64u << 20,
-				       .journal = journal ? journal_dev : NULL };
+				       .journal =
+					       journal ? journal_dev : NULL };
 	avm_actor_id id;
 	int err = avm_runtime_new(&cfg, rt);
 
@@ -245,8 +246,9 @@ static int replay_speed(size_t n, const char *path, double *live_ns,
 	t0 = now_ns();
 	for (size_t i = 0; i < n && !err; i++)
 		err = avm_write(acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH, 8,
-				i) ?: avm_read(acc, AVM_SPACE_MMIO,
-					       BASE + TESTDEV_SCRATCH, 8, &v);
+				i)
+			      ?: avm_read(acc, AVM_SPACE_MMIO,
+					  BASE + TESTDEV_SCRATCH, 8, &v);
 	*live_ns = (double)(now_ns() - t0) / (2.0 * (double)n);
 	if (!err)
 		err = avm_trace_stop(rt);
@@ -259,7 +261,8 @@ static int replay_speed(size_t n, const char *path, double *live_ns,
 		err = avm_replay_run(j, &o, &res);
 	*replay_ns = (double)(now_ns() - t0);
 	if (!err && res.diverged) {
-		fprintf(stderr, "trace_bench: replay diverged:\n%s", res.report);
+		fprintf(stderr, "trace_bench: replay diverged:\n%s",
+			res.report);
 		err = -EPROTO;
 	}
 	*msgs = err ? 0 : res.messages;

@@ -219,10 +219,9 @@ int avm_reply_error(avm_ctx *ctx, int err)
 static int j_replay(struct avm_actor *a, unsigned type, uint32_t arg,
 		    uint64_t addr, uint64_t value)
 {
-	struct avm_journal_entry e = { .type = (uint8_t)type,
-				       .arg = arg,
-				       .addr = addr,
-				       .value = value };
+	struct avm_journal_entry e = {
+		.type = (uint8_t)type, .arg = arg, .addr = addr, .value = value
+	};
 	const struct avm_journal_entry *r = avm__journal(a, &e);
 
 	return r ? r->result : -EIO;

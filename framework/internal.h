@@ -223,8 +223,8 @@ const struct avm_journal_entry *avm__journal(struct avm_actor *a,
 void avm__journal_msg(struct avm_actor *a, unsigned type,
 		      const struct avm_msg *m, uint32_t flags);
 /* @m's kind, ids and body into @e (@f: scratch for the flat body). */
-void avm__journal_fill_msg(struct avm_journal_entry *e,
-			   const struct avm_msg *m, struct avm_msg_user *f);
+void avm__journal_fill_msg(struct avm_journal_entry *e, const struct avm_msg *m,
+			   struct avm_msg_user *f);
 /* Journal (or match) a call with no data; in REPLAY use avm__journal(). */
 void avm__journal_call(struct avm_actor *a, unsigned type, uint32_t arg,
 		       uint64_t addr, uint64_t value, int result);
@@ -239,8 +239,9 @@ void avm__trace_journal(avm_runtime *rt, const struct avm_journal_entry *e);
  * return its IO_END (NULL: a divergence, reported). */
 const struct avm_journal_entry *avm__replay_io_end(struct avm_replay_run *run);
 /* replay.c: the next recorded call of the replayed actor, if it matches. */
-const struct avm_journal_entry *avm__replay_match(struct avm_replay_run *run,
-						  const struct avm_journal_entry *e);
+const struct avm_journal_entry *
+avm__replay_match(struct avm_replay_run *run,
+		  const struct avm_journal_entry *e);
 
 #define AVM_TRACE_MSG(rt, type, actor, m)                                      \
 	do {                                                                   \

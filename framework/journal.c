@@ -35,8 +35,8 @@ void avm__journal_msg(struct avm_actor *a, unsigned type,
 	avm__journal(a, &e);
 }
 
-void avm__journal_fill_msg(struct avm_journal_entry *e,
-			   const struct avm_msg *m, struct avm_msg_user *f)
+void avm__journal_fill_msg(struct avm_journal_entry *e, const struct avm_msg *m,
+			   struct avm_msg_user *f)
 {
 	avm__msg_flatten(m, f);
 	e->kind = m->kind;

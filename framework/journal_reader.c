@@ -5,8 +5,8 @@
  * for a start at init and cut at the first gap.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,7 +201,8 @@ static void count(avm_journal *j)
 	uint64_t m = 0;
 
 	for (uint64_t i = 0; i < j->n; i++)
-		m += j->e[i].type == AVM_J_DELIVER || j->e[i].type == AVM_J_RESET;
+		m += j->e[i].type == AVM_J_DELIVER ||
+		     j->e[i].type == AVM_J_RESET;
 	j->info = (struct avm_journal_info){
 		.actor = j->name,
 		.type = j->type,

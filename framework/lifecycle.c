@@ -108,8 +108,8 @@ struct avm_runtime *avm_runtime_of(avm_ctx *ctx)
 	return ctx->self->rt;
 }
 
-static int ram_block(avm_runtime *rt, unsigned i, uint64_t *gpa,
-		     uint64_t *size, void **host)
+static int ram_block(avm_runtime *rt, unsigned i, uint64_t *gpa, uint64_t *size,
+		     void **host)
 {
 	if (i >= rt->n_ram)
 		return -ENOENT;

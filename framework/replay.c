@@ -6,8 +6,8 @@
  * avm__journal()).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +95,9 @@ static void append_context(struct avm_replay_run *run)
 	while (n--) {
 		uint64_t m = run->msgno - n;
 
-		append(run->res, "    message %" PRIu64 " (entry %" PRIu64 "): %s\n",
-		       m, j->e[idx[n]].seq,
+		append(run->res,
+		       "    message %" PRIu64 " (entry %" PRIu64 "): %s\n", m,
+		       j->e[idx[n]].seq,
 		       avm_journal_entry_format(&j->e[idx[n]], line,
 						sizeof(line)));
 	}
@@ -186,12 +187,11 @@ static bool same(const struct avm_journal_entry *r,
 /* A recorded input the engine hands back must be usable as it is. */
 static bool usable(const struct avm_journal_entry *r)
 {
-	return r->type != AVM_J_DMA_READ || r->result ||
-	       r->data_len == r->size;
+	return r->type != AVM_J_DMA_READ || r->result || r->data_len == r->size;
 }
 
-const struct avm_journal_entry *avm__replay_match(struct avm_replay_run *run,
-						  const struct avm_journal_entry *e)
+const struct avm_journal_entry *
+avm__replay_match(struct avm_replay_run *run, const struct avm_journal_entry *e)
 {
 	const struct avm_journal_entry *r;
 
@@ -320,7 +320,8 @@ static int make_msg(const struct avm_journal_entry *r, struct avm_msg *m)
 				  .addr = r->addr,
 				  .value = r->value };
 
-	*m = (struct avm_msg){ .src = r->src, .corr = r->corr,
+	*m = (struct avm_msg){ .src = r->src,
+			       .corr = r->corr,
 			       .cause = r->cause };
 	avm__msg_unflatten(m, r->type == AVM_J_RESET ? AVM_MSG_RESET : r->kind,
 			   &f);
@@ -395,7 +396,8 @@ int avm_replay_run(const avm_journal *j, const struct avm_replay_opts *o,
 	if (err && !run.diverged) {
 		char what[96];
 
-		snprintf(what, sizeof(what), "init failed (%s)", strerror(-err));
+		snprintf(what, sizeof(what), "init failed (%s)",
+			 strerror(-err));
 		diverge(&run, NULL, NULL, what);
 	}
 	check_returned(&run);

@@ -104,7 +104,8 @@ int avm_route_set(avm_ctx *ctx, uint32_t input, unsigned via, uint32_t arg,
 int avm_route_clear(avm_ctx *ctx, uint32_t input)
 {
 	struct avm_actor *a = ctx->self;
-	struct avm_journal_entry e = { .type = AVM_J_ROUTE_CLEAR, .arg = input };
+	struct avm_journal_entry e = { .type = AVM_J_ROUTE_CLEAR,
+				       .arg = input };
 	const struct avm_journal_entry *r;
 	uint64_t home = AVM_PORT_UNBOUND;
 
@@ -121,7 +122,8 @@ int avm_route_clear(avm_ctx *ctx, uint32_t input)
 bool avm_route_level(avm_ctx *ctx, uint32_t input)
 {
 	struct avm_actor *a = ctx->self;
-	struct avm_journal_entry e = { .type = AVM_J_ROUTE_LEVEL, .arg = input };
+	struct avm_journal_entry e = { .type = AVM_J_ROUTE_LEVEL,
+				       .arg = input };
 	const struct avm_journal_entry *r;
 	bool level = false;
 

@@ -364,7 +364,8 @@ void avm__trace_journal(avm_runtime *rt, const struct avm_journal_entry *e)
 
 	if (!(r = my_ring(t)))
 		return;
-	/* Too large for the ring or a reader: lost, as if the ring were full. */
+	/* Too large for the ring or a reader: lost, as if the ring were full.
+	 */
 	if (total > r->size / 2 || e->data_len > AVM_TRACE_JOURNAL_DATA) {
 		bump(&r->dropped);
 		return;
@@ -917,7 +918,7 @@ static int begin(struct avm_tracer *t, const struct avm_trace_options *o)
 		return err;
 	atomic_store(&t->kinds, o->kinds ? o->kinds : AVM_TRACE_ALL_KINDS);
 	/* A power of two (for masking), at least one page. */
-	t->ring_bytes = o->ring_bytes	? 4096
+	t->ring_bytes = o->ring_bytes	 ? 4096
 			: t->n_journaled ? AVM_TRACE_JOURNAL_RING
 					 : DEFAULT_RING_BYTES;
 	while (t->ring_bytes < o->ring_bytes)

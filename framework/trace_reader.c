@@ -36,7 +36,7 @@ struct avm_trace_reader {
 	uint64_t size; /* file size, UINT64_MAX when unknown (a pipe) */
 	uint8_t *buf;
 	size_t cap;
-	size_t last_len; /* body length of the last record read */
+	size_t last_len;     /* body length of the last record read */
 	uint8_t *header_raw; /* the header record as encoded */
 	size_t header_len;
 	Actorvm__TraceRecord *rec; /* the last event: owns its payload */
@@ -261,8 +261,7 @@ static int take_header(avm_trace_reader *r, const Actorvm__TraceHeader *h,
 	r->info.version = h->version;
 	r->clock = dup_str(h->clock);
 	r->executor = dup_str(h->executor);
-	if (!r->clock || !r->executor || take_actors(r, h) ||
-	    take_extras(r, h))
+	if (!r->clock || !r->executor || take_actors(r, h) || take_extras(r, h))
 		return fail(r, err, err_len, at, -ENOMEM, "out of memory");
 	r->info.clock = r->clock;
 	r->info.executor = r->executor;
@@ -304,8 +303,8 @@ static int read_start(avm_trace_reader *r, char *err, size_t err_len)
 	if (ret < 0)
 		return ret;
 	if (rec->rec_case == ACTORVM__TRACE_RECORD__REC_HEADER)
-		ret = take_header(r, rec->header, at, err, err_len) ?:
-		      keep_header(r, at, err, err_len);
+		ret = take_header(r, rec->header, at, err, err_len)
+			      ?: keep_header(r, at, err, err_len);
 	else
 		ret = fail(r, err, err_len, at, -EINVAL,
 			   "the first record is not a header");

@@ -217,8 +217,8 @@ static int replay_in(struct mf_vm_run *v, const avm_journal *j,
 	const struct avm_journal_info *ji = avm_journal_get_info(j);
 	struct avm_replay_opts o = { .until = a->until,
 				     .context = a->context,
-				     .log_level = a->verbose ? AVM_LOG_DEBUG
-							     : 0 };
+				     .log_level =
+					     a->verbose ? AVM_LOG_DEBUG : 0 };
 	struct avm_replay_result res;
 	avm_actor_id id;
 	int ret;

@@ -123,7 +123,8 @@ static void run_usage(FILE *f)
 		"there are\n"
 		"                     several: FILE.VM.trace); overrides the "
 		"manifest's\n"
-		"  --journal NAME     journal actor NAME in the trace too: every "
+		"  --journal NAME     journal actor NAME in the trace too: "
+		"every "
 		"message\n"
 		"                     it handled and every call it made, in "
 		"full, so that\n"
@@ -206,7 +207,8 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 
 	*a = (struct run_args){ .file = AVM_DEFAULT_MANIFEST,
 				.timeout_ns = -1 };
-	while ((c = getopt_long(argc, argv, "t:T:j:g:vc:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:T:j:g:vc:h", opts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 't':
 			a->timeout_ns = (int64_t)(strtod(optarg, &end) * 1e9);

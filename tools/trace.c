@@ -223,10 +223,8 @@ static int show(int argc, char **argv)
 int avm_cli_trace(int argc, char **argv)
 {
 	static const struct avm_cli_command subs[] = {
-		{ "show", "", show },
-		{ "stats", "", tcli_stats },
-		{ "export", "", tcli_export },
-		{ "follow", "", tcli_follow },
+		{ "show", "", show },	       { "stats", "", tcli_stats },
+		{ "export", "", tcli_export }, { "follow", "", tcli_follow },
 		{ "cut", "", tcli_cut },
 	};
 

@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 #include <sys/stat.h>
 
 #include <actorvm/replay.h>
@@ -306,8 +306,7 @@ int tcli_cut(int argc, char **argv)
 		fprintf(stderr, "actorvm trace cut: %s\n", err);
 		return TCLI_ERR;
 	}
-	ret = plan(&a, avm_trace_info(r), &k) ? TCLI_ERR
-						: cut_write(&a, &k, r);
+	ret = plan(&a, avm_trace_info(r), &k) ? TCLI_ERR : cut_write(&a, &k, r);
 	avm_trace_close(r);
 	return ret;
 }

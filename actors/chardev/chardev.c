@@ -96,7 +96,8 @@ int chardev_open(struct chardev *cd, const struct chardev_config *cfg,
 		return err;
 	}
 	cd->be = chardev_backends[cd->cfg.kind];
-	err = (int)avm_io(ctx, CHARDEV_IO_OPEN, AVM_IO_CTL, io_open, cd, NULL, 0);
+	err = (int)avm_io(ctx, CHARDEV_IO_OPEN, AVM_IO_CTL, io_open, cd, NULL,
+			  0);
 	if (err)
 		cd->be = NULL;
 	return err;

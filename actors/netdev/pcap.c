@@ -107,8 +107,7 @@ static ssize_t io_clock(void *arg, void *buf, size_t len, avm_ctx *ctx)
 }
 
 /* 0, or -errno; a short write is -EIO. */
-static int pcap_put(struct pcap *p, avm_ctx *ctx, const void *data,
-		    size_t len)
+static int pcap_put(struct pcap *p, avm_ctx *ctx, const void *data, size_t len)
 {
 	ssize_t n = avm_io(ctx, PCAP_IO_WRITE, AVM_IO_OUT, io_write, p,
 			   (void *)data, len);

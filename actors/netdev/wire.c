@@ -41,7 +41,7 @@ struct wire {
 	int carrier;   /* last state told to the NIC; -1: none yet */
 	bool had_peer; /* a peer was connected: its loss is told */
 	bool err_logged;
-	uint64_t last_send_ns; /* CLOCK_MONOTONIC of the last frame sent */
+	uint64_t last_send_ns;	    /* CLOCK_MONOTONIC of the last frame sent */
 	uint8_t buf[WIRE_RECV_MAX]; /* a received frame */
 };
 
@@ -204,8 +204,8 @@ static int wire_init(void *state, const void *config, avm_ctx *ctx)
 	w->carrier = -1;
 	err = wire_check_config(w, config, ctx);
 	if (!err)
-		err = (int)avm_io(ctx, WIRE_IO_OPEN, AVM_IO_CTL, io_open, w, NULL,
-				  0);
+		err = (int)avm_io(ctx, WIRE_IO_OPEN, AVM_IO_CTL, io_open, w,
+				  NULL, 0);
 	if (!err)
 		err = avm_fd_watch(ctx, WIRE_WATCH_RECV, w->pair.recv_fd,
 				   AVM_FD_READ);
@@ -278,8 +278,7 @@ static void wire_tell_peer(struct wire *w, avm_ctx *ctx, bool up)
 
 static void wire_link_event(struct wire *w, avm_ctx *ctx)
 {
-	int up = avm_io(ctx, WIRE_IO_LINK, AVM_IO_CTL, io_link, w, NULL, 0) >
-		 0;
+	int up = avm_io(ctx, WIRE_IO_LINK, AVM_IO_CTL, io_link, w, NULL, 0) > 0;
 
 	wire_tell_peer(w, ctx, up);
 	if (up == w->carrier || w->cfg.no_carrier)

@@ -71,7 +71,8 @@ static void identical_100_times(void **state)
 	avm_journal_free(j);
 }
 
-/* --- A planted fault in a copy of the e1000 -------------------------------- */
+/* --- A planted fault in a copy of the e1000 --------------------------------
+ */
 
 static unsigned frames_seen; /* reset before each replay of the copy */
 

@@ -258,8 +258,7 @@ static int add_isa(struct mf_vm_run *v, unsigned i, const struct mf_type *t,
 	return err;
 }
 
-static int add_devices(struct mf_vm_run *v, bool replay, char *err,
-		       size_t len)
+static int add_devices(struct mf_vm_run *v, bool replay, char *err, size_t len)
 {
 	for (unsigned i = 0; i < v->vm->devices_count; i++) {
 		const struct mf_device *d = &v->vm->devices[i];
@@ -290,9 +289,11 @@ const char *mf_journal_problem(const struct mf_doc *d, const char *name)
 		const struct mf_network *net = &d->networks[n];
 		size_t len = strlen(net->name);
 
-		if (strncmp(name, "net.", 4) || strncmp(name + 4, net->name, len))
+		if (strncmp(name, "net.", 4) ||
+		    strncmp(name + 4, net->name, len))
 			continue;
-		if (!name[4 + len] || (net->pcap && !strcmp(name + 4 + len, ".pcap")))
+		if (!name[4 + len] ||
+		    (net->pcap && !strcmp(name + 4 + len, ".pcap")))
 			return NULL;
 	}
 	for (unsigned v = 0; v < d->vms_count; v++)
@@ -309,8 +310,7 @@ const char *mf_journal_problem(const struct mf_doc *d, const char *name)
 
 /* STEM.VM.EXT from @file for VM @vm: one file per VM where several
  * write what would be one (traces, the captures of both ends of a wire). */
-static void per_vm_path(const char *file, const char *vm, char *out,
-			size_t len)
+static void per_vm_path(const char *file, const char *vm, char *out, size_t len)
 {
 	const char *dot = strrchr(file, '.');
 	int stem = dot && !strchr(dot, '/') ? (int)(dot - file)
@@ -322,8 +322,8 @@ static void per_vm_path(const char *file, const char *vm, char *out,
 
 /* Where VM @vm's capture of network @n goes: the manifest's file, or, when
  * both ends of the wire are VMs of this run, one file per VM. */
-static void pcap_path(struct mf_run *r, const struct mf_network *n,
-		      unsigned vm, char *out, size_t len)
+static void pcap_path(struct mf_run *r, const struct mf_network *n, unsigned vm,
+		      char *out, size_t len)
 {
 	const struct mf_doc *d = r->m->doc;
 	unsigned ends = 0;
@@ -470,8 +470,7 @@ static int add_networks(struct mf_run *r, unsigned vm, char *err, size_t len)
  * UART (stop runs in reverse creation order) and the guest's last line,
  * written just before its exit, still reaches the terminal.
  */
-static int make_console(struct mf_vm_run *v, bool replay, char *err,
-			size_t len)
+static int make_console(struct mf_vm_run *v, bool replay, char *err, size_t len)
 {
 	int ret;
 
@@ -583,8 +582,7 @@ static int plan_traces(struct mf_run *r, const struct mf_build_opts *o,
 	const struct mf_trace *t = r->m->doc->trace;
 	const char *file = o->trace_file;
 
-	bool journal = (o->journal && *o->journal) ||
-		       (t && t->journal_count);
+	bool journal = (o->journal && *o->journal) || (t && t->journal_count);
 
 	if (!file && ((t && (!t->enabled || *t->enabled)) || journal))
 		file = t && t->file ? t->file : "actorvm.trace";

@@ -90,8 +90,8 @@ static void console_fini(void *state)
 	n = snprintf(out, sizeof(out), "%s | %.*s\n", c->cfg->prefix,
 		     (int)c->len, c->line);
 	if (n > 0)
-		write_out(c, out, n > (int)sizeof(out) ? sizeof(out) : (size_t)n,
-			  NULL);
+		write_out(c, out,
+			  n > (int)sizeof(out) ? sizeof(out) : (size_t)n, NULL);
 }
 
 const struct avm_device_ops console_ops = {

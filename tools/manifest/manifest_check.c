@@ -833,8 +833,9 @@ static void check_trace(struct mf_manifest *m)
 
 		snprintf(p, sizeof(p), "trace.journal[%u]", i);
 		if (why)
-			mf_report(m, MF_ERROR, p, "'%s' cannot be journaled: %s",
-				  t->journal[i], why);
+			mf_report(m, MF_ERROR, p,
+				  "'%s' cannot be journaled: %s", t->journal[i],
+				  why);
 	}
 	for (unsigned i = 0; t && i < t->kinds_count; i++) {
 		uint64_t bit;
