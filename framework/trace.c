@@ -459,6 +459,19 @@ static int put_record(struct avm_tracer *t, const Actorvm__TraceRecord *rec)
 	return 0;
 }
 
+/* An event or journal entry: written and counted, or lost once the file
+ * failed. */
+static int put_counted(struct avm_tracer *t, const Actorvm__TraceRecord *rec)
+{
+	if (atomic_load_explicit(&t->write_err, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&t->write_lost, 1,
+					  memory_order_relaxed);
+		return -EIO;
+	}
+	t->written++;
+	return put_record(t, rec);
+}
+
 static uint64_t to_ns(struct avm_tracer *t, uint64_t raw)
 {
 	switch (t->clock) {
@@ -500,13 +513,7 @@ static int put_event(struct avm_tracer *t, struct trace_ring *r,
 	ev.in_place = x->in_place && x->type != AVM_TRACE_POSTED;
 	rec.rec_case = ACTORVM__TRACE_RECORD__REC_EVENT;
 	rec.event = &ev;
-	if (atomic_load_explicit(&t->write_err, memory_order_relaxed)) {
-		atomic_fetch_add_explicit(&t->write_lost, 1,
-					  memory_order_relaxed);
-		return -EIO;
-	}
-	t->written++;
-	return put_record(t, &rec);
+	return put_counted(t, &rec);
 }
 
 static int put_journal(struct avm_tracer *t, struct trace_ring *r,
@@ -538,13 +545,7 @@ static int put_journal(struct avm_tracer *t, struct trace_ring *r,
 	je.data.data = (uint8_t *)(jx + 1);
 	rec.rec_case = ACTORVM__TRACE_RECORD__REC_JOURNAL;
 	rec.journal = &je;
-	if (atomic_load_explicit(&t->write_err, memory_order_relaxed)) {
-		atomic_fetch_add_explicit(&t->write_lost, 1,
-					  memory_order_relaxed);
-		return -EIO;
-	}
-	t->written++;
-	return put_record(t, &rec);
+	return put_counted(t, &rec);
 }
 
 static void put_loss(struct avm_tracer *t, struct trace_ring *r)

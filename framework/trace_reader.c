@@ -429,38 +429,6 @@ static int account(avm_trace_reader *r, Actorvm__TraceRecord *rec, uint64_t at,
 	}
 }
 
-int avm_trace_next(avm_trace_reader *r, struct avm_trace_event *ev, char *err,
-		   size_t err_len)
-{
-	Actorvm__TraceRecord *rec;
-	uint64_t at;
-	int ret;
-
-	if (r->rec) {
-		actorvm__trace_record__free_unpacked(r->rec, NULL);
-		r->rec = NULL;
-	}
-	for (;;) {
-		if (r->err) {
-			copy_err(r, err, err_len);
-			return r->err;
-		}
-		ret = read_record(r, &rec, &at, err, err_len);
-		if (ret <= 0)
-			return ret;
-		ret = account(r, rec, at, err, err_len);
-		if (ret == 1)
-			ret = check_event(r, rec->event, at, err, err_len);
-		if (ret == 0 &&
-		    rec->rec_case == ACTORVM__TRACE_RECORD__REC_EVENT) {
-			fill_event(ev, rec->event);
-			r->rec = rec;
-			return 1;
-		}
-		actorvm__trace_record__free_unpacked(rec, NULL);
-	}
-}
-
 static int check_journal(avm_trace_reader *r, const Actorvm__JournalEntry *j,
 			 uint64_t at, char *err, size_t err_len)
 {
@@ -504,8 +472,25 @@ static void fill_journal(struct avm_journal_entry *je,
 	};
 }
 
-int avm_trace_next_journal(avm_trace_reader *r, struct avm_journal_entry *je,
-			   char *err, size_t err_len)
+/* What account() leaves to check: an event's or a journal entry's fields. */
+static int check_record(avm_trace_reader *r, const Actorvm__TraceRecord *rec,
+			uint64_t at, char *err, size_t err_len)
+{
+	switch (rec->rec_case) {
+	case ACTORVM__TRACE_RECORD__REC_EVENT:
+		return check_event(r, rec->event, at, err, err_len);
+	case ACTORVM__TRACE_RECORD__REC_JOURNAL:
+		return check_journal(r, rec->journal, at, err, err_len);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The next record of kind @want (REC__NOT_SET: any) into r->rec, checked
+ * and accounted: 1, 0 at the end of the file, or a negative errno.
+ */
+static int next_record(avm_trace_reader *r, int want, char *err, size_t err_len)
 {
 	Actorvm__TraceRecord *rec;
 	uint64_t at;
@@ -524,14 +509,12 @@ int avm_trace_next_journal(avm_trace_reader *r, struct avm_journal_entry *je,
 		if (ret <= 0)
 			return ret;
 		ret = account(r, rec, at, err, err_len);
-		if (ret == 0 &&
-		    rec->rec_case == ACTORVM__TRACE_RECORD__REC_JOURNAL) {
-			ret = check_journal(r, rec->journal, at, err, err_len);
-			if (ret == 0) {
-				fill_journal(je, rec->journal);
-				r->rec = rec;
-				return 1;
-			}
+		if (ret >= 0)
+			ret = check_record(r, rec, at, err, err_len);
+		if (ret >= 0 && (want == ACTORVM__TRACE_RECORD__REC__NOT_SET ||
+				 (int)rec->rec_case == want)) {
+			r->rec = rec;
+			return 1;
 		}
 		actorvm__trace_record__free_unpacked(rec, NULL);
 		if (ret < 0)
@@ -539,35 +522,39 @@ int avm_trace_next_journal(avm_trace_reader *r, struct avm_journal_entry *je,
 	}
 }
 
+int avm_trace_next(avm_trace_reader *r, struct avm_trace_event *ev, char *err,
+		   size_t err_len)
+{
+	int ret =
+		next_record(r, ACTORVM__TRACE_RECORD__REC_EVENT, err, err_len);
+
+	if (ret == 1)
+		fill_event(ev, r->rec->event);
+	return ret;
+}
+
+int avm_trace_next_journal(avm_trace_reader *r, struct avm_journal_entry *je,
+			   char *err, size_t err_len)
+{
+	int ret = next_record(r, ACTORVM__TRACE_RECORD__REC_JOURNAL, err,
+			      err_len);
+
+	if (ret == 1)
+		fill_journal(je, r->rec->journal);
+	return ret;
+}
+
 int avm_trace_next_raw(avm_trace_reader *r, const void **rec, size_t *len,
 		       char *err, size_t err_len)
 {
-	Actorvm__TraceRecord *x;
-	uint64_t at;
-	int ret;
+	int ret = next_record(r, ACTORVM__TRACE_RECORD__REC__NOT_SET, err,
+			      err_len);
 
-	if (r->rec) {
-		actorvm__trace_record__free_unpacked(r->rec, NULL);
-		r->rec = NULL;
+	if (ret == 1) {
+		*rec = r->buf; /* the body read_record() left there */
+		*len = r->last_len;
 	}
-	if (r->err) {
-		copy_err(r, err, err_len);
-		return r->err;
-	}
-	ret = read_record(r, &x, &at, err, err_len);
-	if (ret <= 0)
-		return ret;
-	ret = account(r, x, at, err, err_len);
-	if (ret >= 0 && x->rec_case == ACTORVM__TRACE_RECORD__REC_EVENT)
-		ret = check_event(r, x->event, at, err, err_len);
-	if (ret >= 0 && x->rec_case == ACTORVM__TRACE_RECORD__REC_JOURNAL)
-		ret = check_journal(r, x->journal, at, err, err_len);
-	actorvm__trace_record__free_unpacked(x, NULL);
-	if (ret < 0)
-		return ret;
-	*rec = r->buf; /* the body read_record() left there */
-	*len = r->last_len;
-	return 1;
+	return ret;
 }
 
 void avm_trace_header_raw(avm_trace_reader *r, const void **rec, size_t *len)

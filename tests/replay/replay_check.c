@@ -188,33 +188,54 @@ static void drive_testdev(avm_harness *h)
 	assert_int_equal(avm_harness_read(h, 1, 0, 1), 0x5a);
 }
 
-static char *record_testdev(const struct testdev_config *cfg)
+/*
+ * A harness for @ho (defer_start set here) whose DUT is journaled into
+ * @path (a mkstemp template, filled in), started: 0, or the start's error
+ * (the harness then freed, @path removed).
+ */
+static int journaled_harness(struct avm_harness_opts *ho, char *path,
+			     avm_harness **h)
 {
-	static const char *const journal[] = { "testdev", NULL };
-	struct avm_harness_opts ho = { .ops = &testdev_ops,
-				       .config = cfg,
-				       .ram_gpa = RAM_GPA,
-				       .ram_size = RAM_SIZE,
-				       .defer_start = true };
-	char *path;
-	avm_harness *h;
-	int fd;
+	const char *journal[] = { ho->name ? ho->name : ho->ops->type, NULL };
+	int fd = mkstemp(path), err;
 
-	path = strdup("/tmp/avm-replay-testdev-XXXXXX");
-	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(avm_harness_new(&ho, &h), 0);
-	assert_int_equal(avm_trace_start(avm_harness_runtime(h),
+	ho->defer_start = true;
+	assert_int_equal(avm_harness_new(ho, h), 0);
+	assert_int_equal(avm_trace_start(avm_harness_runtime(*h),
 					 &(struct avm_trace_options){
 						 .path = path,
 						 .journal = journal,
 					 }),
 			 0);
-	assert_int_equal(avm_harness_try_start(h), 0);
-	drive_testdev(h);
+	err = avm_harness_try_start(*h);
+	if (err) {
+		avm_harness_free(*h);
+		unlink(path);
+	}
+	return err;
+}
+
+/* Stop the trace (the journal complete), then the harness. */
+static void journaled_done(avm_harness *h)
+{
 	assert_int_equal(avm_trace_stop(avm_harness_runtime(h)), 0);
 	avm_harness_free(h);
+}
+
+static char *record_testdev(const struct testdev_config *cfg)
+{
+	struct avm_harness_opts ho = { .ops = &testdev_ops,
+				       .config = cfg,
+				       .ram_gpa = RAM_GPA,
+				       .ram_size = RAM_SIZE };
+	char *path = strdup("/tmp/avm-replay-testdev-XXXXXX");
+	avm_harness *h;
+
+	assert_int_equal(journaled_harness(&ho, path, &h), 0);
+	drive_testdev(h);
+	journaled_done(h);
 	return path;
 }
 
@@ -282,29 +303,16 @@ static void deterministic_recording(void **state)
  * and replayed; its journal holds one send per port and frame. */
 static void hub_replays(void **state)
 {
-	static const char *const journal[] = { "hub", NULL };
 	const struct hub_config cfg = { .count = 4 };
-	struct avm_harness_opts ho = { .ops = &hub_ops,
-				       .config = &cfg,
-				       .defer_start = true };
+	struct avm_harness_opts ho = { .ops = &hub_ops, .config = &cfg };
 	struct avm_replay_opts o = { .ops = &hub_ops, .config = &cfg };
 	struct avm_replay_result res;
 	char path[] = "/tmp/avm-replay-hub-XXXXXX";
 	uint8_t frame[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	avm_harness *h;
 	avm_journal *j;
-	int fd = mkstemp(path);
 
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(avm_harness_new(&ho, &h), 0);
-	assert_int_equal(avm_trace_start(avm_harness_runtime(h),
-					 &(struct avm_trace_options){
-						 .path = path,
-						 .journal = journal,
-					 }),
-			 0);
-	assert_int_equal(avm_harness_try_start(h), 0);
+	assert_int_equal(journaled_harness(&ho, path, &h), 0);
 	for (unsigned i = 0; i < 12; i++) {
 		frame[20] = (uint8_t)i;
 		assert_int_equal(avm_harness_try_send_data(h, AVM_MSG_FRAME,
@@ -312,8 +320,7 @@ static void hub_replays(void **state)
 							   sizeof(frame)),
 				 0);
 	}
-	assert_int_equal(avm_trace_stop(avm_harness_runtime(h)), 0);
-	avm_harness_free(h);
+	journaled_done(h);
 	j = load(path, "hub");
 	assert_int_equal(avm_replay_run(j, &o, &res), 0);
 	if (res.diverged)
@@ -329,11 +336,9 @@ static void hub_replays(void **state)
  * through avm_io(), so a replay needs no tap at all. */
 static void tap_replays(void **state)
 {
-	static const char *const journal[] = { "tap", NULL };
 	const struct tap_config cfg = { .ifname = NULL };
 	struct avm_harness_opts ho = { .ops = &tap_ops,
 				       .config = &cfg,
-				       .defer_start = true,
 				       .log_level = -1 };
 	struct avm_replay_opts o = { .ops = &tap_ops, .config = &cfg };
 	struct avm_replay_result res;
@@ -344,21 +349,9 @@ static void tap_replays(void **state)
 	avm_harness *h;
 	avm_journal *j;
 	uint64_t v;
-	int fd = mkstemp(path), err;
+	int err = journaled_harness(&ho, path, &h);
 
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(avm_harness_new(&ho, &h), 0);
-	assert_int_equal(avm_trace_start(avm_harness_runtime(h),
-					 &(struct avm_trace_options){
-						 .path = path,
-						 .journal = journal,
-					 }),
-			 0);
-	err = avm_harness_try_start(h);
 	if (err) {
-		avm_harness_free(h);
-		unlink(path);
 		print_message("no tap here (%s): skipped\n", strerror(-err));
 		skip();
 	}
@@ -370,8 +363,7 @@ static void tap_replays(void **state)
 	assert_int_equal(avm_harness_try_fd_ready(h, TAP_WATCH, AVM_FD_READ),
 			 0);
 	assert_int_equal(avm_harness_try_request(h, &stat, &v), 0);
-	assert_int_equal(avm_trace_stop(avm_harness_runtime(h)), 0);
-	avm_harness_free(h);
+	journaled_done(h);
 	j = load(path, "tap");
 	assert_int_equal(avm_replay_run(j, &o, &res), 0);
 	if (res.diverged)

@@ -35,19 +35,24 @@ static ssize_t write_out(void *arg, void *buf, size_t len, avm_ctx *ctx)
 	return n < 0 ? -errno : n;
 }
 
+/* The pending line as it goes out, into @out; its length. */
+static size_t format_line(const struct console *c, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s | %.*s\n", c->cfg->prefix, (int)c->len,
+			 c->line);
+
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
 static void flush_line(struct console *c, avm_ctx *ctx)
 {
 	char out[LINE_MAX_BYTES + 80];
-	int n;
 
 	if (!c->len)
 		return;
-	n = snprintf(out, sizeof(out), "%s | %.*s\n", c->cfg->prefix,
-		     (int)c->len, c->line);
-	if (n > (int)sizeof(out))
-		n = sizeof(out);
 	/* A terminal gone away loses the output, not the VM. */
-	avm_io(ctx, 0, AVM_IO_OUT, write_out, c, out, (size_t)n);
+	avm_io(ctx, 0, AVM_IO_OUT, write_out, c, out,
+	       format_line(c, out, sizeof(out)));
 	c->len = 0;
 }
 
@@ -81,17 +86,11 @@ static void console_fini(void *state)
 {
 	struct console *c = state;
 	char out[LINE_MAX_BYTES + 80];
-	int n;
 
 	/* The last line, even without its newline (no journal here: a fini
 	 * has no ctx; a replay's console writes to no descriptor). */
-	if (!c->len)
-		return;
-	n = snprintf(out, sizeof(out), "%s | %.*s\n", c->cfg->prefix,
-		     (int)c->len, c->line);
-	if (n > 0)
-		write_out(c, out,
-			  n > (int)sizeof(out) ? sizeof(out) : (size_t)n, NULL);
+	if (c->len)
+		write_out(c, out, format_line(c, out, sizeof(out)), NULL);
 }
 
 const struct avm_device_ops console_ops = {
