@@ -25,6 +25,7 @@ static void usage(FILE *out)
 	fprintf(out, "  export   Chrome trace JSON (for Perfetto) or pcap of "
 		     "the network frames\n");
 	fprintf(out, "  follow   print the events of a running VM, live\n");
+	fprintf(out, "  journal  an actor's journal, one line per call\n");
 	fprintf(out, "  cut      an excerpt of journals to replay (actorvm "
 		     "replay)\n\n");
 	fprintf(out, "`actorvm trace SUBCOMMAND --help` describes one.\n");
@@ -225,7 +226,7 @@ int avm_cli_trace(int argc, char **argv)
 	static const struct avm_cli_command subs[] = {
 		{ "show", "", show },	       { "stats", "", tcli_stats },
 		{ "export", "", tcli_export }, { "follow", "", tcli_follow },
-		{ "cut", "", tcli_cut },
+		{ "cut", "", tcli_cut },       { "journal", "", tcli_journal },
 	};
 
 	if (argc < 2) {

@@ -158,6 +158,7 @@ int tcli_usage_error(const char *sub, const char *msg, const char *arg);
 int tcli_stats(int argc, char **argv);
 int tcli_export(int argc, char **argv);
 int tcli_cut(int argc, char **argv);
+int tcli_journal(int argc, char **argv);
 int tcli_follow(int argc, char **argv);
 
 #endif /* ACTORVM_TRACE_CLI_H */

@@ -353,6 +353,37 @@ class Cut(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
 
 
+class Journal(unittest.TestCase):
+    def test_listing(self):
+        src = record('threaded')['ping']
+        rc, out, err = actorvm('trace', 'journal', '--actor', 'nic', src)
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        rc, text, _ = replay(src, 'nic')
+        m = IDENTICAL.search(text)
+        # One line per entry, numbered MESSAGE.ENTRY from 0.0 (init).
+        self.assertEqual(len(lines), int(m.group(2)))
+        self.assertRegex(lines[0], r'^ +0\.0 +\d+\.\d{6} ms  init$')
+        self.assertRegex(lines[-1], r'^ +%s\.%d ' % (m.group(1),
+                                                     len(lines) - 1))
+        self.assertTrue(any(' deliver frame from actor ' in l
+                            for l in lines))
+        self.assertTrue(any(' dma-write gpa=0x' in l for l in lines))
+
+    def test_errors(self):
+        rc, out, _ = actorvm('trace', 'journal', '--help')
+        self.assertEqual(rc, 0)
+        self.assertIn('usage: actorvm trace journal --actor NAME FILE', out)
+        for args in (['journal'], ['journal', '--actor', 'nic'],
+                     ['journal', 'x.trace']):
+            rc, _, err = actorvm('trace', *args)
+            self.assertEqual(rc, 2, args)
+        rc, _, err = actorvm('trace', 'journal', '--actor', 'nope',
+                             record('threaded')['ping'])
+        self.assertEqual(rc, 1)
+        self.assertIn("no actor named 'nope'", err)
+
+
 class Usage(unittest.TestCase):
     def test_help(self):
         rc, out, _ = actorvm('replay', '--help')
