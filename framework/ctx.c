@@ -214,7 +214,6 @@ int avm_reply_error(avm_ctx *ctx, int err)
 	return 0;
 }
 
-/* A send through an unbound port is dropped and counted. */
 /* Replay of a call whose only input is its result. */
 static int j_replay(struct avm_actor *a, unsigned type, uint32_t arg,
 		    uint64_t addr, uint64_t value)
@@ -227,6 +226,7 @@ static int j_replay(struct avm_actor *a, unsigned type, uint32_t arg,
 	return r ? r->result : -EIO;
 }
 
+/* A send through an unbound port is dropped and counted. */
 static int drop_unbound(struct avm_actor *a, unsigned port, struct avm_msg *msg)
 {
 	msg->src = a->id;

@@ -626,7 +626,8 @@ bool avm_route_level(avm_ctx *ctx, uint32_t input);
  * RAM is touched. While the actor's DMA is disabled (avm_dma_enable(), a PCI
  * function with bus mastering off) it is -EPERM and nothing is read. @buf is
  * the caller's and used only during the call: a pending read's data comes in
- * the DMA_DONE message, never in @buf.
+ * the DMA_DONE message, never in @buf. More than 4 GiB in one call is
+ * -EINVAL (avm_dma_write() too): a journal entry could not hold its length.
  */
 int avm_dma_read(avm_ctx *ctx, uint64_t gpa, void *buf, size_t len,
 		 uint64_t *token);
