@@ -110,6 +110,9 @@ static bool direct_read(avm_accessor *acc, const struct avm_map_entry *e,
 	if (atomic_load_explicit(&e->actor->run_state, memory_order_relaxed) !=
 	    AVM_ACTOR_RUNNING)
 		return false;
+	/* A device process publishes nothing here: it answers every read. */
+	if (e->actor->iso)
+		return false;
 	/* Acquire: our posted writes must all be handled before we bypass. */
 	if (atomic_load_explicit(&acc->slot.acked, memory_order_acquire) !=
 	    acc->posted)

@@ -13,6 +13,7 @@
 #include <actorvm/trace.h>
 
 #include "internal.h"
+#include "iso.h"
 
 enum avm_lane avm__lane_of(uint16_t kind)
 {
@@ -30,7 +31,7 @@ enum avm_lane avm__lane_of(uint16_t kind)
 	}
 }
 
-static bool is_request(const struct avm_msg *m)
+bool avm__is_request(const struct avm_msg *m)
 {
 	return (m->fw.slot && !(m->fw.flags & AVM_MF_ACK)) ||
 	       (m->fw.flags & AVM_MF_ANSWER_TO_SRC);
@@ -155,8 +156,10 @@ void avm__deliver(struct avm_actor *a, struct avm_msg *m)
 		avm__journal_msg(a,
 				 m->kind == AVM_MSG_RESET ? AVM_J_RESET
 							  : AVM_J_DELIVER,
-				 m, is_request(m) ? AVM_J_REQUEST : 0);
-	if (m->kind == AVM_MSG_RESET) {
+				 m, avm__is_request(m) ? AVM_J_REQUEST : 0);
+	if (a->iso) {
+		avm__iso_deliver(a, m, &ctx);
+	} else if (m->kind == AVM_MSG_RESET) {
 		if (a->ops->reset)
 			a->ops->reset(a->state, &ctx);
 	} else {
@@ -166,7 +169,7 @@ void avm__deliver(struct avm_actor *a, struct avm_msg *m)
 		a->rt->exec->after_handle(a);
 	AVM_TRACE_MSG(a->rt, AVM_TRACE_HANDLE_END, a->id, m);
 	a->cur_corr = 0;
-	if (is_request(m) && !ctx.replied)
+	if (avm__is_request(m) && !ctx.replied)
 		avm__complete(a, m, 0, -EIO);
 	/* Release: a direct read ordered after this write sees its effect. */
 	if (m->fw.flags & AVM_MF_ACK)
@@ -181,6 +184,11 @@ int avm__actor_init(struct avm_actor *a)
 	struct avm_ctx ctx = { .self = a };
 	int err = 0;
 
+	if (a->iso) {
+		err = avm__iso_init(a, &ctx);
+		a->inited = !err;
+		return err;
+	}
 	if (avm__jmode(a) == AVM_JMODE_RECORD)
 		avm__journal_call(a, AVM_J_INIT, 0, 0, 0, 0);
 	if (a->ops->init)
@@ -191,6 +199,12 @@ int avm__actor_init(struct avm_actor *a)
 
 void avm__actor_fini(struct avm_actor *a)
 {
+	if (a->iso) {
+		if (a->inited)
+			avm__iso_fini(a);
+		a->inited = false;
+		return;
+	}
 	if (a->inited && a->ops->fini)
 		a->ops->fini(a->state);
 	a->inited = false;
@@ -198,7 +212,7 @@ void avm__actor_fini(struct avm_actor *a)
 
 int avm_reply(avm_ctx *ctx, uint64_t value)
 {
-	if (!ctx->cur || ctx->replied || !is_request(ctx->cur))
+	if (!ctx->cur || ctx->replied || !avm__is_request(ctx->cur))
 		return -EINVAL;
 	ctx->replied = true;
 	avm__complete(ctx->self, ctx->cur, value, 0);
@@ -207,7 +221,7 @@ int avm_reply(avm_ctx *ctx, uint64_t value)
 
 int avm_reply_error(avm_ctx *ctx, int err)
 {
-	if (!ctx->cur || ctx->replied || !is_request(ctx->cur) || err >= 0)
+	if (!ctx->cur || ctx->replied || !avm__is_request(ctx->cur) || err >= 0)
 		return -EINVAL;
 	ctx->replied = true;
 	avm__complete(ctx->self, ctx->cur, 0, err);
@@ -356,6 +370,13 @@ static int send_recorded(avm_ctx *ctx, enum send_how how, unsigned port,
 static int send_how(avm_ctx *ctx, enum send_how how, unsigned port,
 		    avm_actor_id dst, struct avm_msg *m, unsigned flags)
 {
+	/* In a device process: the supervisor sends it, as the actor. */
+	if (ctx->self->isoc) {
+		int err = avm__isoc_send(ctx->self, how, port, dst, m, flags);
+
+		avm_msg_release(m);
+		return err;
+	}
 	switch (avm__jmode(ctx->self)) {
 	case AVM_JMODE_OFF:
 		return send_plain(ctx, how, port, dst, m, flags);
@@ -364,6 +385,16 @@ static int send_how(avm_ctx *ctx, enum send_how how, unsigned port,
 	default:
 		return send_recorded(ctx, how, port, dst, m, flags);
 	}
+}
+
+int avm__send_as(avm_ctx *ctx, unsigned how, unsigned port, avm_actor_id dst,
+		 struct avm_msg *m, unsigned flags)
+{
+	if (how > SEND_TO) {
+		avm_msg_release(m);
+		return -EINVAL;
+	}
+	return send_how(ctx, (enum send_how)how, port, dst, m, flags);
 }
 
 int avm_send(avm_ctx *ctx, unsigned port, struct avm_msg *msg)
@@ -398,6 +429,8 @@ int avm_irq_set(avm_ctx *ctx, unsigned port, bool level)
 {
 	struct avm_msg m = { .kind = AVM_MSG_IRQ, .irq.level = level };
 
+	if (ctx->self->isoc)
+		return avm__isoc_irq(ctx->self, port, level);
 	if (port >= ctx->self->ops->n_ports)
 		return -EINVAL;
 	/* Seq_cst, paired with avm_route_set(): a router that moves the
@@ -499,6 +532,8 @@ ssize_t avm_io(avm_ctx *ctx, unsigned chan, enum avm_io_dir dir, avm_io_fn fn,
 
 	if (len > INT32_MAX)
 		return -EINVAL;
+	if (a->isoc)
+		return -EPERM; /* a device process reaches nothing outside */
 	if (!avm__jmode(a))
 		return fn(arg, buf, len, ctx);
 	if (avm__jmode(a) == AVM_JMODE_REPLAY)

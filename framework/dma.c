@@ -10,6 +10,7 @@
 #include <actorvm/trace.h>
 
 #include "internal.h"
+#include "iso.h"
 
 static void note(struct avm_actor *a, bool write, uint64_t gpa, const void *buf,
 		 size_t len, int status)
@@ -45,11 +46,15 @@ int avm_dma_enable(avm_runtime *rt, avm_actor_id id, bool on)
 	if (!a)
 		return -ENOENT;
 	atomic_store_explicit(&a->dma_off, !on, memory_order_release);
+	if (a->iso)
+		avm__iso_dma_enable(a, on);
 	return 0;
 }
 
 static bool dma_refused(const struct avm_actor *a)
 {
+	if (a->isoc)
+		return avm__isoc_dma_off((struct avm_actor *)a);
 	return atomic_load_explicit(&a->dma_off, memory_order_acquire);
 }
 

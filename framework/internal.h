@@ -24,6 +24,12 @@
  * recorded in traces (enum avm_msg_kind leaves it free).
  */
 #define AVM_MSG_STOP 11
+/* A device process started (user.arg: its pid, user.value: restarts so
+ * far) or died (user.arg: its pid, user.value: messages lost, user.status:
+ * its exit status or signal): traced as messages to the actor, never
+ * delivered (isolation.c). */
+#define AVM_MSG_PROC_START 13
+#define AVM_MSG_PROC_EXIT  14
 
 /* Message flags (struct avm_msg_fw.flags). A request is answered into its
  * ->fw.slot (an accessor waits there), or, from an actor, as a message back
@@ -85,6 +91,10 @@ struct avm_actor {
 	_Atomic uint8_t jmode;
 	uint64_t jseq;
 	struct avm_replay_run *replay;
+	/* Device process (isolation.c): the supervisor's side in the VMM,
+	 * or, in the process itself, the process's side (iso_child.c). */
+	struct avm_iso *iso;
+	struct avm_iso_child *isoc;
 	/* Own cache line: VCPUs read these while the actor writes them. */
 	_Alignas(AVM_CACHELINE) _Atomic uint64_t direct[AVM_MAX_DIRECT];
 };
@@ -191,6 +201,7 @@ int avm__post(struct avm_actor *dst, struct avm_msg *m, struct avm_actor *from);
 void avm__complete(struct avm_actor *a, struct avm_msg *m, uint64_t val,
 		   int err);
 enum avm_lane avm__lane_of(uint16_t kind);
+bool avm__is_request(const struct avm_msg *m);
 uint64_t avm__corr(struct avm_actor *a);
 
 /* trace.c: record one event (call only when rt->trace_on is set). */

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "iso.h"
 
 static void lock_memory(avm_runtime *rt)
 {
@@ -61,6 +62,10 @@ void avm_vm_exit(avm_ctx *ctx, int code)
 {
 	avm_runtime *rt = ctx->self->rt;
 
+	if (ctx->self->isoc) {
+		avm__isoc_vm_exit(ctx->self, code);
+		return;
+	}
 	if (avm__jmode(ctx->self))
 		avm__journal_call(ctx->self, AVM_J_VM_EXIT, 0, 0,
 				  (uint64_t)(int64_t)code, 0);

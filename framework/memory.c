@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -22,6 +23,25 @@ static bool ram_overlaps(avm_runtime *rt, uint64_t base, uint64_t last)
 	return false;
 }
 
+/*
+ * Guest RAM is a memfd mapped shared: a device process (a fork) shares it
+ * at the same address, so its DMA is the same bounds-checked copy into the
+ * same pages as in the VMM. The mapping keeps the memory after the close.
+ */
+static void *ram_map(uint64_t size)
+{
+	int fd = memfd_create("avm-ram", MFD_CLOEXEC);
+	void *mem = MAP_FAILED;
+
+	if (fd < 0)
+		return NULL;
+	if (!ftruncate(fd, (off_t)size))
+		mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_NORESERVE, fd, 0);
+	close(fd);
+	return mem == MAP_FAILED ? NULL : mem;
+}
+
 int avm_ram_add(avm_runtime *rt, uint64_t gpa, uint64_t size, void **host)
 {
 	struct avm_ram_block *blocks;
@@ -37,9 +57,8 @@ int avm_ram_add(avm_runtime *rt, uint64_t gpa, uint64_t size, void **host)
 	if (!blocks)
 		return -ENOMEM;
 	rt->ram = blocks;
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem == MAP_FAILED)
+	mem = ram_map(size);
+	if (!mem)
 		return -ENOMEM;
 	rt->ram[rt->n_ram++] = (struct avm_ram_block){ gpa, size, mem };
 	if (host)

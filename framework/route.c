@@ -78,6 +78,8 @@ static int route_set_journaled(struct avm_actor *a, uint32_t input,
 	const struct avm_journal_entry *r;
 	bool level = false;
 
+	if (a->isoc)
+		return false;
 	if (avm__jmode(a) == AVM_JMODE_REPLAY) {
 		r = avm__journal(a, &e);
 		if (asserted)
@@ -95,6 +97,9 @@ static int route_set_journaled(struct avm_actor *a, uint32_t input,
 int avm_route_set(avm_ctx *ctx, uint32_t input, unsigned via, uint32_t arg,
 		  bool *asserted)
 {
+	/* Routes are the VMM's: a device process cannot move them. */
+	if (ctx->self->isoc)
+		return -EPERM;
 	if (avm__jmode(ctx->self))
 		return route_set_journaled(ctx->self, input, via, arg,
 					   asserted);
@@ -109,6 +114,8 @@ int avm_route_clear(avm_ctx *ctx, uint32_t input)
 	const struct avm_journal_entry *r;
 	uint64_t home = AVM_PORT_UNBOUND;
 
+	if (a->isoc)
+		return -EPERM;
 	if (avm__jmode(a) == AVM_JMODE_REPLAY) {
 		r = avm__journal(a, &e);
 		return r ? r->result : -EIO;

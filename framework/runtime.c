@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+#include "iso.h"
 #include "ops_check.h"
 
 #define AVM_DEFAULT_MAX_ACTORS	64
@@ -139,6 +140,7 @@ undo_rt:
 
 static void actor_free_parts(struct avm_actor *a)
 {
+	avm__iso_free(a);
 	free(a->bases);
 	free(a->levels);
 	free(a->routes);
@@ -183,6 +185,29 @@ struct avm_actor *avm__actor(avm_runtime *rt, avm_actor_id id)
 	return id < rt->n_actors ? rt->actors[id] : NULL;
 }
 
+/* A device process needs the threaded executor's loop (its eventfd, its
+ * timers) and an actor that is a device, not a CPU. */
+static int check_isolation(avm_runtime *rt, const struct avm_actor_spec *spec)
+{
+	const struct avm_isolation *iso = &spec->isolation;
+	const char *why = NULL;
+
+	if (!iso->process)
+		return 0;
+	if (rt->exec != &avm_exec_threaded)
+		why = "needs the threaded executor";
+	else if (spec->ops->run)
+		why = "cannot be a self-driven actor (a CPU)";
+	else if (iso->on_failure > AVM_ON_FAILURE_REMOVE)
+		why = "has an unknown on-failure policy";
+	else if (iso->max_restarts > 64)
+		why = "allows more than 64 restarts per window";
+	if (!why)
+		return 0;
+	avm__log(rt, AVM_LOG_ERROR, spec->name, "a device process %s", why);
+	return -EINVAL;
+}
+
 static int check_spec(avm_runtime *rt, const struct avm_actor_spec *spec)
 {
 	avm_actor_id dup;
@@ -206,6 +231,9 @@ static int check_spec(avm_runtime *rt, const struct avm_actor_spec *spec)
 	if (spec->ops->run && !rt->exec->poll)
 		return -ENOTSUP; /* self-driven actors need a thread of their
 				    own */
+	err = check_isolation(rt, spec);
+	if (err)
+		return err;
 	if (rt->started)
 		return -EBUSY;
 	if (rt->n_actors == rt->cfg.max_actors)
@@ -246,6 +274,10 @@ static struct avm_actor *actor_alloc(avm_runtime *rt,
 	}
 	for (unsigned i = 0; i < nr; i++)
 		atomic_init(&a->bases[i], UINT64_MAX);
+	if (spec->isolation.process && avm__iso_new(a)) {
+		actor_free_parts(a);
+		return NULL;
+	}
 	return a;
 }
 

@@ -27,7 +27,7 @@
 #define VARINT_MAX   10
 #define MAGIC_LEN    8
 #define ERRMSG_LEN   320
-#define N_KIND_NAMES 13
+#define N_KIND_NAMES 15
 
 struct avm_trace_reader {
 	FILE *f;
@@ -652,11 +652,12 @@ const char *avm_trace_type_name(unsigned type)
 const char *avm_msg_kind_name(unsigned kind, char *buf, size_t len)
 {
 	/* Index = enum avm_msg_kind; 11 is the framework's stop (internal.h),
-	 * 12 the answer to avm_ask() (and to a remote request). */
+	 * 12 the answer to avm_ask() (and to a remote request), 13 and 14 a
+	 * device process's start and death (isolation.c). */
 	static const char *const names[N_KIND_NAMES] = {
 		"none",	 "read", "write", "irq", "dma-done",
 		"frame", "char", "timer", "fd",	 "continue",
-		"reset", "stop", "reply",
+		"reset", "stop", "reply", "proc-start", "proc-exit",
 	};
 
 	if (kind < N_KIND_NAMES)

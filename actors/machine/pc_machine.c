@@ -28,7 +28,8 @@ static int create(avm_runtime *rt, const struct avm_device_ops *ops,
 				    .rt_priority = pl->rt_priority,
 				    .cpus = pl->cpus,
 				    .spin_ns = pl->spin_ns,
-				    .fast_path = pl->fast_path };
+				    .fast_path = pl->fast_path,
+				    .isolation = pl->isolation };
 
 	return avm_actor_create(rt, &s, out);
 }

@@ -33,12 +33,14 @@
  * @spin_ns: idle polling before sleeping (0: default; negative: never).
  * @fast_path: as &struct avm_actor_spec.fast_path (0: the device type's
  *   default; positive: on; negative: off).
+ * @isolation: as &struct avm_actor_spec.isolation (zeroed: in-process).
  */
 struct pc_placement {
 	int rt_priority;
 	uint64_t cpus;
 	int64_t spin_ns;
 	int fast_path;
+	struct avm_isolation isolation;
 };
 
 /**

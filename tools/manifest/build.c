@@ -127,6 +127,14 @@ static struct pc_placement dev_place(const struct mf_vm_run *v, unsigned i)
 
 	/* Per device only; absent: the device type's default. */
 	p.fast_path = !d->fast_path ? 0 : *d->fast_path ? 1 : -1;
+	p.isolation = (struct avm_isolation){
+		.process = d->isolation == MF_ISO_PROCESS,
+		.on_failure = (enum avm_on_failure)d->on_failure,
+		.max_restarts = d->max_restarts ? *d->max_restarts : 0,
+		.window_ns = d->restart_window_ms
+				     ? *d->restart_window_ms * 1000000ull
+				     : 0,
+	};
 	return p;
 }
 
@@ -227,6 +235,7 @@ static int add_isa(struct mf_vm_run *v, unsigned i, const struct mf_type *t,
 		.rt_priority = where.rt_priority,
 		.cpus = where.cpus,
 		.fast_path = where.fast_path,
+		.isolation = where.isolation,
 	};
 	int err;
 

@@ -42,6 +42,11 @@ struct mf_vcpu {
 	int *host_cpu;
 };
 
+/** enum mf_isolation - where a device runs (`isolation:`). */
+enum mf_isolation { MF_ISO_IN_PROCESS = 0, MF_ISO_PROCESS };
+/** enum mf_on_failure - `on-failure:`, as &enum avm_on_failure. */
+enum mf_on_failure { MF_FAIL_RESTART = 0, MF_FAIL_STOP_VM, MF_FAIL_REMOVE };
+
 /**
  * struct mf_device - one device actor. Which options a type takes is in
  * the registry (registry.h); the schema accepts the union of them.
@@ -61,6 +66,11 @@ struct mf_device {
 	int *priority;
 	int *host_cpu;
 	bool *fast_path; /* false: its messages always queue (framework.md) */
+	/* Device processes (docs/isolation.md): e1000 and testdev only. */
+	enum mf_isolation isolation;
+	enum mf_on_failure on_failure;
+	unsigned *max_restarts;
+	unsigned *restart_window_ms;
 };
 
 /** struct mf_vm - one VM. */

@@ -393,7 +393,7 @@ static bool reserved_name(const char *n)
 /* Every key given for device @i must be an option of its type. */
 static void check_options(struct vmscan *s, unsigned i, const struct mf_type *t)
 {
-	char base[96], opts[256];
+	char base[96], opts[512];
 	size_t bl;
 
 	path_of(base, sizeof(base), s->idx, ".devices[%u]", i, NULL);
@@ -628,6 +628,32 @@ static bool device_type_ok(struct mf_manifest *m, const char *p,
 	return false;
 }
 
+/* A device process: the threaded executor, and limits that make sense. */
+static void check_isolation(struct vmscan *s, const struct mf_device *d,
+			    const char *base)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s.isolation", base);
+	if (d->isolation == MF_ISO_PROCESS &&
+	    s->vm->executor == MF_EXEC_BIGLOCK)
+		mf_report(s->m, MF_ERROR, p,
+			  "a device process needs the threaded executor "
+			  "(this VM's is biglock)");
+	snprintf(p, sizeof(p), "%s.max-restarts", base);
+	if (d->max_restarts && (!*d->max_restarts || *d->max_restarts > 64))
+		mf_report(s->m, MF_ERROR, p, "%u (expected 1..64)",
+			  *d->max_restarts);
+	snprintf(p, sizeof(p), "%s.restart-window-ms", base);
+	if (d->restart_window_ms && !*d->restart_window_ms)
+		mf_report(s->m, MF_ERROR, p, "0 (expected at least 1)");
+	if (d->isolation != MF_ISO_PROCESS &&
+	    (d->on_failure || d->max_restarts || d->restart_window_ms))
+		mf_report(s->m, MF_WARNING, base,
+			  "on-failure, max-restarts and restart-window-ms "
+			  "apply to 'isolation: process' only");
+}
+
 static void check_device(struct vmscan *s, unsigned i,
 			 const char *slot_owner[32])
 {
@@ -661,6 +687,7 @@ static void check_device(struct vmscan *s, unsigned i,
 		check_isa(s, d, t, base);
 	if (!strcmp(t->ops->type, "e1000"))
 		check_nic(s, d, base);
+	check_isolation(s, d, base);
 }
 
 /* --- VMs ------------------------------------------------------------------ */

@@ -27,6 +27,17 @@ static const cyaml_strval_t irqchip_names[] = {
 	{ "kvm", MF_IRQCHIP_KVM },
 };
 
+static const cyaml_strval_t isolation_names[] = {
+	{ "in-process", MF_ISO_IN_PROCESS },
+	{ "process", MF_ISO_PROCESS },
+};
+
+static const cyaml_strval_t on_failure_names[] = {
+	{ "restart", MF_FAIL_RESTART },
+	{ "stop-vm", MF_FAIL_STOP_VM },
+	{ "remove", MF_FAIL_REMOVE },
+};
+
 static const cyaml_strval_t net_type_names[] = {
 	{ "wire", MF_NET_WIRE },
 	{ "tap", MF_NET_TAP },
@@ -59,6 +70,14 @@ static const cyaml_schema_field_t device_fields[] = {
 	CYAML_FIELD_INT_PTR("priority", OPT, struct mf_device, priority),
 	CYAML_FIELD_INT_PTR("host-cpu", OPT, struct mf_device, host_cpu),
 	CYAML_FIELD_BOOL_PTR("fast-path", OPT, struct mf_device, fast_path),
+	CYAML_FIELD_ENUM("isolation", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT,
+			 struct mf_device, isolation, isolation_names, 2),
+	CYAML_FIELD_ENUM("on-failure", CYAML_FLAG_OPTIONAL | CYAML_FLAG_STRICT,
+			 struct mf_device, on_failure, on_failure_names, 3),
+	CYAML_FIELD_UINT_PTR("max-restarts", OPT, struct mf_device,
+			     max_restarts),
+	CYAML_FIELD_UINT_PTR("restart-window-ms", OPT, struct mf_device,
+			     restart_window_ms),
 	CYAML_FIELD_END
 };
 

@@ -22,6 +22,17 @@
 		"fast-path", "false: never handled on the sender's thread"     \
 	}
 
+#define ISOLATION                                                              \
+	{ "isolation", "process: in a sandboxed process of its own "          \
+		       "(default in-process; docs/isolation.md)" },          \
+		{ "on-failure", "when its process dies: restart (default), "  \
+				"stop-vm, remove" },                          \
+		{ "max-restarts", "restarts allowed per window before "       \
+				  "stop-vm (default 5, at most 64)" },        \
+	{                                                                      \
+		"restart-window-ms", "that window (default 10000)"             \
+	}
+
 static const struct mf_option common_opts[] = { { "type", "the type" },
 						{ "name", "its name" },
 						PLACEMENT,
@@ -35,6 +46,7 @@ static const struct mf_option e1000_opts[] = {
 	{ "mac", "station address, e.g. 52:54:00:12:34:56" },
 	{ "link-down", "start with the cable unplugged" },
 	PLACEMENT,
+	ISOLATION,
 	{ NULL, NULL },
 };
 
@@ -57,6 +69,7 @@ static const struct mf_option testdev_opts[] = {
 	{ "irq", "IOAPIC pin of its interrupt line" },
 	{ "id", "value of its ID register" },
 	PLACEMENT,
+	ISOLATION,
 	{ NULL, NULL },
 };
 

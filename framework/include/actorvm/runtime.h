@@ -23,6 +23,7 @@
 #define ACTORVM_RUNTIME_H
 
 #include <actorvm/actor.h>
+#include <actorvm/isolation.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,6 +103,8 @@ struct avm_runtime_config {
  *   path")? 0: the device type's default (yes, unless ops->own_thread),
  *   positive: yes, negative: never (every message goes through the mailbox
  *   and the actor's thread). Self-driven actors (ops->run) never take it.
+ * @isolation: run it in a device process of its own (actorvm/isolation.h;
+ *   zeroed: in the VMM's process).
  */
 struct avm_actor_spec {
 	const struct avm_device_ops *ops;
@@ -112,6 +115,7 @@ struct avm_actor_spec {
 	int64_t spin_ns;
 	unsigned mailbox_depth;
 	int fast_path;
+	struct avm_isolation isolation;
 };
 
 /**

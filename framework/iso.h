@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device processes (actorvm/isolation.h): the memory the VMM shares with
+ * one, and the calls between the supervisor (isolation.c, in the VMM) and
+ * the process (iso_child.c). Private to the framework.
+ *
+ * Everything in struct iso_shm is writable by the device process, which a
+ * guest may have taken over: the VMM copies a record out before it looks
+ * at it, checks every index and length, and never follows a pointer from
+ * here. Each ring has one producer and one consumer: into the process the
+ * supervisor (under the actor's execution right) produces, out of it the
+ * process's single thread does.
+ */
+#ifndef AVM_ISO_H
+#define AVM_ISO_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+#define ISO_DEPTH 64 /* records per ring: a power of two */
+
+/* Records into the process. */
+enum {
+	ISO_IN_MSG = 1,	 /* handle iso_rec.msg (REQUEST: answer the cell) */
+	ISO_IN_STOP = 2, /* call fini and exit 0 */
+};
+
+/* Records out of the process, each one call of the device's. */
+enum {
+	ISO_OUT_SEND = 1,     /* arg: enum send_how, port; u64: dst; flags */
+	ISO_OUT_IRQ,	      /* arg: port, ival: level */
+	ISO_OUT_TIMER_ARM,    /* arg: id, u64: delay, u64b: period */
+	ISO_OUT_TIMER_CANCEL, /* arg: id */
+	ISO_OUT_VM_EXIT,      /* ival: code */
+	ISO_OUT_LOG,	      /* ival: level, payload: the line */
+	ISO_OUT_SANDBOX,      /* payload: what the sandbox did */
+	ISO_OUT_INIT_DONE,    /* ival: init's result */
+};
+
+#define ISO_F_REQUEST 0x1 /* ISO_IN_MSG: answer into the cell */
+
+/* One record: a 48-byte header, the envelope (its fw part zeroed: no
+ * pointer crosses), and the payload bytes in full. */
+struct iso_rec {
+	uint32_t op;
+	uint32_t flags;
+	uint32_t arg;
+	int32_t ival;
+	uint32_t len; /* payload bytes */
+	uint32_t spare;
+	uint64_t u64;
+	uint64_t u64b;
+	uint64_t pad;
+	struct avm_msg msg;
+	uint8_t payload[AVM_MSG_MAX_PAYLOAD];
+};
+
+struct iso_ring {
+	_Alignas(64) _Atomic uint64_t tail; /* producer's */
+	_Alignas(64) _Atomic uint64_t head; /* consumer's */
+	_Alignas(64) struct iso_rec rec[ISO_DEPTH];
+};
+
+/* The reply cell's states (one synchronous request at a time). */
+enum {
+	CELL_IDLE = 0,
+	CELL_WAIT,  /* asked, the supervisor polls */
+	CELL_SLEEP, /* asked, the supervisor sleeps on the word: wake it */
+	CELL_DONE,
+	CELL_DEAD, /* the process died: no answer will come */
+};
+
+struct iso_shm {
+	/* Into the process; the process sleeps on in_sleep (1: asleep). */
+	struct iso_ring in;
+	_Alignas(64) _Atomic uint32_t in_sleep;
+	/* Out of it; the supervisor wants an eventfd kick when out_kick is 1
+	 * (it then reads the ring from its loop). */
+	_Alignas(64) _Atomic uint32_t out_kick;
+	struct iso_ring out;
+	/* The reply cell. */
+	_Alignas(64) _Atomic uint32_t cell;
+	_Atomic uint64_t cell_corr;
+	_Atomic uint64_t cell_value;
+	_Atomic int32_t cell_err;
+	/* Bus mastering off (avm_dma_enable), mirrored for the process. */
+	_Alignas(64) _Atomic uint32_t dma_off;
+	/* The process finished the message it took last (for counting what
+	 * was lost when it dies). */
+	_Atomic uint64_t handled;
+};
+
+/* Futexes on shared memory: no FUTEX_PRIVATE_FLAG, so the key is the page,
+ * not the address space, and a wake reaches the other process. */
+void iso_futex_wait(_Atomic uint32_t *word, uint32_t expect,
+		    uint64_t deadline_ns);
+void iso_futex_wake(_Atomic uint32_t *word);
+
+/* Ring helpers: the slot to fill (NULL when full) and its publication;
+ * the slot to read (NULL when empty) and its release. */
+struct iso_rec *iso_ring_claim(struct iso_ring *r);
+void iso_ring_publish(struct iso_ring *r);
+/* Consumer: NULL when empty. *@bad is set when the producer's index is
+ * impossible (more than ISO_DEPTH ahead, or behind): a broken process. */
+struct iso_rec *iso_ring_peek(struct iso_ring *r, bool *bad);
+void iso_ring_release(struct iso_ring *r);
+
+/* iso_child.c: the device process's side. */
+struct avm_iso_child;
+/* Run @a in this (forked, single-threaded) process: sandbox, init, serve.
+ * Never returns. @notify: the supervisor's eventfd; @report: for a trap. */
+__attribute__((noreturn)) void avm__iso_child_main(struct avm_actor *a,
+						   struct iso_shm *shm,
+						   int notify, int report,
+						   bool namespaces);
+
+/* Calls of an actor in a device process, from ctx.c, dma.c, route.c. */
+int avm__isoc_send(struct avm_actor *a, unsigned how, unsigned port,
+		   avm_actor_id dst, const struct avm_msg *m, unsigned flags);
+int avm__isoc_irq(struct avm_actor *a, unsigned port, bool level);
+int avm__isoc_timer_arm(struct avm_actor *a, unsigned id, uint64_t delay,
+			uint64_t period);
+void avm__isoc_timer_cancel(struct avm_actor *a, unsigned id);
+void avm__isoc_vm_exit(struct avm_actor *a, int code);
+void avm__isoc_log(struct avm_actor *a, int level, const char *line);
+bool avm__isoc_dma_off(struct avm_actor *a);
+
+/* isolation.c: the supervisor's side, from ctx.c, lifecycle.c, dma.c. */
+int avm__iso_new(struct avm_actor *a);
+int avm__iso_init(struct avm_actor *a, avm_ctx *ctx);
+void avm__iso_fini(struct avm_actor *a);
+void avm__iso_deliver(struct avm_actor *a, struct avm_msg *m, avm_ctx *ctx);
+void avm__iso_dma_enable(struct avm_actor *a, bool on);
+void avm__iso_free(struct avm_actor *a);
+/* ctx.c: a send as the actor, with the framework's flags (ASK, DMA_READ). */
+int avm__send_as(avm_ctx *ctx, unsigned how, unsigned port, avm_actor_id dst,
+		 struct avm_msg *m, unsigned flags);
+
+#endif /* AVM_ISO_H */
