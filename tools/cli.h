@@ -23,6 +23,7 @@ enum avm_exit {
 	AVM_EXIT_BUILD = 6,	    /* the VMs could not be built or started */
 	AVM_EXIT_DATA_LOST = 8,	    /* trace or serial output lost */
 	AVM_EXIT_STUCK = 10,	    /* a VM can never exit (its CPUs stopped) */
+	AVM_EXIT_DEVICE = 12,	    /* a device process died: stop-vm policy */
 	AVM_EXIT_TIMEOUT = 124,	    /* --timeout */
 	AVM_EXIT_INTERRUPTED = 130, /* Ctrl-C, SIGTERM, `actorvm ctl stop` */
 };

@@ -45,7 +45,9 @@ static void ctl_usage(FILE *f)
 		"  pause [VM]       pause every VCPU (of VM, or of all VMs)\n"
 		"  resume [VM]      resume them\n"
 		"  stop             stop the run (it exits with status 130)\n"
-		"  stats [ACTOR]    per-actor counters (of ACTOR only)\n"
+		"  stats [ACTOR]    per-actor counters (of ACTOR only), and a "
+		"device's process\n"
+		"                   (pid, restarts, last exit) where it has one\n"
 		"  trace on|off [VM]  resume or pause trace recording\n\n"
 		"  --vm NAME        restrict status, stats or trace to one VM\n"
 		"  --timeout SECS   give up after this long (default 5)\n"
@@ -207,6 +209,20 @@ static void print_trace(const Actorvm__CtlTraceState *t)
 	printf("\n");
 }
 
+static void print_process(const Actorvm__CtlProcess *p)
+{
+	if (!p)
+		return;
+	printf("    process %d: %s, %u restart%s, %" PRIu64
+	       " lost, on failure %s\n",
+	       p->pid, p->state, p->restarts, p->restarts == 1 ? "" : "s",
+	       p->lost, p->policy);
+	if (*p->last_exit)
+		printf("    last exit: %s\n", p->last_exit);
+	if (*p->sandbox)
+		printf("    sandbox: %s\n", p->sandbox);
+}
+
 static void print_vm(const Actorvm__CtlVm *vm)
 {
 	if (vm->exited)
@@ -233,6 +249,7 @@ static void print_vm(const Actorvm__CtlVm *vm)
 		       " %8" PRIu64 "\n",
 		       s->name, s->type, s->handled, s->outbox_max, s->dropped,
 		       s->bounced);
+		print_process(s->process);
 	}
 }
 
@@ -263,6 +280,19 @@ static void json_str(const char *key, const char *s, const char *sep)
 	printf("\"%s", sep);
 }
 
+static void json_process(const Actorvm__CtlProcess *p)
+{
+	if (!p)
+		return;
+	printf(",\"process\":{");
+	json_str("state", p->state, ",");
+	printf("\"pid\":%d,\"restarts\":%u,\"lost\":%" PRIu64 ",", p->pid,
+	       p->restarts, p->lost);
+	json_str("policy", p->policy, ",");
+	json_str("last_exit", p->last_exit, ",");
+	json_str("sandbox", p->sandbox, "}");
+}
+
 static void json_vm(const Actorvm__CtlVm *vm)
 {
 	const Actorvm__CtlTraceState *t = vm->trace;
@@ -285,8 +315,10 @@ static void json_vm(const Actorvm__CtlVm *vm)
 		json_str("name", s->name, ",");
 		json_str("type", s->type, ",");
 		printf("\"handled\":%" PRIu64 ",\"outbox_max\":%" PRIu64
-		       ",\"dropped\":%" PRIu64 ",\"bounced\":%" PRIu64 "}",
+		       ",\"dropped\":%" PRIu64 ",\"bounced\":%" PRIu64,
 		       s->handled, s->outbox_max, s->dropped, s->bounced);
+		json_process(s->process);
+		printf("}");
 	}
 	printf("]");
 	if (t && t->tracing) {

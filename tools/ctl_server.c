@@ -58,6 +58,8 @@ struct ctl_reply {
 	Actorvm__CtlVcpu *vcpu_p[MF_MAX_VMS][IRQCHIP_MAX_CPUS];
 	Actorvm__CtlActorStats act[MF_MAX_VMS][CTL_MAX_ACTORS];
 	Actorvm__CtlActorStats *act_p[MF_MAX_VMS][CTL_MAX_ACTORS];
+	Actorvm__CtlProcess proc[MF_MAX_VMS][CTL_MAX_ACTORS];
+	struct avm_process_info pinfo[MF_MAX_VMS][CTL_MAX_ACTORS];
 	char error[256];
 };
 
@@ -218,6 +220,34 @@ static void do_vcpus(struct ctl_server *s, const char *filter, uint16_t kind)
 		     "%u VCPU access%s failed", bad, bad == 1 ? "" : "es");
 }
 
+static const char *proc_state(enum avm_process_state st)
+{
+	return st == AVM_PROC_RUNNING ? "running"
+	       : st == AVM_PROC_DEAD  ? "dead"
+	       : st == AVM_PROC_REMOVED ? "removed"
+					: "not started";
+}
+
+/* A device in a process of its own: its process, restarts, last exit. */
+static void add_process(struct ctl_server *s, long v, size_t j,
+			avm_runtime *rt, avm_actor_id id)
+{
+	struct avm_process_info *pi = &s->reply.pinfo[v][j];
+	Actorvm__CtlProcess *p = &s->reply.proc[v][j];
+
+	if (avm_actor_process(rt, id, pi))
+		return;
+	*p = (Actorvm__CtlProcess)ACTORVM__CTL_PROCESS__INIT;
+	p->state = (char *)proc_state(pi->state);
+	p->pid = pi->pid;
+	p->restarts = pi->restarts;
+	p->lost = pi->lost;
+	p->policy = (char *)avm_on_failure_name(pi->policy);
+	p->last_exit = pi->last_exit;
+	p->sandbox = pi->sandbox;
+	s->reply.act[v][j].process = p;
+}
+
 static void add_actor(struct ctl_server *s, unsigned i, Actorvm__CtlVm *vm,
 		      avm_actor_id id)
 {
@@ -236,6 +266,7 @@ static void add_actor(struct ctl_server *s, unsigned i, Actorvm__CtlVm *vm,
 	a->outbox_max = st.outbox_max;
 	a->dropped = st.dropped;
 	a->bounced = st.bounced;
+	add_process(s, vm - s->reply.vm, vm->n_actors, rt, id);
 	vm->actors[vm->n_actors++] = a;
 }
 

@@ -172,6 +172,9 @@ static void run_usage(FILE *f)
 		"triple\n"
 		"           fault, an instruction it cannot run); the others "
 		"are stopped\n"
+		"  12       a device process died under its stop-vm policy "
+		"(or past\n"
+		"           its restart limit); the others are stopped\n"
 		"  124      --timeout\n"
 		"  130      Ctrl-C, SIGTERM or `actorvm ctl URL stop`\n"
 		"The VMs are always stopped and their traces flushed before "
@@ -329,6 +332,8 @@ static int final_status(int ret, const struct mf_run *r, unsigned losses)
 	}
 	if (ret == -ENOTRECOVERABLE)
 		return AVM_EXIT_STUCK;
+	if (ret == -EOWNERDEAD)
+		return AVM_EXIT_DEVICE;
 	if (ret == -ETIMEDOUT)
 		return AVM_EXIT_TIMEOUT;
 	return ret ? AVM_EXIT_INTERRUPTED : guests;
@@ -341,6 +346,11 @@ static void say_stopped(int ret, const struct mf_run *r)
 			"actorvm run: %s: its CPU stopped for good (see "
 			"above); "
 			"it can never exit: stopping the VMs\n",
+			mf_failed_vm(r));
+	else if (ret == -EOWNERDEAD)
+		fprintf(stderr,
+			"actorvm run: %s: a device process died and its policy "
+			"stops the VM (see above): stopping the VMs\n",
 			mf_failed_vm(r));
 	else if (ret)
 		fprintf(stderr, "actorvm run: %s: stopping the VMs\n",

@@ -752,6 +752,9 @@ int mf_wait(struct mf_run *r, int64_t timeout_ns, volatile sig_atomic_t *stop)
 			/* Its CPU stopped: the others may wait on it. */
 			if (v->exited && v->status == AVM_VM_EXIT_FAILED)
 				return -ENOTRECOVERABLE;
+			if (v->exited &&
+			    v->status == AVM_VM_EXIT_DEVICE_FAILED)
+				return -EOWNERDEAD;
 			left += !v->exited;
 		}
 		if (left && stop && *stop)
@@ -776,7 +779,9 @@ int mf_status(const struct mf_run *r)
 const char *mf_failed_vm(const struct mf_run *r)
 {
 	for (unsigned i = 0; i < r->n_vms; i++)
-		if (r->vm[i].exited && r->vm[i].status == AVM_VM_EXIT_FAILED)
+		if (r->vm[i].exited &&
+		    (r->vm[i].status == AVM_VM_EXIT_FAILED ||
+		     r->vm[i].status == AVM_VM_EXIT_DEVICE_FAILED))
 			return r->vm[i].vm->name;
 	return NULL;
 }
