@@ -22,8 +22,8 @@
 
 #include "iso.h"
 
-#define OUT_FULL_NAP_NS 20000 /* the supervisor drains a full ring */
-#define ISO_EXIT_SANDBOX 160  /* the sandbox could not be entered */
+#define OUT_FULL_NAP_NS	 20000 /* the supervisor drains a full ring */
+#define ISO_EXIT_SANDBOX 160   /* the sandbox could not be entered */
 
 struct avm_iso_child {
 	struct iso_shm *shm;
@@ -41,9 +41,9 @@ static void kick(struct avm_iso_child *c, bool always)
 	 * against the supervisor's store of out_kick before its look at the
 	 * ring (arm_kick in isolation.c): one of the two sees the other. */
 	avm_full_fence();
-	wanted = atomic_load_explicit(&c->shm->out_kick,
-				      memory_order_relaxed) &&
-		 atomic_exchange(&c->shm->out_kick, 0);
+	wanted =
+		atomic_load_explicit(&c->shm->out_kick, memory_order_relaxed) &&
+		atomic_exchange(&c->shm->out_kick, 0);
 	if (wanted || always)
 		(void)!write(c->notify, &one, sizeof(one));
 }
@@ -169,8 +169,7 @@ static void child_timer_cancel(struct avm_actor *a, unsigned id)
 	out_publish(a->isoc);
 }
 
-static int child_fd_watch(struct avm_actor *a, unsigned id, int fd,
-			  unsigned ev)
+static int child_fd_watch(struct avm_actor *a, unsigned id, int fd, unsigned ev)
 {
 	(void)a, (void)id, (void)fd, (void)ev;
 	return -EPERM; /* a device process opens nothing to watch */
@@ -181,8 +180,7 @@ static void child_fd_unwatch(struct avm_actor *a, unsigned id)
 	(void)a, (void)id;
 }
 
-static void child_log(void *arg, int level, const char *actor,
-		      const char *line)
+static void child_log(void *arg, int level, const char *actor, const char *line)
 {
 	(void)actor; /* the supervisor names the actor */
 	out_text(arg, ISO_OUT_LOG, level, line);
@@ -209,7 +207,7 @@ static void own_runtime(struct avm_iso_child *c, struct avm_actor *a)
 	rt->cfg.log = child_log;
 	rt->cfg.log_arg = c;
 	a->isoc = c;
-	a->iso = NULL; /* the supervisor's, in the VMM */
+	a->iso = NULL;	/* the supervisor's, in the VMM */
 	a->exec = NULL; /* the VMM's server thread is not here */
 }
 
@@ -316,7 +314,7 @@ void avm__iso_child_main(struct avm_actor *a, struct iso_shm *shm, int notify,
 	struct iso_rec *r;
 	int err;
 
-	c.spin_ns = a->spec.spin_ns > 0 ? a->spec.spin_ns : 20000;
+	c.spin_ns = a->spec.spin_ns ? a->spec.spin_ns : 20000; /* <0: forever */
 	default_signals();
 	own_runtime(&c, a);
 	if (avm_sandbox_enter(&o, &rep))

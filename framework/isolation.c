@@ -238,8 +238,8 @@ static bool apply(struct avm_iso *s, avm_ctx *ctx, const struct iso_rec *h,
 		return true;
 	case ISO_OUT_INIT_DONE:
 		if (init_err)
-			*init_err = h->ival > 0 || h->ival < -4095 ? -EIO
-								   : h->ival;
+			*init_err =
+				h->ival > 0 || h->ival < -4095 ? -EIO : h->ival;
 		return true;
 	}
 	return false;
@@ -424,14 +424,12 @@ static void describe_exit(struct avm_iso *s, char *buf, size_t len)
 	else if (s->si.si_code == CLD_EXITED && s->si.si_status == 160)
 		snprintf(buf, len, "it could not enter its sandbox");
 	else if (s->si.si_code == CLD_EXITED)
-		snprintf(buf, len, "it exited with status %d",
-			 s->si.si_status);
+		snprintf(buf, len, "it exited with status %d", s->si.si_status);
 	else if (s->kill_why)
-		snprintf(buf, len, "the supervisor killed it: %s",
-			 s->kill_why);
+		snprintf(buf, len, "the supervisor killed it: %s", s->kill_why);
 	else
-		snprintf(buf, len, "killed by signal %d (%s)",
-			 s->si.si_status, strsignal(s->si.si_status));
+		snprintf(buf, len, "killed by signal %d (%s)", s->si.si_status,
+			 strsignal(s->si.si_status));
 }
 
 /* The device's lines go low and its timers stop: a dead device drives
@@ -452,8 +450,8 @@ static bool restart_allowed(struct avm_iso *s, unsigned *n_in_window)
 	const struct avm_isolation *iso = &s->a->spec.isolation;
 	unsigned max = iso->max_restarts ? iso->max_restarts
 					 : AVM_ISO_DEFAULT_MAX_RESTARTS;
-	uint64_t win = iso->window_ns ? iso->window_ns
-				      : AVM_ISO_DEFAULT_WINDOW_NS;
+	uint64_t win =
+		iso->window_ns ? iso->window_ns : AVM_ISO_DEFAULT_WINDOW_NS;
 	uint64_t now = avm_mono_ns();
 	unsigned n = 0;
 
@@ -482,10 +480,11 @@ static void restart(struct avm_iso *s, avm_ctx *ctx)
 	if (!restart_allowed(s, &n)) {
 		char why[96];
 
-		snprintf(why, sizeof(why), "%u restarts within %llu ms", n,
-			 (unsigned long long)((s->a->spec.isolation.window_ns
-						       ?: AVM_ISO_DEFAULT_WINDOW_NS) /
-					      1000000));
+		snprintf(
+			why, sizeof(why), "%u restarts within %llu ms", n,
+			(unsigned long long)((s->a->spec.isolation.window_ns
+						      ?: AVM_ISO_DEFAULT_WINDOW_NS) /
+					     1000000));
 		stop_vm(s, ctx, why);
 		return;
 	}
@@ -527,6 +526,9 @@ static void on_death(struct avm_iso *s, avm_ctx *ctx)
 	pthread_mutex_lock(&s->lock);
 	snprintf(s->info.last_exit, sizeof(s->info.last_exit), "%s", why);
 	s->info.lost += lost;
+	/* Dead until a policy says otherwise: ctl never shows the old pid
+	 * as running. */
+	s->info.state = AVM_PROC_DEAD;
 	pthread_mutex_unlock(&s->lock);
 	trace_proc(s, AVM_MSG_PROC_EXIT, s->pid, lost, s->si.si_status);
 	avm__log(s->a->rt, AVM_LOG_ERROR, s->a->name,
@@ -630,8 +632,8 @@ static int wait_cell(struct avm_iso *s, avm_ctx *ctx, uint64_t *v)
 
 	for (;;) {
 		/* Acquire: the value and error before DONE (answer()). */
-		uint32_t st = atomic_load_explicit(&m->cell,
-						   memory_order_acquire);
+		uint32_t st =
+			atomic_load_explicit(&m->cell, memory_order_acquire);
 		uint64_t now;
 
 		if (st == CELL_DONE)
@@ -801,8 +803,7 @@ closed:
 void avm__iso_dma_enable(struct avm_actor *a, bool on)
 {
 	/* Release: the process reads it with acquire at each DMA. */
-	atomic_store_explicit(&a->iso->shm->dma_off, !on,
-			      memory_order_release);
+	atomic_store_explicit(&a->iso->shm->dma_off, !on, memory_order_release);
 }
 
 int avm_actor_process(struct avm_runtime *rt, avm_actor_id id,

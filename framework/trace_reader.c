@@ -655,8 +655,8 @@ const char *avm_msg_kind_name(unsigned kind, char *buf, size_t len)
 	 * 12 the answer to avm_ask() (and to a remote request), 13 and 14 a
 	 * device process's start and death (isolation.c). */
 	static const char *const names[N_KIND_NAMES] = {
-		"none",	 "read", "write", "irq", "dma-done",
-		"frame", "char", "timer", "fd",	 "continue",
+		"none",	 "read", "write", "irq",	"dma-done",
+		"frame", "char", "timer", "fd",		"continue",
 		"reset", "stop", "reply", "proc-start", "proc-exit",
 	};
 

@@ -222,15 +222,15 @@ static void do_vcpus(struct ctl_server *s, const char *filter, uint16_t kind)
 
 static const char *proc_state(enum avm_process_state st)
 {
-	return st == AVM_PROC_RUNNING ? "running"
-	       : st == AVM_PROC_DEAD  ? "dead"
+	return st == AVM_PROC_RUNNING	? "running"
+	       : st == AVM_PROC_DEAD	? "dead"
 	       : st == AVM_PROC_REMOVED ? "removed"
 					: "not started";
 }
 
 /* A device in a process of its own: its process, restarts, last exit. */
-static void add_process(struct ctl_server *s, long v, size_t j,
-			avm_runtime *rt, avm_actor_id id)
+static void add_process(struct ctl_server *s, long v, size_t j, avm_runtime *rt,
+			avm_actor_id id)
 {
 	struct avm_process_info *pi = &s->reply.pinfo[v][j];
 	Actorvm__CtlProcess *p = &s->reply.proc[v][j];

@@ -18,7 +18,8 @@ void tcli_filter_help(FILE *out)
 	fprintf(out, "  --kind KIND    message kind (repeatable): none read "
 		     "write irq dma-done frame\n");
 	fprintf(out, "                 char timer fd continue reset stop "
-		     "reply user+N, or a number\n");
+		     "reply proc-start proc-exit\n"
+		     "                 user+N, or a number\n");
 	fprintf(out, "  --addr LO-HI   reads, writes and device messages with "
 		     "LO <= addr <= HI\n");
 	fprintf(out, "                 (and the replies to them); or one "

@@ -226,9 +226,8 @@ static uint64_t rd(struct rig *r, uint64_t off)
 {
 	uint64_t v = 0;
 
-	assert_int_equal(avm_read(r->acc, AVM_SPACE_MMIO, DEV_MMIO + off, 8,
-				  &v),
-			 0);
+	assert_int_equal(
+		avm_read(r->acc, AVM_SPACE_MMIO, DEV_MMIO + off, 8, &v), 0);
 	return v;
 }
 
@@ -262,9 +261,8 @@ static struct avm_process_info info(struct rig *r)
 }
 
 /* The supervisor notices a death from its loop: wait for the state. */
-static struct avm_process_info wait_state(struct rig *r,
-					  enum avm_process_state st,
-					  unsigned restarts)
+static struct avm_process_info
+wait_state(struct rig *r, enum avm_process_state st, unsigned restarts)
 {
 	uint64_t guard = now_ns() + GUARD_NS;
 	struct avm_process_info i = info(r);
@@ -312,8 +310,7 @@ static void handles_in_another_process(void **st)
 	rig_down(&r);
 }
 
-static void crash_case(enum avm_on_failure pol, uint64_t how,
-		       const char *cause)
+static void crash_case(enum avm_on_failure pol, uint64_t how, const char *cause)
 {
 	struct rig r;
 	struct avm_process_info i;
@@ -323,9 +320,8 @@ static void crash_case(enum avm_on_failure pol, uint64_t how,
 	wr(&r, W_IRQ, 1);
 	wr(&r, W_FAULT, how);
 	/* The read behind the fault meets a dead device: all-ones. */
-	assert_int_equal(avm_read(r.acc, AVM_SPACE_MMIO, DEV_MMIO + R_COUNT, 4,
-				  &v),
-			 0);
+	assert_int_equal(
+		avm_read(r.acc, AVM_SPACE_MMIO, DEV_MMIO + R_COUNT, 4, &v), 0);
 	assert_int_equal(v, 0xffffffffull);
 	i = wait_state(&r, AVM_PROC_REMOVED, 0);
 	print_message("last exit: %s\n", i.last_exit);
@@ -334,8 +330,7 @@ static void crash_case(enum avm_on_failure pol, uint64_t how,
 	assert_true(i.last_exit[0]);
 	/* Its IRQ line went low; the VMM's other actors go on. */
 	assert_int_equal(atomic_load(&r.obs.level), 0);
-	assert_int_equal(avm_read(r.acc, AVM_SPACE_MMIO, PROBE_MMIO, 8, &v),
-			 0);
+	assert_int_equal(avm_read(r.acc, AVM_SPACE_MMIO, PROBE_MMIO, 8, &v), 0);
 	assert_int_equal(v, 42);
 	/* Removed: all-ones from then on, writes dropped and counted. */
 	assert_int_equal(rd(&r, R_PID), UINT64_MAX);
@@ -447,8 +442,8 @@ static void kill_answers_the_read_in_flight(void **st)
 	(void)st;
 	rig_up(&r, AVM_ON_FAILURE_RESTART, 0, 0, GUARD_NS);
 	assert_int_equal(pthread_create(&t, NULL, hang_reader, &x), 0);
-	for (uint64_t g = now_ns() + GUARD_NS; memcmp(r.ram + 0x1000, "INSIDE",
-						      7);) {
+	for (uint64_t g = now_ns() + GUARD_NS;
+	     memcmp(r.ram + 0x1000, "INSIDE", 7);) {
 		assert_true(now_ns() < g);
 		nap();
 	}
@@ -456,9 +451,8 @@ static void kill_answers_the_read_in_flight(void **st)
 	pthread_join(t, NULL);
 	assert_int_equal(x.err, 0);
 	assert_int_equal(x.v, UINT64_MAX);
-	assert_non_null(
-		strstr(wait_state(&r, AVM_PROC_RUNNING, 1).last_exit,
-		       "signal 9"));
+	assert_non_null(strstr(wait_state(&r, AVM_PROC_RUNNING, 1).last_exit,
+			       "signal 9"));
 	rig_down(&r);
 }
 

@@ -752,8 +752,7 @@ int mf_wait(struct mf_run *r, int64_t timeout_ns, volatile sig_atomic_t *stop)
 			/* Its CPU stopped: the others may wait on it. */
 			if (v->exited && v->status == AVM_VM_EXIT_FAILED)
 				return -ENOTRECOVERABLE;
-			if (v->exited &&
-			    v->status == AVM_VM_EXIT_DEVICE_FAILED)
+			if (v->exited && v->status == AVM_VM_EXIT_DEVICE_FAILED)
 				return -EOWNERDEAD;
 			left += !v->exited;
 		}

@@ -23,12 +23,12 @@
 	}
 
 #define ISOLATION                                                              \
-	{ "isolation", "process: in a sandboxed process of its own "          \
-		       "(default in-process; docs/isolation.md)" },          \
-		{ "on-failure", "when its process dies: restart (default), "  \
-				"stop-vm, remove" },                          \
-		{ "max-restarts", "restarts allowed per window before "       \
-				  "stop-vm (default 5, at most 64)" },        \
+	{ "isolation", "process: in a sandboxed process of its own "           \
+		       "(default in-process; docs/isolation.md)" },            \
+		{ "on-failure", "when its process dies: restart (default), "   \
+				"stop-vm, remove" },                           \
+		{ "max-restarts", "restarts allowed per window before "        \
+				  "stop-vm (default 5, at most 64)" },         \
 	{                                                                      \
 		"restart-window-ms", "that window (default 10000)"             \
 	}
