@@ -6,6 +6,8 @@
  */
 #include "e1000_test.h"
 
+#include "e1000_priv.h" /* white box: the framework reset test */
+
 /* --- EEPROM bit-banging, as Linux e1000_read_eeprom() does it ------------ */
 
 static void ee_clock(avm_harness *h, uint32_t *eecd)
@@ -626,6 +628,136 @@ static void resets_keep_the_cable_state(void **state)
 	assert_true(rd(h, E1000_STATUS) & E1000_STATUS_LU);
 }
 
+/* --- The framework's reset: the state of power-on, exactly -------------- */
+
+/*
+ * A copy of the device's state as a power-on reset must leave it. What
+ * every reset keeps is the same in both copies compared (the configuration,
+ * the EEPROM's words, which are non-volatile, and the cable, which is the
+ * backend's); what is no state of the device is cleared (the reset epoch,
+ * the drop counters kept for tests and logs, and the receive and packet
+ * buffers, whose stale bytes nothing reads).
+ */
+static struct e1000 *power_on_view(avm_harness *h)
+{
+	struct e1000 *v = malloc(sizeof(*v));
+
+	assert_non_null(v);
+	memcpy(v, avm_harness_state(h), sizeof(*v));
+	v->epoch = 0;
+	v->dma_errors = v->tx_dropped = v->rx_dropped = 0;
+	memset(v->rx_buf, 0, sizeof(v->rx_buf));
+	memset(v->tx.hdr, 0, sizeof(v->tx.hdr));
+	memset(v->tx.data, 0, sizeof(v->tx.data));
+	return v;
+}
+
+static void assert_regs_equal(const struct e1000 *a, const struct e1000 *b)
+{
+	for (uint32_t i = 0; i < E1000_REG_WORDS; i++) {
+		if (a->regs[i] != b->regs[i])
+			fail_msg("register 0x%04x: 0x%08x after the reset, "
+				 "0x%08x at power-on",
+				 4 * i, a->regs[i], b->regs[i]);
+	}
+	assert_int_equal(a->ioaddr, b->ioaddr);
+	assert_int_equal(a->status_pub, b->status_pub);
+}
+
+/* Field by field where padding could differ; the TX block is zeroed
+ * whole at creation and by e1000_tx_reset(). */
+static void assert_power_on(const struct e1000 *a, const struct e1000 *b)
+{
+	assert_regs_equal(a, b);
+	assert_int_equal(a->ee.pins, b->ee.pins);
+	assert_int_equal(a->ee.val_in, b->ee.val_in);
+	assert_int_equal(a->ee.bits_in, b->ee.bits_in);
+	assert_int_equal(a->ee.bit_out, b->ee.bit_out);
+	assert_int_equal(a->ee.reading, b->ee.reading);
+	assert_memory_equal(a->phy.regs, b->phy.regs, sizeof(a->phy.regs));
+	assert_int_equal(a->phy.an_done, b->phy.an_done);
+	assert_int_equal(a->phy.ls_latched_low, b->phy.ls_latched_low);
+	assert_int_equal(a->irq_level, b->irq_level);
+	assert_int_equal(a->itr_next, b->itr_next);
+	assert_int_equal(a->itr_wait, b->itr_wait);
+	assert_int_equal(a->rdtr_armed, b->rdtr_armed);
+	assert_int_equal(a->radv_armed, b->radv_armed);
+	assert_int_equal(a->tidv_armed, b->tidv_armed);
+	assert_int_equal(a->tadv_armed, b->tadv_armed);
+	assert_memory_equal(&a->tx, &b->tx, offsetof(struct e1000_tx, hdr));
+}
+
+/* Every register written with all ones, except CTRL (RST would reset). */
+static void scribble_registers(avm_harness *h)
+{
+	for (uint32_t off = 4; off < E1000_REG_SPACE; off += 4)
+		wr(h, off, 0xffffffff);
+	wr(h, E1000_CTRL, 0x0fffffff & ~E1000_CTRL_RST);
+	io_wr(h, E1000_VET, 0x1234); /* IOADDR left pointing at VET */
+}
+
+/*
+ * Work in progress of every kind: a packet half assembled (no EOP yet), a
+ * ring with more than one chunk of descriptors, a delayed RX interrupt
+ * armed, INTA# asserted and ITR's hold-off running, autonegotiation
+ * restarted and an EEPROM grant held.
+ */
+static void start_everything(avm_harness *h)
+{
+	uint8_t f[64] = { 0 };
+
+	make_frame(f, sizeof(f), test_cfg.mac);
+	avm_harness_poke(h, TX_BUF, f, sizeof(f));
+	tx_setup(h, 64);
+	for (uint32_t i = 0; i < 40; i++)
+		tx_legacy(h, i, TX_BUF, sizeof(f), E1000_TXD_CMD_RS, 0);
+	rx_setup(h, 16, 15, 0);
+	wr(h, E1000_IMS, E1000_ICR_MASK);
+	/* ITR (all ones) held INTA# off: it rises now, the next hold-off
+	 * running. */
+	avm_harness_advance(h, 20 * MS);
+	assert_true(((struct e1000 *)avm_harness_state(h))->irq_level);
+	wr(h, E1000_RDTR, 1000);
+	send_frame(h, f, sizeof(f));
+	phy_wr(h, E1000_PHY_CTRL, 0x1140 | E1000_PHY_CTRL_ANRESTART);
+	wr(h, E1000_EECD, E1000_EECD_REQ);
+	avm_harness_clear(h);
+	avm_harness_set_autorun(h, false);
+	wr(h, E1000_TDT, 40);
+	assert_int_equal(avm_harness_step(h), 1); /* one chunk, more queued */
+}
+
+/*
+ * The framework's reset (a restarted device process, a PCI RST#) leaves
+ * the device as creation did (82540EM SDM: after power-up every register
+ * holds its initial value, the PHY is reset, and transmit and receive are
+ * off). Continuations and timer expiries from before the reset change
+ * nothing, however long the device then runs.
+ */
+static void framework_reset_is_power_on_state(void **state)
+{
+	avm_harness *h = *state;
+	struct e1000 *fresh = power_on_view(h), *after;
+
+	scribble_registers(h);
+	start_everything(h);
+	avm_harness_reset(h);
+	avm_harness_set_autorun(h, true);
+	avm_harness_run(h);
+	AVM_EXPECT_IRQ(h, "irq", 0);
+	avm_harness_clear(h);
+	after = power_on_view(h);
+	assert_power_on(after, fresh);
+	free(after);
+	avm_harness_advance(h, 1000 * MS);
+	AVM_EXPECT_NO_SEND(h, "irq");
+	AVM_EXPECT_NO_SEND(h, "net");
+	after = power_on_view(h);
+	assert_power_on(after, fresh);
+	free(after);
+	free(fresh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -653,6 +785,7 @@ int main(void)
 		TEST(io_bar_indirection),
 		TEST(framework_reset_powers_on),
 		TEST(resets_keep_the_cable_state),
+		TEST(framework_reset_is_power_on_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
