@@ -6,7 +6,11 @@
  * The kernel command line picks the role:
  *
  *   role=ping rounds=N [window=W] [size=S]   sends N frames, checks N echoes
- *   role=pong rounds=N                       echoes N frames, then exits
+ *   role=pong rounds=N                       echoes N frames, exits on BYE
+ *   resets=K flaps=L (either role)           this VM's NIC is reset K times
+ *                                            and its link goes down L times,
+ *                                            from outside: exit only after
+ *                                            the driver saw them all
  *   role=arp                                 asks QEMU's user network (slirp)
  *                                            for 10.0.2.2 and checks the reply
  *   (no role)                                brings the NIC up, sends one
@@ -22,7 +26,20 @@
  * after ping's did, so pong's READY reaches ping. For QEMU ping repeats
  * HELLO on LAPIC timer ticks until a READY comes (extra READYs are
  * ignored). After that, at most W frames are in flight each way and both
- * rings have room for more, so nothing is dropped.
+ * rings have room for more, so nothing is dropped on a healthy link.
+ *
+ * A NIC can be reset under its guest (a restarted device process), and
+ * the frames in its rings and those that reach it before its driver's
+ * watchdog re-initialises it are lost. So ping goes back to its oldest
+ * unanswered frame and sends the window again when no echo came for
+ * RETRY_TICKS (40-50 ms, far beyond a round trip: on a healthy link only
+ * if the host starves a VM that long, and then it makes duplicates, no
+ * error), pong echoes every PING, repeated or not, and ping takes only
+ * the echo it waits for; the others are counted as stale. Pong cannot know
+ * that its last echo arrived, so ping ends with BYE, repeated until pong's
+ * DONE. Pong exits on BYE, after checking that it saw every PING in
+ * order; a DONE that is lost leaves ping repeating BYE, and after
+ * BYE_TRIES it stops (it has every echo already).
  *
  * Frames: broadcast or the peer's MAC, EtherType 0x88B5 (local
  * experimental), then kind, length and sequence number, then a pattern that
@@ -39,29 +56,40 @@
 #define DEFAULT_ROUNDS 20
 #define MAX_WINDOW     16 /* below both rings' free descriptors */
 #define ARP_LEN	       42
-#define RETRY_VECTOR   0x61
-#define RETRY_COUNT    3125000 /* x 16 at 1 GHz: 50 ms on QEMU and actorvm */
+#define TICK_VECTOR    0x61
+#define TICK_COUNT     625000 /* x 16 at 1 GHz: 10 ms on QEMU and actorvm */
+#define HELLO_TICKS    5      /* HELLO every 50 ms until READY */
+#define RETRY_TICKS    5      /* no echo for 40-50 ms: send again */
+#define BYE_TRIES      40     /* BYEs without DONE before ping stops */
 
-enum kind { K_HELLO = 1, K_READY, K_PING, K_PONG, K_PROBE };
+enum kind { K_HELLO = 1, K_READY, K_PING, K_PONG, K_PROBE, K_BYE, K_DONE };
 
 struct options {
 	char role[8];
-	unsigned int rounds, window, size;
+	unsigned int rounds, window, size, resets, flaps;
+};
+
+/* What ping counts: sent, got and top are sequence numbers. */
+struct ping_state {
+	uint32_t sent; /* next to send (goes back on a timeout) */
+	uint32_t got;  /* echoes verified, in order */
+	uint32_t top;  /* one past the highest ever sent */
+	unsigned int timeouts, stale, extra;
+	unsigned long long bytes;
 };
 
 static struct guest_e1000 nic;
 static uint8_t frame[GUEST_E1000_MAX_LEN], reply[GUEST_E1000_BUF_SIZE];
 static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-static volatile unsigned int retry_ticks;
-
 static void on_spurious(struct guest_int_frame *f)
 {
 }
 
-static void on_retry(struct guest_int_frame *f)
+/* The LAPIC timer is the driver's watchdog clock and ours. */
+static void on_tick(struct guest_int_frame *f)
 {
-	retry_ticks++;
+	guest_e1000_tick(&nic);
 }
 
 /* The value of "key=" in @cmdline (at a word start), or NULL. */
@@ -106,6 +134,8 @@ static void parse(const struct multiboot_info *mbi, struct options *o)
 	o->rounds = number(option(cmd, "rounds"), DEFAULT_ROUNDS);
 	o->window = number(option(cmd, "window"), 1);
 	o->size = number(option(cmd, "size"), 0);
+	o->resets = number(option(cmd, "resets"), 0);
+	o->flaps = number(option(cmd, "flaps"), 0);
 	GUEST_ASSERT(o->window >= 1 && o->window <= MAX_WINDOW);
 	GUEST_ASSERT(!o->size ||
 		     (o->size >= MIN_LEN && o->size <= GUEST_E1000_MAX_LEN));
@@ -186,14 +216,13 @@ static enum kind receive(size_t *len)
 	return kind_of(*len);
 }
 
-/* An echo must be exactly the frame ping sent, with kind PONG. */
+/* An echo must be exactly the frame ping sent as @seq, with kind PONG. */
 static void check_echo(uint32_t seq, size_t len, const struct options *o)
 {
 	size_t want = length_of(o, seq);
 
 	GUEST_ASSERT_EQ(len, want);
 	GUEST_ASSERT_EQ(get16(reply + 16), want);
-	GUEST_ASSERT_EQ(get32(reply + 18), seq);
 	GUEST_ASSERT(!__builtin_memcmp(reply, nic.mac, 6));
 	for (size_t i = HDR_LEN; i < len; i++) {
 		if (reply[i] != pattern(seq, i))
@@ -213,11 +242,33 @@ static void bring_up(void)
 	guest_puts("e1000: link up");
 }
 
-/* The next frame, if one is waiting; its kind (0: none or foreign). */
-static enum kind poll_frame(size_t *len)
+/* The pair's roles only: the others run as they did without a timer. */
+static void start_ticks(void)
 {
-	*len = guest_e1000_recv(&nic, reply, sizeof(reply));
-	return kind_of(*len);
+	guest_set_handler(TICK_VECTOR, on_tick);
+	guest_lapic_timer_start(TICK_VECTOR, GUEST_LAPIC_DIV_16, TICK_COUNT,
+				true);
+}
+
+/*
+ * The next frame, its kind (0: not ours) and *@len; or, once @period
+ * ticks have passed since *@since with no frame, *@len = 0 and *@since
+ * restarted. Interrupts are off, but in the driver's wait.
+ */
+static enum kind next_frame(size_t *len, unsigned int *since,
+			    unsigned int period)
+{
+	guest_cli();
+	for (;;) {
+		*len = guest_e1000_recv(&nic, reply, sizeof(reply));
+		if (*len)
+			return kind_of(*len);
+		if (nic.ticks - *since >= period) {
+			*since = nic.ticks;
+			return 0;
+		}
+		guest_e1000_wait(&nic);
+	}
 }
 
 /*
@@ -227,29 +278,19 @@ static enum kind poll_frame(size_t *len)
  */
 static void ping_handshake(uint8_t *peer)
 {
-	unsigned int foreign = 0, hellos = 1, seen;
+	unsigned int foreign = 0, hellos = 1, since = nic.ticks;
 	size_t len;
 	enum kind k;
 
-	guest_set_handler(RETRY_VECTOR, on_retry);
-	guest_lapic_timer_start(RETRY_VECTOR, GUEST_LAPIC_DIV_16, RETRY_COUNT,
-				true);
 	send(broadcast, K_HELLO, 0, MIN_LEN);
-	guest_cli();
-	seen = retry_ticks;
-	while ((k = poll_frame(&len)) != K_READY) {
+	while ((k = next_frame(&len, &since, HELLO_TICKS)) != K_READY) {
 		if (len) {
 			foreign++;
-		} else if (retry_ticks != seen) {
-			seen = retry_ticks;
+		} else {
 			send(broadcast, K_HELLO, 0, MIN_LEN);
 			hellos++;
-		} else {
-			guest_sti_hlt();
-			guest_cli();
 		}
 	}
-	guest_lapic_timer_stop();
 	__builtin_memcpy(peer, reply + 6, 6);
 	GUEST_ASSERT(__builtin_memcmp(peer, nic.mac, 6));
 	guest_printf("ping: peer %02x:%02x:%02x:%02x:%02x:%02x is ready "
@@ -258,67 +299,150 @@ static void ping_handshake(uint8_t *peer)
 		     hellos, foreign);
 }
 
+/*
+ * An echo: checked whole, whatever its number; counted if it is the one
+ * ping waits for. True if it was.
+ */
+static bool take_echo(struct ping_state *p, size_t len, const struct options *o)
+{
+	uint32_t seq = get32(reply + 18);
+	unsigned int step = o->rounds / 5 ? o->rounds / 5 : 1;
+
+	GUEST_ASSERT(seq < p->top);
+	check_echo(seq, len, o);
+	if (seq != p->got) {
+		p->stale++; /* an echo of a frame sent again */
+		return false;
+	}
+	p->bytes += len;
+	if (++p->got % step == 0)
+		guest_printf("ping: %u echoes verified\n", p->got);
+	return true;
+}
+
+/* Every frame of the window out; a timeout sends them again. */
+static void ping_fill(struct ping_state *p, const uint8_t *peer,
+		      const struct options *o)
+{
+	while (p->sent < o->rounds && p->sent - p->got < o->window) {
+		send(peer, K_PING, p->sent, length_of(o, p->sent));
+		if (++p->sent > p->top)
+			p->top = p->sent;
+	}
+}
+
+/* BYE until DONE, or BYE_TRIES times (pong exits on the first BYE). */
+static void ping_bye(struct ping_state *p, const uint8_t *peer)
+{
+	unsigned int tries = 1, since = nic.ticks;
+	size_t len;
+
+	send(peer, K_BYE, p->got, MIN_LEN);
+	while (next_frame(&len, &since, RETRY_TICKS) != K_DONE) {
+		if (len) {
+			p->extra++; /* an echo or a READY, late */
+		} else if (tries++ == BYE_TRIES) {
+			guest_printf("ping: no DONE after %u BYEs\n",
+				     tries - 1);
+			return;
+		} else {
+			send(peer, K_BYE, p->got, MIN_LEN);
+		}
+	}
+}
+
 static void run_ping(const struct options *o)
 {
+	struct ping_state p = { 0 };
 	uint8_t peer[6];
-	uint32_t sent = 0, got = 0;
-	unsigned int extra = 0, step = o->rounds / 5 ? o->rounds / 5 : 1;
-	unsigned long long bytes = 0;
+	unsigned int since;
 	size_t len;
+	enum kind k;
 
 	ping_handshake(peer);
 	guest_printf("ping: %u rounds, window %u\n", o->rounds, o->window);
-	while (got < o->rounds) {
-		while (sent < o->rounds && sent - got < o->window) {
-			send(peer, K_PING, sent, length_of(o, sent));
-			sent++;
+	since = nic.ticks;
+	while (p.got < o->rounds) {
+		ping_fill(&p, peer, o);
+		k = next_frame(&len, &since, RETRY_TICKS);
+		if (!len) {
+			p.timeouts++;
+			p.sent = p.got; /* go back: the window again */
+		} else if (k != K_PONG) {
+			p.extra++; /* a second READY: pong heard HELLO too */
+		} else if (take_echo(&p, len, o)) {
+			since = nic.ticks;
 		}
-		if (receive(&len) != K_PONG) {
-			extra++; /* a second READY: pong heard HELLO too */
-			continue;
-		}
-		check_echo(got, len, o);
-		bytes += len;
-		if (++got % step == 0)
-			guest_printf("ping: %u echoes verified\n", got);
 	}
+	ping_bye(&p, peer);
 	guest_e1000_print_stats(&nic);
-	guest_printf("ping: %u of %u echoes verified, %llu bytes, %u extra\n",
-		     got, o->rounds, bytes, extra);
+	guest_printf("ping: %u of %u echoes verified, %llu bytes, %u extra, "
+		     "%u timeouts, %u stale\n",
+		     p.got, o->rounds, p.bytes, p.extra, p.timeouts, p.stale);
 }
 
+/* The same bytes back, only addresses and kind changed. */
+static void echo(size_t len)
+{
+	__builtin_memcpy(frame, reply + 6, 6);
+	__builtin_memcpy(frame + 6, nic.mac, 6);
+	__builtin_memcpy(frame + 12, reply + 12, len - 12);
+	frame[14] = K_PONG;
+	guest_e1000_send(&nic, frame, len);
+}
+
+/*
+ * Echoes until BYE. @next counts the PINGs seen in order: ping sends BYE
+ * only after the echo of every frame, and an echo it takes was made after
+ * the one before it (frames are not reordered), so next == rounds then.
+ */
 static void run_pong(const struct options *o)
 {
-	unsigned int echoed = 0, hellos = 0, foreign = 0;
+	unsigned int hellos = 0, foreign = 0, again = 0;
+	uint32_t next = 0;
 	size_t len;
+	enum kind k;
 
 	send(broadcast, K_READY, 0, MIN_LEN);
 	guest_printf("pong: ready, echoing %u frames\n", o->rounds);
-	while (echoed < o->rounds) {
-		switch (receive(&len)) {
-		case K_HELLO:
+	while ((k = receive(&len)) != K_BYE) {
+		if (k == K_HELLO) {
 			hellos++;
 			send(reply + 6, K_READY, 0, MIN_LEN);
-			break;
-		case K_PING:
-			/* The same bytes back, only addresses and kind
-			 * changed. */
-			__builtin_memcpy(frame, reply + 6, 6);
-			__builtin_memcpy(frame + 6, nic.mac, 6);
-			__builtin_memcpy(frame + 12, reply + 12, len - 12);
-			frame[14] = K_PONG;
-			guest_e1000_send(&nic, frame, len);
-			echoed++;
-			break;
-		default:
+		} else if (k == K_PING) {
+			echo(len);
+			if (get32(reply + 18) == next)
+				next++;
+			else
+				again++;
+		} else {
 			foreign++;
 		}
 	}
-	/* The last echo must have left the NIC before the VM stops. */
+	GUEST_ASSERT_EQ(next, o->rounds);
+	send(reply + 6, K_DONE, 0, MIN_LEN);
+	/* DONE must have left the NIC before the VM stops. */
 	guest_e1000_flush(&nic);
 	guest_e1000_print_stats(&nic);
-	guest_printf("pong: echoed %u frames (%u hellos, %u other)\n", echoed,
-		     hellos, foreign);
+	guest_printf("pong: echoed %u frames (%u hellos, %u other, %u again)\n",
+		     next, hellos, foreign, again);
+}
+
+/*
+ * With resets=K flaps=L a test resets this VM's NIC K times and takes its
+ * link down L times, wherever the run then is: the verdict waits until the
+ * driver has seen them all and the link is up.
+ */
+static void await_events(const struct options *o)
+{
+	if (!o->resets && !o->flaps)
+		return;
+	guest_cli();
+	while (nic.reinits < o->resets || nic.link_drops < o->flaps ||
+	       !nic.link)
+		guest_e1000_wait(&nic);
+	guest_printf("e1000: recovered %u time(s), link lost %u time(s)\n",
+		     nic.reinits, nic.link_drops);
 }
 
 static void run_probe(void)
@@ -367,6 +491,8 @@ int guest_main(const struct multiboot_info *mbi)
 
 	parse(mbi, &o);
 	bring_up();
+	if (role_is(&o, "ping") || role_is(&o, "pong"))
+		start_ticks();
 	if (role_is(&o, "ping"))
 		run_ping(&o);
 	else if (role_is(&o, "pong"))
@@ -377,5 +503,6 @@ int guest_main(const struct multiboot_info *mbi)
 		run_probe();
 	else
 		GUEST_FAIL("unknown role \"%s\"", o.role);
+	await_events(&o);
 	GUEST_DONE();
 }

@@ -103,7 +103,7 @@ static void wr(const struct guest_e1000 *nic, uint32_t reg, uint32_t val)
  * Sleeps until the next interrupt. Called with interrupts off and returns
  * with them off, so the caller's check and the sleep cannot miss one.
  */
-static void wait_irq(void)
+static void sleep_irq(void)
 {
 	guest_sti_hlt();
 	guest_cli();
@@ -171,7 +171,7 @@ static uint16_t eeprom_read(struct guest_e1000 *nic, uint8_t word)
 	return (uint16_t)(v >> 16);
 }
 
-/* The MAC from EEPROM words 0..2 into receive address 0, valid. */
+/* The MAC from EEPROM words 0..2. */
 static void read_mac(struct guest_e1000 *nic)
 {
 	for (uint8_t w = 0; w < 3; w++) {
@@ -180,6 +180,11 @@ static void read_mac(struct guest_e1000 *nic)
 		nic->mac[2 * w] = (uint8_t)v;
 		nic->mac[2 * w + 1] = (uint8_t)(v >> 8);
 	}
+}
+
+/* Our MAC in receive address 0, valid; no multicast. */
+static void set_filters(struct guest_e1000 *nic)
+{
 	wr(nic, REG_RAL0,
 	   nic->mac[0] | nic->mac[1] << 8 | nic->mac[2] << 16 |
 		   (uint32_t)nic->mac[3] << 24);
@@ -221,22 +226,32 @@ static void setup_tx(struct guest_e1000 *nic)
 	wr(nic, REG_TCTL, TCTL_EN | TCTL_PSP | TCTL_CT_16 | TCTL_COLD_FD);
 }
 
+/*
+ * From reset to running, at start-up and whenever the watchdog finds the
+ * device reset. The order matters to programmed(): RDBAL comes first.
+ */
+static void program(struct guest_e1000 *nic)
+{
+	reset(nic);
+	set_filters(nic);
+	setup_rx(nic);
+	setup_tx(nic);
+	wr(nic, REG_IMS, IMS_CAUSES);
+	wr(nic, REG_CTRL, rd(nic, REG_CTRL) | CTRL_SLU);
+}
+
 void guest_e1000_init(struct guest_e1000 *nic, uint8_t vector)
 {
 	*nic = (struct guest_e1000){ .vector = vector };
 	if (!find_and_enable(nic))
 		GUEST_FAIL("e1000: no %04x:%04x on PCI bus 0",
 			   GUEST_E1000_VENDOR, GUEST_E1000_DEVICE);
-	reset(nic);
 	read_mac(nic);
-	setup_rx(nic);
-	setup_tx(nic);
 	the_nic = nic;
 	guest_set_handler(vector, on_irq);
 	guest_ioapic_route(nic->irq_pin, vector, guest_lapic_id(),
 			   GUEST_IOAPIC_LOW_LEVEL);
-	wr(nic, REG_IMS, IMS_CAUSES);
-	wr(nic, REG_CTRL, rd(nic, REG_CTRL) | CTRL_SLU);
+	program(nic);
 	guest_printf("e1000: %02x:%02x.%x mmio 0x%x irq %u vector 0x%x mac "
 		     "%02x:%02x:%02x:%02x:%02x:%02x\n",
 		     nic->pci.bus, nic->pci.dev, nic->pci.fn,
@@ -254,7 +269,8 @@ void guest_e1000_wait_link(struct guest_e1000 *nic)
 {
 	guest_cli();
 	while (!guest_e1000_link_up(nic))
-		wait_irq();
+		sleep_irq();
+	nic->link = true;
 }
 
 /* Moves tx_clean past written-back descriptors; true if it moved. */
@@ -268,15 +284,85 @@ static bool tx_reclaim(struct guest_e1000 *nic)
 	return nic->tx_clean != start;
 }
 
+/* Whether frames are queued that the NIC has not sent yet. */
+static bool tx_pending(struct guest_e1000 *nic)
+{
+	tx_reclaim(nic);
+	return nic->tx_clean != nic->tx_tail;
+}
+
+/*
+ * Whether the device still holds what program() wrote. RCTL.EN and
+ * TCTL.EN are 0 after any reset (8254x SDM: receive and transmit off).
+ * RDBAL, the first register program() writes that a reset changes (to 0
+ * on actorvm and QEMU), also catches a reset landing while program() runs:
+ * the enables written after it would read back set, on rings now unset.
+ */
+static bool programmed(struct guest_e1000 *nic)
+{
+	return rd(nic, REG_RDBAL) == (uintptr_t)rx_ring &&
+	       (rd(nic, REG_RCTL) & RCTL_EN) && (rd(nic, REG_TCTL) & TCTL_EN);
+}
+
+static void reinit(struct guest_e1000 *nic, const char *why)
+{
+	program(nic);
+	nic->reinits++;
+	guest_printf("e1000: %s: re-initialised (%u)\n", why, nic->reinits);
+}
+
+/*
+ * As Linux's e1000_watchdog: report link changes, and (its reset task)
+ * re-initialise a device that lost its programming, or that lost link with
+ * frames queued, which a real 82540 then never sends.
+ */
+static void watchdog(struct guest_e1000 *nic)
+{
+	bool up;
+
+	nic->checked = nic->ticks;
+	nic->lsc_checked = nic->lsc_irqs;
+	if (!programmed(nic))
+		reinit(nic, "device reset");
+	up = guest_e1000_link_up(nic);
+	if (up == nic->link)
+		return;
+	nic->link = up;
+	if (up) {
+		guest_puts("e1000: link back up");
+		return;
+	}
+	nic->link_drops++;
+	guest_puts("e1000: link down");
+	if (tx_pending(nic))
+		reinit(nic, "link lost with frames queued");
+}
+
+void guest_e1000_tick(struct guest_e1000 *nic)
+{
+	nic->ticks++;
+}
+
+void guest_e1000_wait(struct guest_e1000 *nic)
+{
+	sleep_irq();
+	if (nic->ticks != nic->checked || nic->lsc_irqs != nic->lsc_checked)
+		watchdog(nic);
+}
+
+/* A re-initialisation in the wait empties the ring: indices are read
+ * after it. */
 void guest_e1000_send(struct guest_e1000 *nic, const void *frame, size_t len)
 {
-	unsigned int i = nic->tx_tail;
-	unsigned int next = (i + 1) % GUEST_E1000_TX_N;
+	unsigned int i, next;
 
 	GUEST_ASSERT(len >= 14 && len <= GUEST_E1000_MAX_LEN);
 	guest_cli();
-	while (next == nic->tx_clean && !tx_reclaim(nic))
-		wait_irq();
+	while ((nic->tx_tail + 1) % GUEST_E1000_TX_N == nic->tx_clean &&
+	       !tx_reclaim(nic))
+		guest_e1000_wait(nic);
+	i = nic->tx_tail;
+	next = (i + 1) % GUEST_E1000_TX_N;
 	__builtin_memcpy(tx_buf[i], frame, len);
 	tx_ring[i] = (struct tx_desc){ .addr = (uintptr_t)tx_buf[i],
 				       .len = (uint16_t)len,
@@ -291,8 +377,8 @@ void guest_e1000_send(struct guest_e1000 *nic, const void *frame, size_t len)
 void guest_e1000_flush(struct guest_e1000 *nic)
 {
 	guest_cli();
-	for (tx_reclaim(nic); nic->tx_clean != nic->tx_tail; tx_reclaim(nic))
-		wait_irq();
+	while (tx_pending(nic))
+		guest_e1000_wait(nic);
 }
 
 size_t guest_e1000_recv(struct guest_e1000 *nic, void *buf, size_t cap)
@@ -323,7 +409,7 @@ size_t guest_e1000_recv_wait(struct guest_e1000 *nic, void *buf, size_t cap)
 
 	guest_cli();
 	while (!(len = guest_e1000_recv(nic, buf, cap)))
-		wait_irq();
+		guest_e1000_wait(nic);
 	return len;
 }
 

@@ -7,6 +7,13 @@
  * library and the interrupt handler finds the NIC through a static
  * pointer. Interrupts are enabled only inside the waits (sti; hlt), so the
  * handler never races the code that reads what it recorded.
+ *
+ * A watchdog, as Linux's e1000_watchdog, survives the device being reset
+ * under the driver (a restarted device process comes back in its power-on
+ * state) and the link dropping: a guest with a periodic timer calls
+ * guest_e1000_tick() from its handler, and on the next tick (or LSC) the
+ * waits check the device and re-initialise it if it lost its programming.
+ * Frames in the rings then are lost: the guest's protocol must resend.
  */
 #ifndef GUEST_E1000_H
 #define GUEST_E1000_H
@@ -47,6 +54,13 @@ struct guest_e1000 {
 	volatile unsigned int irqs, rx_irqs, tx_irqs, lsc_irqs, rxo_irqs;
 	/* Statistics of the driver. */
 	unsigned int rx_frames, tx_frames;
+	/* The watchdog. */
+	volatile unsigned int ticks; /* guest_e1000_tick() calls */
+	unsigned int checked;	     /* ticks at the last check */
+	unsigned int lsc_checked;    /* lsc_irqs at the last check */
+	bool link;		     /* STATUS.LU at the last check */
+	unsigned int reinits;	     /* times it re-initialised the NIC */
+	unsigned int link_drops;     /* times it saw the link go down */
 };
 
 /*
@@ -61,6 +75,19 @@ void guest_e1000_init(struct guest_e1000 *nic, uint8_t vector);
 bool guest_e1000_link_up(struct guest_e1000 *nic);
 /* Waits (sti; hlt, woken by LSC) until STATUS.LU is set. */
 void guest_e1000_wait_link(struct guest_e1000 *nic);
+
+/* From the guest's periodic timer interrupt: the watchdog's clock. */
+void guest_e1000_tick(struct guest_e1000 *nic);
+/*
+ * Sleeps until the next interrupt (called and returning with interrupts
+ * off), then, if a tick or an LSC came since the last check, checks the
+ * device: a device that lost its programming (RCTL.EN, TCTL.EN or the RX
+ * ring base read back wrong), or whose link went down with frames still
+ * queued, is reset and programmed again (rings emptied, indices back to
+ * 0, same buffers), with a line on the console. Every wait of the driver
+ * does the same.
+ */
+void guest_e1000_wait(struct guest_e1000 *nic);
 
 /*
  * Queues one frame of @len bytes (14..GUEST_E1000_MAX_LEN, without FCS)
