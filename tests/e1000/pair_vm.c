@@ -41,6 +41,11 @@ static void console_line(struct console *c)
 		atomic_store(&c->cfg->mark_ns, pair_now_ns());
 	if (!c->cfg->quiet)
 		printf("[%s] %s\n", c->cfg->prefix, c->line);
+	/* After the line: what a waiter prints then comes after it. */
+	for (int i = 0; i < PAIR_COUNTS; i++) {
+		if (c->cfg->count[i] && strstr(c->line, c->cfg->count[i]))
+			atomic_fetch_add(&c->cfg->counted[i], 1);
+	}
 	c->len = 0;
 }
 
@@ -171,6 +176,11 @@ int pair_vm_wait(struct pair_vm *v, uint64_t deadline_ns)
 	if (avm_runtime_wait_exit(v->rt, left, &code))
 		return STATUS_TIMEOUT;
 	return code;
+}
+
+bool pair_vm_exited(struct pair_vm *v)
+{
+	return !avm_runtime_wait_exit(v->rt, 0, NULL);
 }
 
 void pair_vm_free(struct pair_vm *v)

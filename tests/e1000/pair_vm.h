@@ -17,17 +17,21 @@
 #include "pc_machine.h"
 
 #define PAIR_VM_SLOT 3 /* where QEMU's pc puts its e1000: IOAPIC pin 11 */
+#define PAIR_COUNTS  4 /* kinds of lines a console can count */
 
 /*
  * struct pair_console_config - what the console does with COM1's lines.
  * @prefix: printed before each line ("ping"); @quiet: print nothing.
  * @mark: a line starting with it stores the monotonic time in @mark_ns.
+ * @count: lines containing @count[i] add one to @counted[i].
  */
 struct pair_console_config {
 	const char *prefix;
 	bool quiet;
 	const char *mark;
 	_Atomic uint64_t mark_ns;
+	const char *count[PAIR_COUNTS];
+	_Atomic unsigned counted[PAIR_COUNTS];
 };
 
 struct pair_vm {
@@ -55,6 +59,9 @@ int pair_vm_start(struct pair_vm *v, const char *name, const char *elf,
  * success, 35 failure) or 124 on timeout.
  */
 int pair_vm_wait(struct pair_vm *v, uint64_t deadline_ns);
+
+/* pair_vm_exited() - whether the guest has exited (it stays so). */
+bool pair_vm_exited(struct pair_vm *v);
 
 void pair_vm_free(struct pair_vm *v);
 
