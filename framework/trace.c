@@ -869,6 +869,12 @@ static int set_journal(struct avm_tracer *t, const char *const *names)
 			return -ENOENT;
 		if (rt->actors[id]->ops->run)
 			return -EINVAL; /* self-driven: not replayable */
+		if (rt->actors[id]->iso) {
+			/* Its calls happen in another process: not seen. */
+			avm__log(rt, AVM_LOG_ERROR, *p,
+				 "a device process cannot be journaled");
+			return -EINVAL;
+		}
 	}
 	if (n && rt->started)
 		return -EBUSY;

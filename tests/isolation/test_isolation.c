@@ -344,8 +344,14 @@ static void null_store_is_contained(void **st)
 {
 	(void)st;
 	/* A device process has default signal handlers: the VMM's (here
-	 * cmocka's, or a sanitizer's) do not turn the fault into an exit. */
+	 * cmocka's) do not turn the fault into an exit. ASan keeps its own
+	 * (it ignores signal()), and its report then trips the sandbox
+	 * (readlink): contained all the same, with another cause. */
+#if defined(__SANITIZE_ADDRESS__)
+	crash_case(AVM_ON_FAILURE_REMOVE, 1, NULL);
+#else
 	crash_case(AVM_ON_FAILURE_REMOVE, 1, "signal 11");
+#endif
 }
 
 static void open_is_stopped_and_named(void **st)

@@ -49,9 +49,9 @@ def nic_process(url, vm):
     return None
 
 
-def start_long_run(policy, name):
+def start_long_run(policy, name, rounds='rounds=100000000'):
     """A run whose ping-pong lasts long, with a ctl socket."""
-    text = read(ISOLATED).replace('rounds=20', 'rounds=100000000')
+    text = read(ISOLATED).replace('rounds=20', rounds)
     text = text.replace('on-failure: restart', 'on-failure: ' + policy)
     manifest = os.path.join(TMP, name + '.yaml')
     with open(manifest, 'w') as f:
@@ -114,6 +114,37 @@ class Isolated(unittest.TestCase):
         self.assertIn('proc-start', out)
         rc, out, err = actorvm('trace', 'stats', ping)
         self.assertEqual(rc, 0, err)
+
+    def test_restart_on_kill_mid_ping_pong(self):
+        p, url, trace = start_long_run('restart', 'restart',
+                                       rounds='rounds=20000')
+        try:
+            a = wait_handled(url, 'pong', 200)
+            old = a['process']['pid']
+            os.kill(old, signal.SIGKILL)
+            out, err = p.communicate(timeout=600)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        out, err = out.decode(), err.decode()
+        # Both guests finish with success: pong's driver brought the new
+        # NIC (power-on state) back up, ping retransmitted what was lost.
+        self.assertEqual(p.returncode, 33, err[-3000:])
+        self.assertEqual(out.count('GUEST_DONE: success'), 2, out[-3000:])
+        self.assertIn('pong.nic: error: device process %d died: killed by '
+                      'signal 9' % old, err)
+        self.assertIn('pong.nic: warning: device process restarted as pid',
+                      err)
+        self.assertIn('pong | e1000: device reset: re-initialised', out)
+        pong = trace.replace('.trace', '.pong.trace')
+        rc, shown, e = actorvm('trace', 'show', '--kind', 'proc-start',
+                               '--kind', 'proc-exit', pong)
+        self.assertEqual(rc, 0, e)
+        # Each is a whole message (posted, dequeued, start, end): two
+        # processes started, one died.
+        self.assertEqual(shown.count('proc-start'), 8, shown)
+        self.assertEqual(shown.count('proc-exit'), 4, shown)
 
     def check(self, old, new):
         bad = os.path.join(TMP, 'bad.yaml')
