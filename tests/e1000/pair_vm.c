@@ -87,7 +87,8 @@ static int build_machine(struct pair_vm *v, const char *elf,
 		.pci = { { .name = "e1000",
 			   .ops = &e1000_ops,
 			   .config = &v->nic,
-			   .slot = PAIR_VM_SLOT } },
+			   .slot = PAIR_VM_SLOT,
+			   .place.isolation.process = v->nic_isolated } },
 		.vcpu = { { .backend = VCPU_BACKEND_SOFT } },
 	};
 

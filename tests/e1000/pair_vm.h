@@ -42,6 +42,7 @@ struct pair_vm {
 	struct uart_config com1;
 	struct pair_console_config console;
 	avm_actor_id wire_id, console_id;
+	bool nic_isolated; /* set before start: the NIC in a device process */
 };
 
 /*
