@@ -176,9 +176,13 @@ static int create_actors(avm_harness *h)
 {
 	struct avm_actor_spec peer = { .ops = &peer_ops,
 				       .name = "harness-peer" };
-	struct avm_actor_spec dut = { .ops = h->opts.ops,
-				      .name = h->opts.name,
-				      .config = h->opts.config };
+	struct avm_actor_spec dut = {
+		.ops = h->opts.ops,
+		.name = h->opts.name,
+		.config = h->opts.config,
+		.isolation = { .process = h->opts.isolated,
+			       .on_failure = AVM_ON_FAILURE_REMOVE },
+	};
 	int err;
 
 	/* The peer first: ports bind to existing actors, stop goes reverse. */

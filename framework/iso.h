@@ -36,6 +36,8 @@ enum {
 	ISO_OUT_VM_EXIT,      /* ival: code */
 	ISO_OUT_LOG,	      /* ival: level, payload: the line */
 	ISO_OUT_SANDBOX,      /* payload: what the sandbox did */
+	ISO_OUT_DMA,	      /* a DMA, for an observer: arg write, u64 gpa,
+				 ival status, u64b full length, payload */
 	ISO_OUT_INIT_DONE,    /* ival: init's result */
 };
 
@@ -90,6 +92,10 @@ struct iso_shm {
 	/* The process finished the message it took last (for counting what
 	 * was lost when it dies). */
 	_Atomic uint64_t handled;
+	/* Virtual time (deterministic executor): the runtime's now at the
+	 * message being handled; 0 with the threaded executor's real clock. */
+	_Atomic uint64_t vnow;
+	_Atomic uint32_t virtual_time;
 };
 
 /* Futexes on shared memory: no FUTEX_PRIVATE_FLAG, so the key is the page,

@@ -117,8 +117,10 @@ static void out_text(struct avm_iso_child *c, uint32_t op, int level,
 		     const char *text)
 {
 	struct iso_rec *r = out_claim(c);
-	size_t n = strnlen(text, 511);
+	size_t n = strlen(text); /* always terminated: ours or vsnprintf's */
 
+	if (n > 511)
+		n = 511;
 	r->op = op;
 	r->ival = level;
 	memcpy(r->payload, text, n);
@@ -180,6 +182,42 @@ static void child_fd_unwatch(struct avm_actor *a, unsigned id)
 	(void)a, (void)id;
 }
 
+/* From this process's executor (a member of its struct): the process. */
+static struct avm_iso_child *child_of(avm_runtime *rt)
+{
+	return (struct avm_iso_child *)((char *)rt->exec -
+					offsetof(struct avm_iso_child, exec));
+}
+
+/* Real time is the same clock in both processes; virtual time is the
+ * runtime's at the message being handled (the supervisor writes it). */
+static uint64_t child_now(avm_runtime *rt)
+{
+	struct iso_shm *s = child_of(rt)->shm;
+
+	if (atomic_load_explicit(&s->virtual_time, memory_order_relaxed))
+		return atomic_load_explicit(&s->vnow, memory_order_relaxed);
+	return avm_mono_ns();
+}
+
+/* An observer in the VMM (the harness) sees the DMA done here. */
+static void child_on_dma(struct avm_actor *a, bool write, uint64_t gpa,
+			 const void *buf, size_t len, int status)
+{
+	struct iso_rec *r = out_claim(a->isoc);
+	size_t n = len < AVM_MSG_MAX_PAYLOAD ? len : AVM_MSG_MAX_PAYLOAD;
+
+	r->op = ISO_OUT_DMA;
+	r->arg = write;
+	r->u64 = gpa;
+	r->u64b = len;
+	r->ival = status;
+	if (buf && n)
+		memcpy(r->payload, buf, n);
+	r->len = buf ? (uint32_t)n : 0;
+	out_publish(a->isoc);
+}
+
 static void child_log(void *arg, int level, const char *actor, const char *line)
 {
 	(void)actor; /* the supervisor names the actor */
@@ -200,7 +238,8 @@ static void own_runtime(struct avm_iso_child *c, struct avm_actor *a)
 	c->exec.fd_watch = child_fd_watch;
 	c->exec.fd_unwatch = child_fd_unwatch;
 	c->exec.after_handle = NULL;
-	c->exec.on_dma = NULL;
+	c->exec.now = child_now;
+	c->exec.on_dma = rt->exec->on_dma ? child_on_dma : NULL;
 	c->exec.on_send = NULL;
 	c->exec.settle = NULL;
 	rt->exec = &c->exec;

@@ -57,6 +57,9 @@ struct avm_iso {
 	_Atomic bool dead;
 	siginfo_t si;
 	const char *kill_why; /* we killed it, and why */
+	/* The deterministic executor's: each message is waited for, its
+	 * effects made before the handler returns, time is virtual. */
+	bool sync;
 	/* Starts within the window (ring of times), for the restart limit. */
 	uint64_t starts[MAX_WINDOW_HIST];
 	unsigned n_starts;
@@ -155,6 +158,7 @@ static void shm_reset(struct avm_iso *s)
 	atomic_store(&m->cell, CELL_IDLE);
 	atomic_store(&m->handled, 0);
 	atomic_store(&m->dma_off, atomic_load(&s->a->dma_off));
+	atomic_store(&m->virtual_time, s->sync);
 }
 
 /* ---- effects recorded by the process ---- */
@@ -236,6 +240,12 @@ static bool apply(struct avm_iso *s, avm_ctx *ctx, const struct iso_rec *h,
 	case ISO_OUT_SANDBOX:
 		sandbox_text(s, payload, h->len);
 		return true;
+	case ISO_OUT_DMA:
+		if (s->a->rt->exec->on_dma)
+			s->a->rt->exec->on_dma(s->a, h->arg != 0, h->u64,
+					       h->len ? payload : NULL, h->len,
+					       h->ival);
+		return true;
 	case ISO_OUT_INIT_DONE:
 		if (init_err)
 			*init_err =
@@ -280,6 +290,8 @@ static void drain_and_arm(struct avm_iso *s, avm_ctx *ctx)
 		}
 		if (left)
 			continue;
+		if (s->sync)
+			return; /* nothing runs between messages: no kick */
 		atomic_store(&s->shm->out_kick, 1);
 		/* Full fence: out_kick before the look at the ring, against
 		 * the process's publication before its look at out_kick. */
@@ -610,6 +622,10 @@ static int push(struct avm_iso *s, const struct avm_msg *m, bool req)
 	if (req)
 		atomic_store_explicit(&s->shm->cell, CELL_WAIT,
 				      memory_order_relaxed);
+	if (s->sync)
+		atomic_store_explicit(&s->shm->vnow,
+				      s->a->rt->exec->now(s->a->rt),
+				      memory_order_relaxed);
 	iso_ring_publish(&s->shm->in);
 	wake_child(s->shm);
 	return 0;
@@ -622,6 +638,14 @@ static int cell_result(struct iso_shm *m, uint64_t *v)
 	*v = atomic_load_explicit(&m->cell_value, memory_order_relaxed);
 	atomic_store_explicit(&m->cell, CELL_IDLE, memory_order_relaxed);
 	return err <= 0 && err >= -4095 ? err : -EIO;
+}
+
+static bool out_full(struct iso_shm *m)
+{
+	return atomic_load_explicit(&m->out.tail, memory_order_relaxed) -
+		       atomic_load_explicit(&m->out.head,
+					    memory_order_relaxed) >=
+	       ISO_DEPTH;
 }
 
 static int wait_cell(struct avm_iso *s, avm_ctx *ctx, uint64_t *v)
@@ -647,6 +671,10 @@ static int wait_cell(struct avm_iso *s, avm_ctx *ctx, uint64_t *v)
 		}
 		if (cfg->reply_spin_ns < 0 ||
 		    now - t0 < (uint64_t)cfg->reply_spin_ns) {
+			/* A full ring of effects would stop it: make them. */
+			if (out_full(m) && drain(s, ctx, NULL) < 0)
+				kill_proc(s, "it wrote a record that cannot "
+					     "be one");
 			avm_cpu_relax();
 			continue;
 		}
@@ -663,17 +691,43 @@ static int wait_cell(struct avm_iso *s, avm_ctx *ctx, uint64_t *v)
 	}
 }
 
+/* Deterministic: wait until the process handled all we gave it, making
+ * its effects meanwhile (a full ring of them would stop it). */
+static int wait_handled(struct avm_iso *s, avm_ctx *ctx)
+{
+	uint64_t target = atomic_load(&s->shm->in.tail);
+	uint64_t deadline = avm_mono_ns() + s->a->rt->cfg.read_deadline_ns;
+
+	/* Acquire: its effects were recorded before it counted the message
+	 * (a count it lies about only ends the wait early). */
+	while (atomic_load_explicit(&s->shm->handled, memory_order_acquire) <
+	       target) {
+		if (atomic_load(&s->dead))
+			return -EPIPE;
+		if (avm_mono_ns() > deadline) {
+			kill_proc(s, "it did not handle a message in time");
+			return -EPIPE;
+		}
+		if (drain(s, ctx, NULL) < 0)
+			kill_proc(s, "it wrote a record that cannot be one");
+		sched_yield();
+	}
+	return 0;
+}
+
 static void forward(struct avm_iso *s, struct avm_msg *m, avm_ctx *ctx)
 {
 	bool req = avm__is_request(m);
 	uint64_t v = 0;
 	int err;
 
-	if (req) /* we look at its effects ourselves once it answered */
+	if (req || s->sync) /* we look at its effects ourselves */
 		atomic_store(&s->shm->out_kick, 0);
 	err = push(s, m, req);
 	if (!err && req)
 		err = wait_cell(s, ctx, &v);
+	if (!err && s->sync)
+		err = wait_handled(s, ctx);
 	drain_and_arm(s, ctx);
 	if (err == -EPIPE) {
 		answer_absent(s, m, ctx);
@@ -740,6 +794,7 @@ int avm__iso_new(struct avm_actor *a)
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	s->info.policy = a->spec.isolation.on_failure;
+	s->sync = a->rt->exec == &avm_exec_deterministic;
 	a->iso = s;
 	return 0;
 }
@@ -760,7 +815,10 @@ void avm__iso_free(struct avm_actor *a)
 int avm__iso_init(struct avm_actor *a, avm_ctx *ctx)
 {
 	struct avm_iso *s = a->iso;
-	int err = avm_fd_watch(ctx, ISO_WATCH, s->notify, AVM_FD_READ);
+	/* Deterministic: nothing comes between messages; no watch. */
+	int err =
+		s->sync ? 0
+			: avm_fd_watch(ctx, ISO_WATCH, s->notify, AVM_FD_READ);
 
 	if (!err)
 		err = spawn(s, ctx);

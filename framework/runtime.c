@@ -194,8 +194,9 @@ static int check_isolation(avm_runtime *rt, const struct avm_actor_spec *spec)
 
 	if (!iso->process)
 		return 0;
-	if (rt->exec != &avm_exec_threaded)
-		why = "needs the threaded executor";
+	if (rt->exec != &avm_exec_threaded &&
+	    rt->exec != &avm_exec_deterministic)
+		why = "needs the threaded or the deterministic executor";
 	else if (spec->ops->run)
 		why = "cannot be a self-driven actor (a CPU)";
 	else if (iso->on_failure > AVM_ON_FAILURE_REMOVE)

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include <actorvm/harness.h>
+#include <actorvm/runtime.h>
+#include <unistd.h>
 
 #include "e1000.h"
 
@@ -43,10 +45,22 @@ static inline avm_harness *e1000_harness(const struct e1000_config *cfg)
 				: 1,
 		.ram_gpa = RAM_GPA,
 		.ram_size = RAM_SIZE,
+		/* The same tests with the NIC in a device process (suite
+		 * isolation runs them so): docs/isolation.md. */
+		.isolated = getenv("E1000_TEST_ISOLATED") != NULL,
 	};
 	avm_harness *h = NULL;
 
 	assert_int_equal(avm_harness_new(&opts, &h), 0);
+	if (opts.isolated) { /* and it really is elsewhere */
+		struct avm_process_info pi;
+
+		assert_int_equal(avm_actor_process(avm_harness_runtime(h),
+						   avm_harness_actor(h), &pi),
+				 0);
+		assert_int_equal(pi.state, AVM_PROC_RUNNING);
+		assert_int_not_equal(pi.pid, getpid());
+	}
 	return h;
 }
 

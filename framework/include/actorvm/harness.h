@@ -76,6 +76,10 @@ typedef void (*avm_harness_fail_fn)(void *arg, const char *file, int line,
  *   default.
  * @log_level: runtime log level (0: %AVM_LOG_INFO), logs go to stderr.
  * @fail: failure handler (NULL: cmocka); @fail_arg is passed to it.
+ * @isolated: run the DUT in a device process (actorvm/isolation.h, policy
+ *   remove): each message is handled there, and its effects made here,
+ *   before the harness goes on, so what is captured is the same (its DMA
+ *   included, reported by the process); virtual time is the harness's.
  */
 struct avm_harness_opts {
 	const struct avm_device_ops *ops;
@@ -90,6 +94,7 @@ struct avm_harness_opts {
 	int log_level;
 	avm_harness_fail_fn fail;
 	void *fail_arg;
+	bool isolated;
 };
 
 /* --- Life cycle ----------------------------------------------------------- */
