@@ -113,8 +113,13 @@ void iso_ring_publish(struct iso_ring *r);
 struct iso_rec *iso_ring_peek(struct iso_ring *r, bool *bad);
 void iso_ring_release(struct iso_ring *r);
 
-/* iso_child.c: the device process's side. */
-struct avm_iso_child;
+/* iso_child.c: the device process's side (a->isoc there). */
+struct avm_iso_child {
+	struct iso_shm *shm;
+	int notify;
+	int64_t spin_ns;
+	struct avm_exec_ops exec; /* this process's executor */
+};
 /* Run @a in this (forked, single-threaded) process: sandbox, init, serve.
  * Never returns. @notify: the supervisor's eventfd; @report: for a trap. */
 __attribute__((noreturn)) void avm__iso_child_main(struct avm_actor *a,

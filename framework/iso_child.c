@@ -25,13 +25,6 @@
 #define OUT_FULL_NAP_NS	 20000 /* the supervisor drains a full ring */
 #define ISO_EXIT_SANDBOX 160   /* the sandbox could not be entered */
 
-struct avm_iso_child {
-	struct iso_shm *shm;
-	int notify;
-	int64_t spin_ns;
-	struct avm_exec_ops exec; /* this process's executor */
-};
-
 static void kick(struct avm_iso_child *c, bool always)
 {
 	uint64_t one = 1;
