@@ -28,8 +28,8 @@
  * far) or died (user.arg: its pid, user.value: messages lost, user.status:
  * its exit status or signal): traced as messages to the actor, never
  * delivered (isolation.c). */
-#define AVM_MSG_PROC_START 13
-#define AVM_MSG_PROC_EXIT  14
+#define AVM_MSG_PROC_START AVM_TRACE_KIND_PROC_START
+#define AVM_MSG_PROC_EXIT  AVM_TRACE_KIND_PROC_EXIT
 
 /* Message flags (struct avm_msg_fw.flags). A request is answered into its
  * ->fw.slot (an accessor waits there), or, from an actor, as a message back

@@ -221,7 +221,11 @@ static bool wanted(struct avm_tracer *t, avm_actor_id actor, unsigned kind)
 {
 	uint64_t kinds = atomic_load_explicit(&t->kinds, memory_order_relaxed);
 
-	if (!(kinds & AVM_TRACE_KIND_BIT(kind)))
+	/* A device process's start and death pass any kind filter: rare,
+	 * and what a trace of a restart is read for. */
+	if (!(kinds & AVM_TRACE_KIND_BIT(kind)) &&
+	    kind != AVM_TRACE_KIND_PROC_START &&
+	    kind != AVM_TRACE_KIND_PROC_EXIT)
 		return false;
 	if (actor / 64 >= t->n_words)
 		return true; /* outside any actor (AVM_ACTOR_NONE) */

@@ -77,6 +77,14 @@ static void print_detail(FILE *out, const struct avm_trace_event *e)
 	case AVM_MSG_CONTINUE:
 		fprintf(out, "token 0x%" PRIx64, e->value);
 		break;
+	case AVM_TRACE_KIND_PROC_START:
+		fprintf(out, "process %u (restarts so far: %" PRIu64 ")",
+			e->arg, e->value);
+		break;
+	case AVM_TRACE_KIND_PROC_EXIT:
+		fprintf(out, "process %u: status %d, %" PRIu64 " lost",
+			e->arg, e->status, e->value);
+		break;
 	default:
 		if (e->kind >= AVM_MSG_USER)
 			fprintf(out, "arg %u addr 0x%" PRIx64 " = 0x%" PRIx64,

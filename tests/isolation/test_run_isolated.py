@@ -145,6 +145,11 @@ class Isolated(unittest.TestCase):
         # processes started, one died.
         self.assertEqual(shown.count('proc-start'), 8, shown)
         self.assertEqual(shown.count('proc-exit'), 4, shown)
+        # The trace names the processes: the dead one and its successor.
+        self.assertIn('proc-exit  process %d: status 9' % old, shown)
+        self.assertIn('proc-start  process %d (restarts so far: 0)' % old,
+                      shown)
+        self.assertIn('(restarts so far: 1)', shown)
 
     def check(self, old, new):
         bad = os.path.join(TMP, 'bad.yaml')

@@ -56,6 +56,15 @@ extern "C" {
 #define AVM_TRACE_VERSION 1
 /** AVM_TRACE_MAGIC - the first 8 bytes of a trace file. */
 #define AVM_TRACE_MAGIC "AVMTRACE"
+/*
+ * Kinds a trace holds beside the messages of enum avm_msg_kind: a device
+ * process started (arg: its pid, value: restarts so far) or died (arg:
+ * its pid, value: messages lost, status: its exit status or signal), as
+ * a whole message to the actor (docs/isolation.md).
+ */
+#define AVM_TRACE_KIND_PROC_START 13
+#define AVM_TRACE_KIND_PROC_EXIT  14
+
 /** AVM_TRACE_SNAPLEN - payload bytes kept per frame or character event. */
 #define AVM_TRACE_SNAPLEN 2048
 
