@@ -215,6 +215,14 @@ int avm_write(avm_accessor *acc, enum avm_space space, uint64_t addr,
 	return err;
 }
 
+/* Kinds only the framework makes: stop, a device process's start and
+ * death (a trace must not show a forged one). */
+static bool framework_kind(uint16_t kind)
+{
+	return kind == AVM_MSG_STOP || kind == AVM_MSG_PROC_START ||
+	       kind == AVM_MSG_PROC_EXIT;
+}
+
 int avm_request(avm_accessor *acc, avm_actor_id dst, struct avm_msg *msg,
 		uint64_t *val)
 {
@@ -224,7 +232,7 @@ int avm_request(avm_accessor *acc, avm_actor_id dst, struct avm_msg *msg,
 		avm_msg_release(msg);
 		return -ENOENT;
 	}
-	if (msg->kind == AVM_MSG_STOP || msg->kind == AVM_MSG_RESET) {
+	if (framework_kind(msg->kind) || msg->kind == AVM_MSG_RESET) {
 		avm_msg_release(msg);
 		return -EINVAL;
 	}
@@ -236,7 +244,7 @@ int avm_post(avm_accessor *acc, avm_actor_id dst, struct avm_msg *msg)
 	struct avm_actor *a = avm__actor(acc->rt, dst);
 	int err;
 
-	if (!a || msg->kind == AVM_MSG_STOP) {
+	if (!a || framework_kind(msg->kind)) {
 		avm_msg_release(msg);
 		return a ? -EINVAL : -ENOENT;
 	}

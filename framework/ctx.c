@@ -80,8 +80,10 @@ static int send_common(struct avm_actor *a, int port, avm_actor_id dst,
 	struct avm_actor *d;
 	int err;
 
-	/* The stop kind is the framework's own: never a device's to send. */
-	if (m->kind == AVM_MSG_STOP) {
+	/* The stop kind and the process events are the framework's own:
+	 * never a device's to send (a trace must not show a forged death). */
+	if (m->kind == AVM_MSG_STOP || m->kind == AVM_MSG_PROC_START ||
+	    m->kind == AVM_MSG_PROC_EXIT) {
 		avm_msg_release(m);
 		return -EINVAL;
 	}

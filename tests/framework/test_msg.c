@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <actorvm/trace.h>
+
 #ifdef AVM_MSG_STOP
 #error "the stop kind is the framework's: not in the public headers"
 #endif
@@ -39,7 +41,8 @@ enum rec_cmd {
 	CMD_ASK = 0x28,	  /* avm_ask("out", MSG_Q with user.value = value) */
 	CMD_IRQ = 0x30,	  /* avm_irq_set("irq", value & 1) */
 	CMD_WATCH = 0x38, /* avm_fd_watch(2, fd = value, READ) */
-	CMD_STOP = 0x40,  /* try to send itself the framework's stop kind */
+	CMD_STOP = 0x40,  /* try to send itself a framework kind: value, or
+			     the stop kind if 0 */
 };
 
 /* Reads at these offsets answer counters; below, an access's own fields. */
@@ -96,7 +99,8 @@ static uint64_t rec_stat(const struct rec *r, uint64_t off)
 static void rec_cmd(struct rec *r, const struct avm_msg_access *a, avm_ctx *ctx)
 {
 	struct avm_msg q = { .kind = MSG_Q, .user.value = a->value };
-	struct avm_msg stop = { .kind = STOP_KIND };
+	struct avm_msg stop = { .kind = a->value ? (uint16_t)a->value
+						 : STOP_KIND };
 	uint8_t buf[4];
 
 	switch (a->offset) {
@@ -422,6 +426,20 @@ static void internal_kinds_never_reach_a_device(void **unused)
 		wr(&f, REC_MMIO + CMD_STOP, 0);
 		assert_int_equal(rd(&f, REC_MMIO + ST_STOP_RET, 8),
 				 (uint64_t)(int64_t)-EINVAL);
+		/* Nor a device process's start or death (trace.h). */
+		for (uint64_t k = AVM_TRACE_KIND_PROC_START;
+		     k <= AVM_TRACE_KIND_PROC_EXIT; k++) {
+			struct avm_msg pk = { .kind = (uint16_t)k };
+
+			wr(&f, REC_MMIO + CMD_STOP, k);
+			assert_int_equal(rd(&f, REC_MMIO + ST_STOP_RET, 8),
+					 (uint64_t)(int64_t)-EINVAL);
+			assert_int_equal(avm_post(f.acc, f.id[0], &pk),
+					 -EINVAL);
+			pk = (struct avm_msg){ .kind = (uint16_t)k };
+			assert_int_equal(avm_request(f.acc, f.id[0], &pk, &v),
+					 -EINVAL);
+		}
 		assert_int_equal(avm_post(f.acc, f.id[0], &stop), -EINVAL);
 		stop = (struct avm_msg){ .kind = STOP_KIND };
 		assert_int_equal(avm_request(f.acc, f.id[0], &stop, &v),
