@@ -20,12 +20,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,6 +59,8 @@ struct avm_iso {
 	_Atomic bool dead;
 	siginfo_t si;
 	const char *kill_why; /* we killed it, and why */
+	sem_t forked;	      /* the monitor forked (fork_err: how it went) */
+	int fork_err;
 	/* The deterministic executor's: each message is waited for, its
 	 * effects made before the handler returns, time is virtual. */
 	bool sync;
@@ -109,11 +113,55 @@ static void cell_fail(struct iso_shm *shm)
 		iso_futex_wake(&shm->cell);
 }
 
+/* On the monitor thread: the process's parent thread is the one that waits
+ * for it, so PR_SET_PDEATHSIG fires only when the VMM itself dies. */
+static int fork_child(struct avm_iso *s)
+{
+	int rep[2];
+	pid_t pid, ppid;
+
+	if (pipe2(rep, O_CLOEXEC | O_NONBLOCK))
+		return -errno;
+	ppid = getpid();
+	pid = fork();
+	if (pid < 0) {
+		close(rep[0]);
+		close(rep[1]);
+		return -errno;
+	}
+	if (!pid) {
+		/* Dies with the thread that forked it (the monitor, which
+		 * outlives it) and so with the VMM; unless that already
+		 * happened before this line. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != ppid)
+			_exit(1);
+		avm__iso_child_main(s->a, s->shm, s->notify, rep[1],
+				    !s->a->spec.isolation.no_namespaces);
+	}
+	close(rep[1]);
+	s->report = rep[0];
+	s->pid = pid;
+	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (s->pidfd < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(s->report);
+		return -errno;
+	}
+	return 0;
+}
+
 static void *monitor_main(void *arg)
 {
 	struct avm_iso *s = arg;
-	struct pollfd p = { .fd = s->pidfd, .events = POLLIN };
+	struct pollfd p;
 
+	s->fork_err = fork_child(s);
+	sem_post(&s->forked);
+	if (s->fork_err)
+		return NULL;
+	p = (struct pollfd){ .fd = s->pidfd, .events = POLLIN };
 	while (poll(&p, 1, -1) < 0 && errno == EINTR)
 		;
 	memset(&s->si, 0, sizeof(s->si));
@@ -335,35 +383,6 @@ static int wait_init(struct avm_iso *s, avm_ctx *ctx)
 	return init_err;
 }
 
-static int fork_child(struct avm_iso *s)
-{
-	int rep[2];
-	pid_t pid;
-
-	if (pipe2(rep, O_CLOEXEC | O_NONBLOCK))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(rep[0]);
-		close(rep[1]);
-		return -errno;
-	}
-	if (!pid)
-		avm__iso_child_main(s->a, s->shm, s->notify, rep[1],
-				    !s->a->spec.isolation.no_namespaces);
-	close(rep[1]);
-	s->report = rep[0];
-	s->pid = pid;
-	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (s->pidfd < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		close(s->report);
-		return -errno;
-	}
-	return 0;
-}
-
 static void trace_proc(struct avm_iso *s, uint16_t kind, int pid,
 		       uint64_t value, int status)
 {
@@ -401,17 +420,14 @@ static int spawn(struct avm_iso *s, avm_ctx *ctx)
 	shm_reset(s);
 	atomic_store(&s->dead, false);
 	s->kill_why = NULL;
-	err = fork_child(s);
-	if (err)
-		return err;
 	err = pthread_create(&s->monitor, NULL, monitor_main, s);
-	if (err) {
-		kill_proc(s, "no monitor thread");
-		waitpid(s->pid, NULL, 0);
-		close(s->pidfd);
-		close(s->report);
-		s->pidfd = -1;
+	if (err)
 		return -err;
+	while (sem_wait(&s->forked) && errno == EINTR)
+		;
+	if (s->fork_err) {
+		pthread_join(s->monitor, NULL);
+		return s->fork_err;
 	}
 	s->monitoring = true;
 	set_state(s, AVM_PROC_RUNNING, s->pid);
@@ -793,6 +809,7 @@ int avm__iso_new(struct avm_actor *a)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	sem_init(&s->forked, 0, 0);
 	s->info.policy = a->spec.isolation.on_failure;
 	s->sync = a->rt->exec == &avm_exec_deterministic;
 	a->iso = s;
@@ -808,6 +825,7 @@ void avm__iso_free(struct avm_actor *a)
 	munmap(s->shm, sizeof(*s->shm));
 	close(s->notify);
 	pthread_mutex_destroy(&s->lock);
+	sem_destroy(&s->forked);
 	free(s);
 	a->iso = NULL;
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -542,6 +543,56 @@ static void hundred_restarts_leak_nothing(void **st)
 	assert_int_equal(children(), 0);
 }
 
+/* Gone, or dead and waiting for init to reap it. */
+static bool dead_or_gone(int pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool dead = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		dead = p[2] == 'Z' || p[2] == 'X';
+	fclose(f);
+	return dead;
+}
+
+/* The VMM killed with -9: its device processes die with it, not orphaned
+ * to spin or sleep forever. */
+static void device_dies_with_the_vmm(void **st)
+{
+	int p[2], dev = 0;
+	pid_t vmm;
+
+	(void)st;
+	assert_int_equal(pipe(p), 0);
+	vmm = fork();
+	assert_true(vmm >= 0);
+	if (!vmm) {
+		struct rig r;
+
+		close(p[0]);
+		rig_up(&r, AVM_ON_FAILURE_RESTART, 0, 0, GUARD_NS);
+		dev = info(&r).pid;
+		(void)!write(p[1], &dev, sizeof(dev));
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &dev, sizeof(dev)), sizeof(dev));
+	close(p[0]);
+	assert_false(dead_or_gone(dev));
+	kill(vmm, SIGKILL);
+	waitpid(vmm, NULL, 0);
+	for (uint64_t g = now_ns() + GUARD_NS; !dead_or_gone(dev);) {
+		assert_true(now_ns() < g);
+		nap();
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +605,7 @@ int main(void)
 		cmocka_unit_test(kill_answers_the_read_in_flight),
 		cmocka_unit_test(hung_handler_is_killed),
 		cmocka_unit_test(hundred_restarts_leak_nothing),
+		cmocka_unit_test(device_dies_with_the_vmm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
