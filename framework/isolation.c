@@ -119,6 +119,7 @@ static int fork_child(struct avm_iso *s)
 {
 	int rep[2];
 	pid_t pid, ppid;
+	char name[16];
 
 	if (pipe2(rep, O_CLOEXEC | O_NONBLOCK))
 		return -errno;
@@ -136,6 +137,9 @@ static int fork_child(struct avm_iso *s)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != ppid)
 			_exit(1);
+		/* What ps and top show: "dev:" and the actor's name. */
+		snprintf(name, sizeof(name), "dev:%s", s->a->name);
+		prctl(PR_SET_NAME, name);
 		avm__iso_child_main(s->a, s->shm, s->notify, rep[1],
 				    !s->a->spec.isolation.no_namespaces);
 	}
@@ -156,7 +160,10 @@ static void *monitor_main(void *arg)
 {
 	struct avm_iso *s = arg;
 	struct pollfd p;
+	char name[16];
 
+	snprintf(name, sizeof(name), "mon:%s", s->a->name);
+	pthread_setname_np(pthread_self(), name);
 	s->fork_err = fork_child(s);
 	sem_post(&s->forked);
 	if (s->fork_err)
