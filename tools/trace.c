@@ -82,8 +82,8 @@ static void print_detail(FILE *out, const struct avm_trace_event *e)
 			e->arg, e->value);
 		break;
 	case AVM_TRACE_KIND_PROC_EXIT:
-		fprintf(out, "process %u: status %d, %" PRIu64 " lost",
-			e->arg, e->status, e->value);
+		fprintf(out, "process %u: status %d, %" PRIu64 " lost", e->arg,
+			e->status, e->value);
 		break;
 	default:
 		if (e->kind >= AVM_MSG_USER)
