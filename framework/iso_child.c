@@ -32,7 +32,8 @@ static void kick(struct avm_iso_child *c, bool always)
 
 	/* Full fence: the record's publication before the read of out_kick,
 	 * against the supervisor's store of out_kick before its look at the
-	 * ring (arm_kick in isolation.c): one of the two sees the other. */
+	 * ring (drain_and_arm in isolation.c): one of the two sees the other.
+	 */
 	avm_full_fence();
 	wanted =
 		atomic_load_explicit(&c->shm->out_kick, memory_order_relaxed) &&

@@ -333,7 +333,7 @@ static int drain(struct avm_iso *s, avm_ctx *ctx, int *init_err)
 	return 1;
 }
 
-/* Drain, then ask for a kick on the next record (arm_kick). */
+/* Drain, then ask the process for a kick on its next record. */
 static void drain_and_arm(struct avm_iso *s, avm_ctx *ctx)
 {
 	for (unsigned round = 0; round < 4; round++) {
