@@ -620,8 +620,12 @@ static struct iso_rec *claim_in(struct avm_iso *s)
 	/* Full: the process is behind; a stalled bus, up to a deadline. */
 	while (!(r = iso_ring_claim(&s->shm->in))) {
 		wake_child(s->shm);
-		if (atomic_load(&s->dead) || avm_mono_ns() > deadline)
+		if (atomic_load(&s->dead))
 			return NULL;
+		if (avm_mono_ns() > deadline) {
+			kill_proc(s, "its mailbox stayed full");
+			return NULL;
+		}
 		sched_yield();
 	}
 	return r;
