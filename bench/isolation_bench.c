@@ -2,10 +2,11 @@
 /*
  * What a device process costs (docs/isolation.md): a synchronous read and a
  * posted write of a testdev in a process of its own, against the same in
- * the VMM's process (through its mailbox and on the fast path), and the
- * floors measured in the same run: a futex handoff and a spinning handoff
- * between two threads. Then the restart: from kill -9 to the device
- * answering again. Prints percentiles and ratios; never fails on timing.
+ * the VMM's process (on the fast path and through its mailbox), the three
+ * measured in alternating blocks so that they see the same host; the floors
+ * of the same run: a spinning and a futex handoff between two threads.
+ * Then the restart: from kill -9 to the device answering again. Prints
+ * percentiles and ratios; never fails on timing.
  *   isolation_bench [-q]   (-q: a short smoke run)
  */
 #include <errno.h>
@@ -156,58 +157,70 @@ static void rig_close(struct rig *r)
 	avm_runtime_free(r->rt);
 }
 
-static int reads(struct rig *r, double *ns, size_t n)
+/* One timed access: a read, or a batch of posted writes (per write). */
+static int sample(struct rig *r, bool post, double *ns)
 {
-	uint64_t v;
+	uint64_t t0 = now_ns(), v;
+	int err = 0;
 
-	for (size_t i = 0; i < n + n / 10; i++) {
-		uint64_t t0 = now_ns();
-		int err = avm_read(r->acc, AVM_SPACE_MMIO,
+	if (!post) {
+		err = avm_read(r->acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH,
+			       8, &v);
+		*ns = (double)(now_ns() - t0);
+		return err;
+	}
+	for (unsigned j = 0; j < BATCH && !err; j++)
+		err = avm_write(r->acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH,
+				8, j);
+	*ns = (double)(now_ns() - t0) / BATCH;
+	/* Drain before the next batch: the caller side alone is timed. */
+	return err
+		       ?: avm_read(r->acc, AVM_SPACE_MMIO,
 				   BASE + TESTDEV_SCRATCH, 8, &v);
-
-		if (err)
-			return err;
-		if (i >= n / 10) /* the first tenth warms up */
-			ns[i - n / 10] = (double)(now_ns() - t0);
-	}
-	return 0;
 }
 
-/* Caller-side cost of a posted write (a batch, then a read to drain). */
-static int posts(struct rig *r, double *ns, size_t n)
+/*
+ * The three ways (fast path, mailbox, device process) in alternating
+ * blocks: this host's handoff costs drift by tens of percent from one
+ * minute to the next, and a ratio means something only if all three saw
+ * the same host. Each block's first WARM samples are not kept (a server
+ * idle during the others' blocks may have gone to sleep).
+ */
+#define BLOCK 500
+#define WARM  50
+
+static void compare(const char *title, int64_t spin, bool post, double *ns[3],
+		    size_t n, double p50[3])
 {
-	uint64_t v;
+	static const char *const what[3] = {
+		"in-process, fast path", "in-process, mailbox (fast path off)",
+		"device process"
+	};
+	struct rig r[3] = { 0 };
+	size_t got = 0;
+	int err = rig_open(&r[0], spin, 0, false) ?:
+			  rig_open(&r[1], spin, -1, false) ?:
+			  rig_open(&r[2], spin, 0, true);
 
-	for (size_t i = 0; i < n; i++) {
-		uint64_t t0 = now_ns();
+	printf("%s:\n", title);
+	for (size_t k = 0; !err && got < n; k++, got += BLOCK - WARM)
+		for (int w = 0; w < 3 && !err; w++)
+			for (size_t i = 0; i < BLOCK && !err; i++) {
+				double t;
 
-		for (unsigned j = 0; j < BATCH; j++)
-			if (avm_write(r->acc, AVM_SPACE_MMIO,
-				      BASE + TESTDEV_SCRATCH, 8, j))
-				return -EIO;
-		ns[i] = (double)(now_ns() - t0) / BATCH;
-		if (avm_read(r->acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH, 8,
-			     &v))
-			return -EIO;
-	}
-	return 0;
-}
-
-static double row(const char *what, int64_t spin, int fast, bool iso, bool post,
-		  double *ns, size_t n)
-{
-	struct rig r = { 0 };
-	int err = rig_open(&r, spin, fast, iso);
-
-	if (!err)
-		err = post ? posts(&r, ns, n) : reads(&r, ns, n);
-	rig_close(&r);
+				err = sample(&r[w], post, &t);
+				if (i >= WARM && got + i - WARM < n)
+					ns[w][got + i - WARM] = t;
+			}
+	for (int w = 2; w >= 0; w--)
+		rig_close(&r[w]);
 	if (err) {
-		fprintf(stderr, "isolation_bench: %s: %s\n", what,
+		fprintf(stderr, "isolation_bench: %s: %s\n", title,
 			strerror(-err));
 		exit(1);
 	}
-	return report(what, ns, n);
+	for (int w = 0; w < 3; w++)
+		p50[w] = report(what[w], ns[w], n);
 }
 
 /* From kill -9 to the device answering again, @n times. */
@@ -239,52 +252,47 @@ static void restarts(double *ns, size_t n)
 	rig_close(&r);
 }
 
+static void ratios(const double p50[3], double fl, const char *fl_name,
+		   bool read)
+{
+	printf("  ratios: process/mailbox %.2fx (target 1.3x), process/fast "
+	       "path %.2fx",
+	       p50[2] / p50[1], p50[2] / p50[0]);
+	if (read)
+		printf(", process/%s floor %.2fx", fl_name, p50[2] / fl);
+	printf("\n");
+}
+
 int main(int argc, char **argv)
 {
 	bool quick = argc > 1 && !strcmp(argv[1], "-q");
-	size_t n = quick ? 2000 : 50000, nr = quick ? 5 : 50;
-	double *ns = calloc(n + n / 10, sizeof(double));
-	double fl_spin, fl_futex, in, in_mb, iso;
+	size_t n = quick ? 2000 : 45000, nr = quick ? 5 : 50;
+	double *buf = calloc(3 * n, sizeof(double));
+	double *ns[3] = { buf, buf + n, buf + 2 * n };
+	double fl_spin, fl_futex, p50[3];
 
-	printf("isolation_bench: %zu samples per row%s\n", n,
-	       quick ? " (quick)" : "");
+	printf("isolation_bench: %zu samples per row, the three of a table "
+	       "in alternating blocks of %d%s\n",
+	       n, BLOCK, quick ? " (quick)" : "");
 	printf("floors (two threads, one handoff each way):\n");
-	floor_run(false, ns, n);
-	fl_spin = report("spinning handoff", ns, n);
-	floor_run(true, ns, n);
-	fl_futex = report("futex handoff", ns, n);
-
-	printf("synchronous read, servers spinning:\n");
-	in = row("in-process, fast path", -1, 0, false, false, ns, n);
-	in_mb = row("in-process, mailbox (fast path off)", -1, -1, false, false,
-		    ns, n);
-	iso = row("device process", -1, 0, true, false, ns, n);
-	printf("  ratios: process/mailbox %.2fx (target 1.3x), "
-	       "process/fast path %.2fx, process/spin floor %.2fx\n",
-	       iso / in_mb, iso / in, iso / fl_spin);
-
-	printf("synchronous read, servers sleeping (spin 1 ns):\n");
-	in = row("in-process, fast path", 1, 0, false, false, ns, n);
-	in_mb = row("in-process, mailbox (fast path off)", 1, -1, false, false,
-		    ns, n);
-	iso = row("device process", 1, 0, true, false, ns, n);
-	printf("  ratios: process/mailbox %.2fx (target 1.3x), "
-	       "process/fast path %.2fx, process/futex floor %.2fx\n",
-	       iso / in_mb, iso / in, iso / fl_futex);
-
-	printf("posted write, caller side, servers spinning:\n");
-	in = row("in-process, fast path", -1, 0, false, true, ns, n / BATCH);
-	in_mb = row("in-process, mailbox (fast path off)", -1, -1, false, true,
-		    ns, n / BATCH);
-	iso = row("device process", -1, 0, true, true, ns, n / BATCH);
-	printf("  ratios: process/mailbox %.2fx (target 1.3x), "
-	       "process/fast path %.2fx\n",
-	       iso / in_mb, iso / in);
-
+	floor_run(false, ns[0], n);
+	fl_spin = report("spinning handoff", ns[0], n);
+	floor_run(true, ns[0], n);
+	fl_futex = report("futex handoff", ns[0], n);
+	/* Spinning: 1 ms, so a server stays awake through its block. */
+	compare("synchronous read, servers spinning", 1000000, false, ns, n,
+		p50);
+	ratios(p50, fl_spin, "spin", true);
+	compare("synchronous read, servers sleeping (spin 1 ns)", 1, false, ns,
+		n, p50);
+	ratios(p50, fl_futex, "futex", true);
+	compare("posted write, caller side, servers spinning", 1000000, true,
+		ns, n / BATCH, p50);
+	ratios(p50, 0, NULL, false);
 	printf("restart (kill -9 to the device answering again):\n");
-	restarts(ns, nr);
+	restarts(ns[0], nr);
 	printf("  target: p50 <= 50 ms; p50 here %.2f ms\n",
-	       report("restart", ns, nr) / 1e6);
-	free(ns);
+	       report("restart", ns[0], nr) / 1e6);
+	free(buf);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #define AVM_ISO_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "internal.h"
@@ -43,21 +44,27 @@ enum {
 
 #define ISO_F_REQUEST 0x1 /* ISO_IN_MSG: answer into the cell */
 
-/* One record: a 48-byte header, the envelope (its fw part zeroed: no
- * pointer crosses), and the payload bytes in full. */
+/*
+ * One record: what a message into the process needs (op, flags, length,
+ * the envelope with its fw part zeroed: no pointer crosses) in its first
+ * two cache lines, so a posted write moves two lines; then the fields only
+ * records out of it use, and the payload bytes in full.
+ */
 struct iso_rec {
-	uint32_t op;
+	_Alignas(64) uint32_t op;
 	uint32_t flags;
-	uint32_t arg;
-	int32_t ival;
 	uint32_t len; /* payload bytes */
+	int32_t ival;
+	struct avm_msg msg;
+	uint32_t arg;
 	uint32_t spare;
 	uint64_t u64;
 	uint64_t u64b;
-	uint64_t pad;
-	struct avm_msg msg;
 	uint8_t payload[AVM_MSG_MAX_PAYLOAD];
 };
+
+_Static_assert(offsetof(struct iso_rec, msg) + sizeof(struct avm_msg) <= 128,
+	       "a message's part of a record is its first two cache lines");
 
 struct iso_ring {
 	_Alignas(64) _Atomic uint64_t tail; /* producer's */
@@ -104,9 +111,11 @@ void iso_futex_wait(_Atomic uint32_t *word, uint32_t expect,
 		    uint64_t deadline_ns);
 void iso_futex_wake(_Atomic uint32_t *word);
 
-/* Ring helpers: the slot to fill (NULL when full) and its publication;
- * the slot to read (NULL when empty) and its release. */
-struct iso_rec *iso_ring_claim(struct iso_ring *r);
+/* Ring helpers: the slot to fill (NULL when full; *@head_seen: the
+ * producer's own copy of the consumer's index, read again only when the
+ * ring looks full) and its publication; the slot to read (NULL when
+ * empty) and its release. */
+struct iso_rec *iso_ring_claim(struct iso_ring *r, uint64_t *head_seen);
 void iso_ring_publish(struct iso_ring *r);
 /* Consumer: NULL when empty. *@bad is set when the producer's index is
  * impossible (more than ISO_DEPTH ahead, or behind): a broken process. */
@@ -116,6 +125,8 @@ void iso_ring_release(struct iso_ring *r);
 /* iso_child.c: the device process's side (a->isoc there). */
 struct avm_iso_child {
 	struct iso_shm *shm;
+	uint64_t out_head_seen; /* iso_ring_claim() */
+	bool in_request;	/* handling a request: effects need no kick */
 	int notify;
 	int64_t spin_ns;
 	struct avm_exec_ops exec; /* this process's executor */

@@ -47,9 +47,13 @@ static struct iso_rec *out_claim(struct avm_iso_child *c)
 	struct timespec nap = { 0, OUT_FULL_NAP_NS };
 	struct iso_rec *r;
 
-	/* Full: the supervisor drains from its loop; make sure it wakes. */
-	while (!(r = iso_ring_claim(&c->shm->out))) {
-		kick(c, true);
+	/* Full: the supervisor drains from its loop, or, waiting for our
+	 * answer, each time it wakes on the cell; make sure it wakes. */
+	while (!(r = iso_ring_claim(&c->shm->out, &c->out_head_seen))) {
+		if (c->in_request)
+			iso_futex_wake(&c->shm->cell);
+		else
+			kick(c, true);
 		nanosleep(&nap, NULL);
 	}
 	memset(r, 0, offsetof(struct iso_rec, payload));
@@ -59,7 +63,10 @@ static struct iso_rec *out_claim(struct avm_iso_child *c)
 static void out_publish(struct avm_iso_child *c)
 {
 	iso_ring_publish(&c->shm->out);
-	kick(c, false);
+	/* A request's effects: the supervisor makes them after our answer,
+	 * which it waits for; no kick. */
+	if (!c->in_request)
+		kick(c, false);
 }
 
 int avm__isoc_send(struct avm_actor *a, unsigned how, unsigned port,
@@ -323,13 +330,15 @@ static bool serve_one(struct avm_iso_child *c, struct avm_actor *a)
 		avm__actor_fini(a);
 		_exit(0);
 	}
-	if (flags & ISO_F_REQUEST) {
+	c->in_request = flags & ISO_F_REQUEST;
+	if (c->in_request) {
 		m.fw.slot = &slot;
 		avm_slot_arm(&slot, m.corr);
 	}
 	avm__deliver(a, &m);
-	if (flags & ISO_F_REQUEST)
+	if (c->in_request)
 		answer(c->shm, &slot);
+	c->in_request = false;
 	atomic_fetch_add_explicit(&c->shm->handled, 1, memory_order_release);
 	return true;
 }

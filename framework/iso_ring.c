@@ -26,16 +26,20 @@ void iso_futex_wake(_Atomic uint32_t *word)
 	syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
-struct iso_rec *iso_ring_claim(struct iso_ring *r)
+struct iso_rec *iso_ring_claim(struct iso_ring *r, uint64_t *head_seen)
 {
 	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	/* Acquire: the consumer is done with the slot it released. */
-	uint64_t h = atomic_load_explicit(&r->head, memory_order_acquire);
 
 	/* Unsigned: a head that is ahead of the tail (a broken consumer)
 	 * reads as full, never as room. */
-	if (t - h >= ISO_DEPTH)
-		return NULL;
+	if (t - *head_seen >= ISO_DEPTH) {
+		/* Acquire: the consumer is done with the slot it released.
+		 * Read only now: that line is the consumer's. */
+		*head_seen =
+			atomic_load_explicit(&r->head, memory_order_acquire);
+		if (t - *head_seen >= ISO_DEPTH)
+			return NULL;
+	}
 	return &r->rec[t & (ISO_DEPTH - 1)];
 }
 

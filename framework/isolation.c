@@ -58,8 +58,9 @@ struct avm_iso {
 	/* Set by the monitor (release) once it reaped the process. */
 	_Atomic bool dead;
 	siginfo_t si;
-	const char *kill_why; /* we killed it, and why */
-	sem_t forked;	      /* the monitor forked (fork_err: how it went) */
+	const char *kill_why;  /* we killed it, and why */
+	sem_t forked;	       /* the monitor forked (fork_err: how it went) */
+	uint64_t in_head_seen; /* iso_ring_claim() */
 	int fork_err;
 	/* The deterministic executor's: each message is waited for, its
 	 * effects made before the handler returns, time is virtual. */
@@ -205,6 +206,7 @@ static void shm_reset(struct avm_iso *s)
 	struct iso_shm *m = s->shm;
 
 	atomic_store(&m->in.head, 0);
+	s->in_head_seen = 0;
 	atomic_store(&m->in.tail, 0);
 	atomic_store(&m->out.head, 0);
 	atomic_store(&m->out.tail, 0);
@@ -618,7 +620,7 @@ static struct iso_rec *claim_in(struct avm_iso *s)
 	struct iso_rec *r;
 
 	/* Full: the process is behind; a stalled bus, up to a deadline. */
-	while (!(r = iso_ring_claim(&s->shm->in))) {
+	while (!(r = iso_ring_claim(&s->shm->in, &s->in_head_seen))) {
 		wake_child(s->shm);
 		if (atomic_load(&s->dead))
 			return NULL;
@@ -665,6 +667,12 @@ static int cell_result(struct iso_shm *m, uint64_t *v)
 	*v = atomic_load_explicit(&m->cell_value, memory_order_relaxed);
 	atomic_store_explicit(&m->cell, CELL_IDLE, memory_order_relaxed);
 	return err <= 0 && err >= -4095 ? err : -EIO;
+}
+
+static bool out_empty(struct iso_shm *m)
+{
+	return atomic_load_explicit(&m->out.tail, memory_order_relaxed) ==
+	       atomic_load_explicit(&m->out.head, memory_order_relaxed);
 }
 
 static bool out_full(struct iso_shm *m)
@@ -748,14 +756,20 @@ static void forward(struct avm_iso *s, struct avm_msg *m, avm_ctx *ctx)
 	uint64_t v = 0;
 	int err;
 
-	if (req || s->sync) /* we look at its effects ourselves */
-		atomic_store(&s->shm->out_kick, 0);
+	if (s->sync &&
+	    atomic_load_explicit(&s->shm->out_kick, memory_order_relaxed))
+		atomic_store(&s->shm->out_kick, 0); /* we look ourselves */
 	err = push(s, m, req);
 	if (!err && req)
 		err = wait_cell(s, ctx, &v);
 	if (!err && s->sync)
 		err = wait_handled(s, ctx);
-	drain_and_arm(s, ctx);
+	/* Effects recorded (a request's are never kicked for: we make them
+	 * now), or the kick to arm again. Otherwise the process tells the
+	 * loop of any effect it records, and the caller goes on at once. */
+	if (s->sync || err || !out_empty(s->shm) ||
+	    !atomic_load_explicit(&s->shm->out_kick, memory_order_relaxed))
+		drain_and_arm(s, ctx);
 	if (err == -EPIPE) {
 		answer_absent(s, m, ctx);
 		return;
@@ -868,7 +882,7 @@ void avm__iso_fini(struct avm_actor *a)
 
 	if (!s->monitoring)
 		goto closed;
-	r = iso_ring_claim(&s->shm->in);
+	r = iso_ring_claim(&s->shm->in, &s->in_head_seen);
 	if (r) {
 		r->op = ISO_IN_STOP;
 		iso_ring_publish(&s->shm->in);
