@@ -146,7 +146,6 @@ int avm__isoc_timer_arm(struct avm_actor *a, unsigned id, uint64_t delay,
 			uint64_t period);
 void avm__isoc_timer_cancel(struct avm_actor *a, unsigned id);
 void avm__isoc_vm_exit(struct avm_actor *a, int code);
-void avm__isoc_log(struct avm_actor *a, int level, const char *line);
 bool avm__isoc_dma_off(struct avm_actor *a);
 
 /* isolation.c: the supervisor's side, from ctx.c, lifecycle.c, dma.c. */

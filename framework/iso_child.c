@@ -129,11 +129,6 @@ static void out_text(struct avm_iso_child *c, uint32_t op, int level,
 	out_publish(c);
 }
 
-void avm__isoc_log(struct avm_actor *a, int level, const char *line)
-{
-	out_text(a->isoc, ISO_OUT_LOG, level, line);
-}
-
 bool avm__isoc_dma_off(struct avm_actor *a)
 {
 	/* Acquire: pairs with the supervisor's release in dma_enable. */
