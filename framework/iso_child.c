@@ -12,9 +12,12 @@
  * checks are not its to run.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -246,15 +249,78 @@ static void own_runtime(struct avm_iso_child *c, struct avm_actor *a)
 	a->exec = NULL; /* the VMM's server thread is not here */
 }
 
+/* Whether [lo, hi) overlaps [p, p + len). */
+static bool overlaps(uintptr_t lo, uintptr_t hi, const void *p, size_t len)
+{
+	return lo < (uintptr_t)p + len && (uintptr_t)p < hi;
+}
+
+static bool keep_shared(struct avm_actor *a, struct iso_shm *shm, uintptr_t lo,
+			uintptr_t hi)
+{
+	if (overlaps(lo, hi, shm, sizeof(*shm)))
+		return true;
+	for (unsigned i = 0; i < a->rt->n_ram; i++)
+		if (overlaps(lo, hi, a->rt->ram[i].host, a->rt->ram[i].size))
+			return true;
+	return false;
+}
+
+/*
+ * A fork keeps every shared mapping of the VMM live: the guest RAM of its
+ * other VMs, the rings of other device processes, a KVM VCPU's run page.
+ * Unmap all but this device's rings and its own VM's RAM, before the
+ * sandbox shuts /proc. Ranges are collected first: unmapping while
+ * reading the file would shift it under the reader. Returns how many were
+ * cut, or a negative errno (the process then stops: fail closed).
+ */
+static int cut_shared(struct avm_actor *a, struct iso_shm *shm)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	uintptr_t(*cut)[2] = NULL, lo, hi;
+	size_t n = 0, cap = 0;
+	char line[512], perms[8];
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	while (ret == 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %7s", &lo, &hi,
+			   perms) != 3 ||
+		    perms[3] != 's' || keep_shared(a, shm, lo, hi))
+			continue;
+		if (n == cap) {
+			void *p = realloc(cut, (cap = cap ? 2 * cap : 16) *
+						       sizeof(*cut));
+
+			if (!p) {
+				ret = -ENOMEM;
+				break;
+			}
+			cut = p;
+		}
+		cut[n][0] = lo;
+		cut[n++][1] = hi;
+	}
+	fclose(f);
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		if (munmap((void *)cut[i][0], cut[i][1] - cut[i][0]))
+			ret = -errno;
+	free(cut);
+	return ret ? ret : (int)n;
+}
+
 static void say_sandbox(struct avm_iso_child *c,
-			const struct avm_sandbox_report *r)
+			const struct avm_sandbox_report *r, int cut)
 {
 	char text[320];
 
-	snprintf(text, sizeof(text), "%s%s%s, %u fds closed, namespaces %s",
+	snprintf(text, sizeof(text),
+		 "%s%s%s, %u fds closed, %d shared mappings unmapped, "
+		 "namespaces %s",
 		 r->seccomp ? "seccomp" : "NO seccomp",
 		 r->no_new_privs ? ", no-new-privs" : "",
-		 r->caps_dropped ? ", caps dropped" : "", r->fds_closed,
+		 r->caps_dropped ? ", caps dropped" : "", r->fds_closed, cut,
 		 r->namespaces ? "new" : r->ns_why);
 	out_text(c, ISO_OUT_SANDBOX, 0, text);
 }
@@ -349,14 +415,15 @@ void avm__iso_child_main(struct avm_actor *a, struct iso_shm *shm, int notify,
 				      .namespaces = namespaces };
 	struct avm_sandbox_report rep;
 	struct iso_rec *r;
-	int err;
+	int err, cut;
 
 	c.spin_ns = a->spec.spin_ns ? a->spec.spin_ns : 20000; /* <0: forever */
 	default_signals();
 	own_runtime(&c, a);
-	if (avm_sandbox_enter(&o, &rep))
+	cut = cut_shared(a, shm);
+	if (cut < 0 || avm_sandbox_enter(&o, &rep))
 		_exit(ISO_EXIT_SANDBOX);
-	say_sandbox(&c, &rep);
+	say_sandbox(&c, &rep, cut);
 	err = avm__actor_init(a);
 	r = out_claim(&c);
 	r->op = ISO_OUT_INIT_DONE;

@@ -35,19 +35,21 @@
 #define GUARD_NS   20000000000ull /* a hang guard, never a verdict */
 
 enum {
-	R_COUNT = 0x00, /* read: reads so far, this one included */
-	R_PID = 0x08,	/* read: the pid that handles it */
-	R_HANG = 0x10,	/* read: mark RAM, then never answer */
-	R_TICKS = 0x18, /* read: timer ticks */
-	W_FAULT = 0x20, /* write: 1 NULL store, 2 open() */
-	W_IRQ = 0x28,	/* write: IRQ line level */
-	W_FRAME = 0x30, /* write: send a frame of @value bytes on "out" */
-	W_TIMER = 0x38, /* write: timer 0, period @value ns */
-	W_DMA = 0x40,	/* write: "hello" at guest address @value */
+	R_COUNT = 0x00,	 /* read: reads so far, this one included */
+	R_PID = 0x08,	 /* read: the pid that handles it */
+	R_HANG = 0x10,	 /* read: mark RAM, then never answer */
+	R_TICKS = 0x18,	 /* read: timer ticks */
+	W_FAULT = 0x20,	 /* write: 1 NULL store, 2 open() */
+	W_IRQ = 0x28,	 /* write: IRQ line level */
+	W_FRAME = 0x30,	 /* write: send a frame of @value bytes on "out" */
+	W_TIMER = 0x38,	 /* write: timer 0, period @value ns */
+	W_DMA = 0x40,	 /* write: "hello" at guest address @value */
+	W_PEEK = 0x48,	 /* write: load 8 bytes at host address @value */
+	R_PEEKED = 0x50, /* read: what W_PEEK loaded */
 };
 
 struct faulty {
-	uint64_t count, ticks;
+	uint64_t count, ticks, peeked;
 };
 
 static void faulty_write(struct faulty *f, uint64_t off, uint64_t v,
@@ -78,6 +80,9 @@ static void faulty_write(struct faulty *f, uint64_t off, uint64_t v,
 	case W_DMA:
 		avm_dma_write(ctx, v, "hello", 6);
 		break;
+	case W_PEEK: /* a device taken over reads where it likes */
+		f->peeked = *(volatile uint64_t *)(uintptr_t)v;
+		break;
 	}
 }
 
@@ -103,6 +108,9 @@ static void faulty_handle(void *state, const struct avm_msg *m, avm_ctx *ctx)
 				(void)*(volatile uint64_t *)&f->ticks;
 		case R_TICKS:
 			avm_reply(ctx, f->ticks);
+			break;
+		case R_PEEKED:
+			avm_reply(ctx, f->peeked);
 			break;
 		}
 	}
@@ -361,6 +369,42 @@ static void open_is_stopped_and_named(void **st)
 	crash_case(AVM_ON_FAILURE_REMOVE, 2, "it called open");
 }
 
+/*
+ * A fork keeps the VMM's shared mappings: another VM's guest RAM among
+ * them. The device process unmaps them before its first message: a load
+ * from its own VM's RAM works, one from the other VM's faults.
+ */
+static void other_vms_ram_is_out_of_reach(void **st)
+{
+	struct avm_runtime_config cfg = { .exec = AVM_EXEC_THREADED };
+	avm_runtime *other;
+	struct avm_process_info i;
+	uint64_t *theirs, *ours;
+	struct rig r;
+
+	(void)st;
+	assert_int_equal(avm_runtime_new(&cfg, &other), 0);
+	assert_int_equal(avm_ram_add(other, RAM_GPA, 0x10000, (void **)&theirs),
+			 0);
+	theirs[0] = 0x5ec2e75ec2e7ull;
+	rig_up(&r, AVM_ON_FAILURE_REMOVE, 0, 0, GUARD_NS);
+	assert_non_null(strstr(info(&r).sandbox, "shared mappings"));
+	ours = (uint64_t *)(void *)(r.ram + 0x100);
+	*ours = 0x0123456789abcdefull;
+	wr(&r, W_PEEK, (uint64_t)(uintptr_t)ours);
+	assert_int_equal(rd(&r, R_PEEKED), 0x0123456789abcdefull);
+	wr(&r, W_PEEK, (uint64_t)(uintptr_t)theirs);
+	assert_int_equal(rd(&r, R_PEEKED), UINT64_MAX); /* it died */
+	i = wait_state(&r, AVM_PROC_REMOVED, 0);
+	print_message("last exit: %s\n", i.last_exit);
+#if !defined(__SANITIZE_ADDRESS__) /* see null_store_is_contained */
+	assert_non_null(strstr(i.last_exit, "signal 11"));
+#endif
+	assert_int_equal(theirs[0], 0x5ec2e75ec2e7ull);
+	rig_down(&r);
+	avm_runtime_free(other);
+}
+
 static void restart_gives_power_on_state(void **st)
 {
 	struct rig r;
@@ -599,6 +643,7 @@ int main(void)
 		cmocka_unit_test(handles_in_another_process),
 		cmocka_unit_test(null_store_is_contained),
 		cmocka_unit_test(open_is_stopped_and_named),
+		cmocka_unit_test(other_vms_ram_is_out_of_reach),
 		cmocka_unit_test(restart_gives_power_on_state),
 		cmocka_unit_test(stop_vm_policy_stops_the_vm),
 		cmocka_unit_test(restart_limit_escalates),
