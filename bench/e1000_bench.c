@@ -12,7 +12,10 @@
  *      through avm_ram_ptr(), the NIC's interrupt line bound to a small
  *      "irq sink" actor that wakes the driver (futex). One direction, at
  *      most WINDOW frames in flight (the sender reads the receiver's count,
- *      so no frame is ever dropped for want of RX descriptors);
+ *      so no frame is ever dropped for want of RX descriptors). Then the
+ *      same with both NICs in device processes, in alternating runs, and
+ *      what each way cost the host per frame: context switches and CPU
+ *      time of every thread and device process (/proc);
  *  (c) one-frame round trip with the same drivers: TX -> peer's RX
  *      interrupt -> peer's TX -> RX interrupt, p50/p99/p99.9/max; then
  *      again with the wire forced onto the fast path, as in (e);
@@ -37,8 +40,10 @@
  * Timing never fails the run: the exit status only says whether every
  * measurement completed (no lost frame, no API error).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,6 +59,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/pair1/pair.h>
 
+#include <actorvm/isolation.h>
 #include <actorvm/runtime.h>
 #include <actorvm/trace.h>
 
@@ -544,14 +550,91 @@ static int duo_up(struct duo *d, bool echo)
 	return d->a.err ?: d->b.err;
 }
 
-static int e1000_tput(unsigned size, unsigned count, bool iso, uint64_t *ns)
+/* What the host spent on a run: context switches and CPU time. */
+struct cost {
+	uint64_t switches;  /* voluntary and not */
+	uint64_t cpu_ticks; /* user and system, in clock ticks */
+};
+
+/* Adds one task's switches (its status file) to @c. */
+static void add_switches(const char *status, struct cost *c)
+{
+	char line[128];
+	uint64_t v;
+	FILE *f = fopen(status, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %" SCNu64, &v) ==
+			    1 ||
+		    sscanf(line, "nonvoluntary_ctxt_switches: %" SCNu64, &v) ==
+			    1)
+			c->switches += v;
+	fclose(f);
+}
+
+/* Adds a process's CPU time (utime and stime of its stat file) to @c. */
+static void add_cpu(const char *stat, struct cost *c)
+{
+	char buf[1024], *p;
+	uint64_t ut, st;
+	FILE *f = fopen(stat, "r");
+
+	if (!f)
+		return;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	/* After "(comm)": state, then 10 fields, then utime and stime. */
+	if (p && sscanf(p + 2,
+			"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %" SCNu64
+			" %" SCNu64,
+			&ut, &st) == 2)
+		c->cpu_ticks += ut + st;
+	fclose(f);
+}
+
+/* Of every thread of this process and of both NICs' device processes. */
+static struct cost duo_cost(struct duo *d)
+{
+	struct cost c = { 0 };
+	struct avm_process_info pi;
+	char path[300];
+	struct dirent *e;
+	DIR *dir = opendir("/proc/self/task");
+
+	while (dir && (e = readdir(dir)))
+		if (e->d_name[0] != '.') {
+			snprintf(path, sizeof(path),
+				 "/proc/self/task/%s/status", e->d_name);
+			add_switches(path, &c);
+		}
+	if (dir)
+		closedir(dir);
+	add_cpu("/proc/self/stat", &c);
+	for (int i = 0; i < 2; i++) {
+		struct hvm *v = i ? &d->b : &d->a;
+
+		if (!v->iso || avm_actor_process(v->rt, v->nic, &pi))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/status", pi.pid);
+		add_switches(path, &c);
+		snprintf(path, sizeof(path), "/proc/%d/stat", pi.pid);
+		add_cpu(path, &c);
+	}
+	return c;
+}
+
+static int e1000_tput(unsigned size, unsigned count, bool iso, uint64_t *ns,
+		      struct cost *cost)
 {
 	struct duo d = { .a.iso = iso, .b.iso = iso };
 	uint8_t f[2048];
 	uint64_t t0, last = 0, stall = 0;
+	struct cost c0, c1;
 	int ret = duo_up(&d, false);
 
 	fill(f, size, 0);
+	c0 = duo_cost(&d);
 	t0 = pair_now_ns();
 	for (unsigned sent = 0; !ret && sent < count;) {
 		uint64_t got = atomic_load(&d.b.rx_frames);
@@ -574,6 +657,9 @@ static int e1000_tput(unsigned size, unsigned count, bool iso, uint64_t *ns)
 		else
 			sched_yield();
 	*ns = pair_now_ns() - t0;
+	c1 = duo_cost(&d);
+	cost->switches += c1.switches - c0.switches;
+	cost->cpu_ticks += c1.cpu_ticks - c0.cpu_ticks;
 	duo_free(&d);
 	return ret ?: d.a.err;
 }
@@ -807,10 +893,12 @@ static int part_raw(const struct opts *o, double fps[2], struct stats *rtt)
 static int tput_pair(const struct opts *o, unsigned size, double floor_fps)
 {
 	uint64_t t, sum[2] = { 0, 0 }, n = o->frames / 4;
+	struct cost c[2] = { { 0 } };
+	double tick_us = 1e6 / (double)sysconf(_SC_CLK_TCK);
 	int ret = 0;
 
 	for (int k = 0; k < 4 && !ret; k++) {
-		ret = e1000_tput(size, (unsigned)n, k & 1, &t);
+		ret = e1000_tput(size, (unsigned)n, k & 1, &t, &c[k & 1]);
 		sum[k & 1] += t;
 	}
 	if (ret)
@@ -821,6 +909,13 @@ static int tput_pair(const struct opts *o, unsigned size, double floor_fps)
 	printf("  %u B: device processes reach %.0f%% of the in-process "
 	       "frames/s (target 80%%; alternating runs)\n",
 	       size, 100.0 * (double)sum[0] / (double)sum[1]);
+	printf("  %u B: per frame, all threads and device processes: "
+	       "%.2f context switches and %.1f us of CPU in-process, %.2f "
+	       "and %.1f us isolated\n",
+	       size, (double)c[0].switches / (double)(2 * n),
+	       (double)c[0].cpu_ticks * tick_us / (double)(2 * n),
+	       (double)c[1].switches / (double)(2 * n),
+	       (double)c[1].cpu_ticks * tick_us / (double)(2 * n));
 	return 0;
 }
 

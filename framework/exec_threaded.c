@@ -153,6 +153,10 @@ static int thr_actor_init(struct avm_actor *a)
 	memset(t, 0, sizeof(*t));
 	t->a = a;
 	t->spin_ns = a->spec.spin_ns ? a->spec.spin_ns : DEFAULT_SPIN_NS;
+	/* A device process's supervisor: its work comes by the process's
+	 * eventfd, which a spin does not see; the process spins itself. */
+	if (a->spec.isolation.process)
+		t->spin_ns = 0;
 	/* A self-driven actor's run() touches its state outside handlers:
 	 * nobody else may run them. */
 	t->fast = !a->ops->run && (a->spec.fast_path > 0 ||

@@ -65,6 +65,7 @@ struct avm_iso {
 	/* The deterministic executor's: each message is waited for, its
 	 * effects made before the handler returns, time is virtual. */
 	bool sync;
+	bool woke; /* the last push woke the process */
 	/* Starts within the window (ring of times), for the restart limit. */
 	uint64_t starts[MAX_WINDOW_HIST];
 	unsigned n_starts;
@@ -603,28 +604,36 @@ static void answer_absent(struct avm_iso *s, struct avm_msg *m, avm_ctx *ctx)
 		avm_reply_error(ctx, -ENODEV);
 }
 
-static void wake_child(struct iso_shm *m)
+/* Returns whether the process slept (and was woken). */
+static bool wake_child(struct iso_shm *m)
 {
 	/* Full fence: the record's publication before the look at in_sleep,
 	 * against the process's store of in_sleep before its look at the
 	 * ring (idle_wait in iso_child.c). */
 	avm_full_fence();
 	if (atomic_load_explicit(&m->in_sleep, memory_order_relaxed) &&
-	    atomic_exchange(&m->in_sleep, 0))
+	    atomic_exchange(&m->in_sleep, 0)) {
 		iso_futex_wake(&m->in_sleep);
+		return true;
+	}
+	return false;
 }
 
 static struct iso_rec *claim_in(struct avm_iso *s)
 {
-	uint64_t deadline = avm_mono_ns() + s->a->rt->cfg.read_deadline_ns;
+	uint64_t deadline = 0;
 	struct iso_rec *r;
 
-	/* Full: the process is behind; a stalled bus, up to a deadline. */
+	/* Full: the process is behind; a stalled bus, up to a deadline
+	 * (read from the clock only then: the common case has no need). */
 	while (!(r = iso_ring_claim(&s->shm->in, &s->in_head_seen))) {
 		wake_child(s->shm);
 		if (atomic_load(&s->dead))
 			return NULL;
-		if (avm_mono_ns() > deadline) {
+		if (!deadline) {
+			deadline =
+				avm_mono_ns() + s->a->rt->cfg.read_deadline_ns;
+		} else if (avm_mono_ns() > deadline) {
 			kill_proc(s, "its mailbox stayed full");
 			return NULL;
 		}
@@ -656,7 +665,7 @@ static int push(struct avm_iso *s, const struct avm_msg *m, bool req)
 				      s->a->rt->exec->now(s->a->rt),
 				      memory_order_relaxed);
 	iso_ring_publish(&s->shm->in);
-	wake_child(s->shm);
+	s->woke = wake_child(s->shm);
 	return 0;
 }
 
@@ -704,8 +713,11 @@ static int wait_cell(struct avm_iso *s, avm_ctx *ctx, uint64_t *v)
 			kill_proc(s, "it did not answer a request in time");
 			return -EPIPE;
 		}
-		if (cfg->reply_spin_ns < 0 ||
-		    now - t0 < (uint64_t)cfg->reply_spin_ns) {
+		/* A process we had to wake needs a CPU before it answers:
+		 * polling would keep ours from it on a busy host, and its
+		 * wake-up costs more than the poll would save. */
+		if (!s->woke && (cfg->reply_spin_ns < 0 ||
+				 now - t0 < (uint64_t)cfg->reply_spin_ns)) {
 			/* A full ring of effects would stop it: make them. */
 			if (out_full(m) && drain(s, ctx, NULL) < 0)
 				kill_proc(s, "it wrote a record that cannot "
