@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What a device process costs (docs/isolation.md): a synchronous read and a
- * posted write of a testdev in a process of its own, against the same in
+ * What a device process costs (docs/isolation.md): a synchronous read, a
+ * posted write and a direct (side-effect-free) register read of a testdev
+ * in a process of its own, against the same in
  * the VMM's process (on the fast path and through its mailbox), the three
  * measured in alternating blocks so that they see the same host; the floors
  * of the same run: a spinning and a futex handoff between two threads.
@@ -157,15 +158,19 @@ static void rig_close(struct rig *r)
 	avm_runtime_free(r->rt);
 }
 
+enum access { READ, POST, DIRECT };
+
 /* One timed access: a read, or a batch of posted writes (per write). */
-static int sample(struct rig *r, bool post, double *ns)
+static int sample(struct rig *r, enum access how, double *ns)
 {
 	uint64_t t0 = now_ns(), v;
 	int err = 0;
 
-	if (!post) {
-		err = avm_read(r->acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH,
-			       8, &v);
+	if (how != POST) {
+		err = avm_read(
+			r->acc, AVM_SPACE_MMIO,
+			BASE + (how == DIRECT ? TESTDEV_ID : TESTDEV_SCRATCH),
+			8, &v);
 		*ns = (double)(now_ns() - t0);
 		return err;
 	}
@@ -189,8 +194,8 @@ static int sample(struct rig *r, bool post, double *ns)
 #define BLOCK 500
 #define WARM  50
 
-static void compare(const char *title, int64_t spin, bool post, double *ns[3],
-		    size_t n, double p50[3])
+static void compare(const char *title, int64_t spin, enum access how,
+		    double *ns[3], size_t n, double p50[3])
 {
 	static const char *const what[3] = {
 		"in-process, fast path", "in-process, mailbox (fast path off)",
@@ -208,7 +213,7 @@ static void compare(const char *title, int64_t spin, bool post, double *ns[3],
 			for (size_t i = 0; i < BLOCK && !err; i++) {
 				double t;
 
-				err = sample(&r[w], post, &t);
+				err = sample(&r[w], how, &t);
 				if (i >= WARM && got + i - WARM < n)
 					ns[w][got + i - WARM] = t;
 			}
@@ -280,14 +285,18 @@ int main(int argc, char **argv)
 	floor_run(true, ns[0], n);
 	fl_futex = report("futex handoff", ns[0], n);
 	/* Spinning: 1 ms, so a server stays awake through its block. */
-	compare("synchronous read, servers spinning", 1000000, false, ns, n,
+	compare("synchronous read, servers spinning", 1000000, READ, ns, n,
 		p50);
 	ratios(p50, fl_spin, "spin", true);
-	compare("synchronous read, servers sleeping (spin 1 ns)", 1, false, ns,
+	compare("synchronous read, servers sleeping (spin 1 ns)", 1, READ, ns,
 		n, p50);
 	ratios(p50, fl_futex, "futex", true);
-	compare("posted write, caller side, servers spinning", 1000000, true,
+	compare("posted write, caller side, servers spinning", 1000000, POST,
 		ns, n / BATCH, p50);
+	ratios(p50, 0, NULL, false);
+	/* Servers asleep: a direct read must not need them. */
+	compare("direct register read (ID), servers sleeping (spin 1 ns)", 1,
+		DIRECT, ns, n, p50);
 	ratios(p50, 0, NULL, false);
 	printf("restart (kill -9 to the device answering again):\n");
 	restarts(ns[0], nr);

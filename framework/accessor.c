@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "iso.h"
 
 int avm_accessor_new(avm_runtime *rt, const char *name, avm_accessor **out)
 {
@@ -110,9 +111,6 @@ static bool direct_read(avm_accessor *acc, const struct avm_map_entry *e,
 	if (atomic_load_explicit(&e->actor->run_state, memory_order_relaxed) !=
 	    AVM_ACTOR_RUNNING)
 		return false;
-	/* A device process publishes nothing here: it answers every read. */
-	if (e->actor->iso)
-		return false;
 	/* Acquire: our posted writes must all be handled before we bypass. */
 	if (atomic_load_explicit(&acc->slot.acked, memory_order_acquire) !=
 	    acc->posted)
@@ -120,6 +118,10 @@ static bool direct_read(avm_accessor *acc, const struct avm_map_entry *e,
 	for (unsigned i = 0; i < rd->n_direct; i++) {
 		if (rd->direct[i].offset != off || rd->direct[i].size != size)
 			continue;
+		/* A device process publishes in its shared memory. */
+		if (e->actor->iso)
+			return avm__iso_direct(e->actor, rd->direct[i].slot,
+					       val);
 		*val = atomic_load_explicit(
 			&e->actor->direct[rd->direct[i].slot],
 			memory_order_acquire);

@@ -566,6 +566,8 @@ int avm_direct_set(avm_ctx *ctx, unsigned slot, uint64_t value)
 	/* Release: one aligned 64-bit store, so readers never see a mix. */
 	atomic_store_explicit(&ctx->self->direct[slot], value,
 			      memory_order_release);
+	if (ctx->self->isoc)
+		avm__isoc_direct_set(ctx->self, slot, value);
 	return 0;
 }
 

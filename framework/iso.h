@@ -103,6 +103,9 @@ struct iso_shm {
 	 * message being handled; 0 with the threaded executor's real clock. */
 	_Atomic uint64_t vnow;
 	_Atomic uint32_t virtual_time;
+	/* The process's direct (side-effect-free) registers, published here
+	 * so VCPUs read them without a crossing (avm__iso_direct). */
+	_Alignas(64) _Atomic uint64_t direct[AVM_MAX_DIRECT];
 };
 
 /* Futexes on shared memory: no FUTEX_PRIVATE_FLAG, so the key is the page,
@@ -147,6 +150,7 @@ int avm__isoc_timer_arm(struct avm_actor *a, unsigned id, uint64_t delay,
 void avm__isoc_timer_cancel(struct avm_actor *a, unsigned id);
 void avm__isoc_vm_exit(struct avm_actor *a, int code);
 bool avm__isoc_dma_off(struct avm_actor *a);
+void avm__isoc_direct_set(struct avm_actor *a, unsigned slot, uint64_t v);
 
 /* isolation.c: the supervisor's side, from ctx.c, lifecycle.c, dma.c. */
 int avm__iso_new(struct avm_actor *a);
@@ -154,6 +158,9 @@ int avm__iso_init(struct avm_actor *a, avm_ctx *ctx);
 void avm__iso_fini(struct avm_actor *a);
 void avm__iso_deliver(struct avm_actor *a, struct avm_msg *m, avm_ctx *ctx);
 void avm__iso_dma_enable(struct avm_actor *a, bool on);
+/* From accessor.c, any thread: @slot's published value, when the process
+ * lives and has handled all it was given; false: ask the process. */
+bool avm__iso_direct(struct avm_actor *a, unsigned slot, uint64_t *val);
 void avm__iso_free(struct avm_actor *a);
 /* ctx.c: a send as the actor, with the framework's flags (ASK, DMA_READ). */
 int avm__send_as(avm_ctx *ctx, unsigned how, unsigned port, avm_actor_id dst,

@@ -397,11 +397,22 @@ static bool serve_one(struct avm_iso_child *c, struct avm_actor *a)
 		avm_slot_arm(&slot, m.corr);
 	}
 	avm__deliver(a, &m);
+	/* Counted before the answer: a VCPU that has its answer finds every
+	 * message up to it handled, so its next direct read stays in place
+	 * (avm__iso_direct). Release: effects and direct values before. */
+	atomic_fetch_add_explicit(&c->shm->handled, 1, memory_order_release);
 	if (c->in_request)
 		answer(c->shm, &slot);
 	c->in_request = false;
-	atomic_fetch_add_explicit(&c->shm->handled, 1, memory_order_release);
 	return true;
+}
+
+void avm__isoc_direct_set(struct avm_actor *a, unsigned slot, uint64_t v)
+{
+	/* Release: VCPUs in the VMM read it with acquire (avm__iso_direct);
+	 * the count of handled messages comes after it as well. */
+	atomic_store_explicit(&a->isoc->shm->direct[slot], v,
+			      memory_order_release);
 }
 
 void avm__iso_child_main(struct avm_actor *a, struct iso_shm *shm, int notify,

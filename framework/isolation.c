@@ -66,6 +66,9 @@ struct avm_iso {
 	 * effects made before the handler returns, time is virtual. */
 	bool sync;
 	bool woke; /* the last push woke the process */
+	/* The process finished its init and the direct values are its own
+	 * (false from a spawn until then, and once it stops). */
+	_Atomic bool direct_live;
 	/* Starts within the window (ring of times), for the restart limit. */
 	uint64_t starts[MAX_WINDOW_HIST];
 	unsigned n_starts;
@@ -215,6 +218,8 @@ static void shm_reset(struct avm_iso *s)
 	atomic_store(&m->out_kick, 0);
 	atomic_store(&m->cell, CELL_IDLE);
 	atomic_store(&m->handled, 0);
+	for (unsigned i = 0; i < AVM_MAX_DIRECT; i++)
+		atomic_store(&m->direct[i], 0); /* power-on, until init */
 	atomic_store(&m->dma_off, atomic_load(&s->a->dma_off));
 	atomic_store(&m->virtual_time, s->sync);
 }
@@ -427,6 +432,7 @@ static int spawn(struct avm_iso *s, avm_ctx *ctx)
 {
 	int err;
 
+	atomic_store(&s->direct_live, false);
 	shm_reset(s);
 	atomic_store(&s->dead, false);
 	s->kill_why = NULL;
@@ -443,6 +449,10 @@ static int spawn(struct avm_iso *s, avm_ctx *ctx)
 	set_state(s, AVM_PROC_RUNNING, s->pid);
 	trace_proc(s, AVM_MSG_PROC_START, s->pid, s->info.restarts, 0);
 	err = wait_init(s, ctx);
+	/* Release: the process's init (its direct values) before. */
+	if (!err)
+		atomic_store_explicit(&s->direct_live, true,
+				      memory_order_release);
 	return err;
 }
 
@@ -892,6 +902,7 @@ void avm__iso_fini(struct avm_actor *a)
 	uint64_t deadline = avm_mono_ns() + STOP_WAIT_NS;
 	struct iso_rec *r;
 
+	atomic_store(&s->direct_live, false);
 	if (!s->monitoring)
 		goto closed;
 	r = iso_ring_claim(&s->shm->in, &s->in_head_seen);
@@ -917,6 +928,26 @@ void avm__iso_dma_enable(struct avm_actor *a, bool on)
 {
 	/* Release: the process reads it with acquire at each DMA. */
 	atomic_store_explicit(&a->iso->shm->dma_off, !on, memory_order_release);
+}
+
+bool avm__iso_direct(struct avm_actor *a, unsigned slot, uint64_t *val)
+{
+	struct avm_iso *s = a->iso;
+	struct iso_shm *m = s->shm;
+
+	/* Acquire: pairs with spawn's release once the init is done, and
+	 * with the monitor's once it reaped the process. */
+	if (!atomic_load_explicit(&s->direct_live, memory_order_acquire) ||
+	    atomic_load_explicit(&s->dead, memory_order_acquire))
+		return false;
+	/* Messages it has not handled yet (ours among them: the caller saw
+	 * them acked, i.e. pushed) may change the value: ask it, behind
+	 * them. Acquire: its stores of the values came before its count. */
+	if (atomic_load_explicit(&m->handled, memory_order_acquire) !=
+	    atomic_load_explicit(&m->in.tail, memory_order_relaxed))
+		return false;
+	*val = atomic_load_explicit(&m->direct[slot], memory_order_acquire);
+	return true;
 }
 
 int avm_actor_process(struct avm_runtime *rt, avm_actor_id id,
