@@ -46,25 +46,31 @@ enum {
 
 /*
  * One record: what a message into the process needs (op, flags, length,
- * the envelope with its fw part zeroed: no pointer crosses) in its first
- * two cache lines, so a posted write moves two lines; then the fields only
- * records out of it use, and the payload bytes in full.
+ * the envelope up to its fw part: no pointer crosses) in its first cache
+ * line, so a message without payload moves one line into it; then the
+ * fields only records out of it use, and the payload bytes in full.
  */
 struct iso_rec {
-	_Alignas(64) uint32_t op;
-	uint32_t flags;
+	_Alignas(64) uint16_t op;
+	uint16_t flags;
 	uint32_t len; /* payload bytes */
-	int32_t ival;
 	struct avm_msg msg;
+	int32_t ival;
 	uint32_t arg;
-	uint32_t spare;
 	uint64_t u64;
 	uint64_t u64b;
 	uint8_t payload[AVM_MSG_MAX_PAYLOAD];
 };
 
-_Static_assert(offsetof(struct iso_rec, msg) + sizeof(struct avm_msg) <= 128,
-	       "a message's part of a record is its first two cache lines");
+/* The part of a message a record carries: all before the framework's. */
+#define ISO_MSG_BYTES offsetof(struct avm_msg, fw)
+
+_Static_assert(offsetof(struct iso_rec, msg) + ISO_MSG_BYTES <= 64,
+	       "a message into the process is the record's first cache line");
+_Static_assert(offsetof(struct avm_msg, fw) +
+			       sizeof(((struct avm_msg *)0)->fw) ==
+		       sizeof(struct avm_msg),
+	       "fw is the envelope's last part: nothing after it to carry");
 
 struct iso_ring {
 	_Alignas(64) _Atomic uint64_t tail; /* producer's */
@@ -124,6 +130,15 @@ void iso_ring_publish(struct iso_ring *r);
  * impossible (more than ISO_DEPTH ahead, or behind): a broken process. */
 struct iso_rec *iso_ring_peek(struct iso_ring *r, bool *bad);
 void iso_ring_release(struct iso_ring *r);
+/* The ring into the process (the VMM produces, the process consumes): a
+ * record is ready when its op is set, last; the consumer polls that, so
+ * only the record's first line moves to it, not the tail's line too. The
+ * tail still counts what was published, for the VMM. */
+void iso_ring_publish_op(struct iso_ring *r, struct iso_rec *rec, uint16_t op);
+struct iso_rec *iso_ring_peek_op(struct iso_ring *r);
+void iso_ring_release_op(struct iso_ring *r, struct iso_rec *rec);
+/* Every slot empty again (op 0), for a new consumer. */
+void iso_ring_clear_ops(struct iso_ring *r);
 
 /* iso_child.c: the device process's side (a->isoc there). */
 struct avm_iso_child {

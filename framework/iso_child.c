@@ -338,22 +338,28 @@ static void default_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+#define SPIN_POLLS 16
+
 static void idle_wait(struct avm_iso_child *c)
 {
 	struct iso_shm *s = c->shm;
 	uint64_t t0 = avm_mono_ns();
 
-	while (c->spin_ns && avm_mono_ns() - t0 < (uint64_t)c->spin_ns)
-		if (atomic_load_explicit(&s->in.tail, memory_order_acquire) !=
-		    atomic_load_explicit(&s->in.head, memory_order_relaxed))
+	/* The clock once per SPIN_POLLS looks at the ring: a read of it
+	 * costs as much as several looks, and a look is what answers. */
+	for (unsigned polls = 1; c->spin_ns; polls++) {
+		if (iso_ring_peek_op(&s->in))
 			return;
-		else
-			avm_cpu_relax();
+		avm_cpu_relax();
+		if (!(polls % SPIN_POLLS) &&
+		    avm_mono_ns() - t0 >= (uint64_t)c->spin_ns)
+			break;
+	}
 	atomic_store(&s->in_sleep, 1);
 	/* Full fence: in_sleep before the look at the ring, against the
 	 * supervisor's publication before its look at in_sleep. */
 	avm_full_fence();
-	if (atomic_load(&s->in.tail) == atomic_load(&s->in.head))
+	if (!iso_ring_peek_op(&s->in))
 		iso_futex_wait(&s->in_sleep, 1, UINT64_MAX);
 	atomic_store(&s->in_sleep, 0);
 }
@@ -373,20 +379,21 @@ static void answer(struct iso_shm *s, struct avm_reply_slot *slot)
 /* Take one record (the ring is the trusted direction) and handle it. */
 static bool serve_one(struct avm_iso_child *c, struct avm_actor *a)
 {
-	struct iso_rec *r = iso_ring_peek(&c->shm->in, &(bool){ false });
+	struct iso_rec *r = iso_ring_peek_op(&c->shm->in);
 	struct avm_reply_slot slot = { 0 };
 	struct avm_msg m;
 	uint32_t op, flags;
+	uint64_t n;
 
 	if (!r)
 		return false;
 	op = r->op;
 	flags = r->flags;
-	m = r->msg;
+	memcpy(&m, &r->msg, ISO_MSG_BYTES); /* the part the VMM wrote */
 	memset(&m.fw, 0, sizeof(m.fw));
 	if (r->len)
 		avm_msg_set_payload(&m, r->payload, r->len);
-	iso_ring_release(&c->shm->in);
+	iso_ring_release_op(&c->shm->in, r);
 	if (op == ISO_IN_STOP) {
 		avm__actor_fini(a);
 		_exit(0);
@@ -399,8 +406,10 @@ static bool serve_one(struct avm_iso_child *c, struct avm_actor *a)
 	avm__deliver(a, &m);
 	/* Counted before the answer: a VCPU that has its answer finds every
 	 * message up to it handled, so its next direct read stays in place
-	 * (avm__iso_direct). Release: effects and direct values before. */
-	atomic_fetch_add_explicit(&c->shm->handled, 1, memory_order_release);
+	 * (avm__iso_direct). Release: effects and direct values before.
+	 * A load and a store, not an RMW: the process is its only writer. */
+	n = atomic_load_explicit(&c->shm->handled, memory_order_relaxed);
+	atomic_store_explicit(&c->shm->handled, n + 1, memory_order_release);
 	if (c->in_request)
 		answer(c->shm, &slot);
 	c->in_request = false;

@@ -73,3 +73,39 @@ void iso_ring_release(struct iso_ring *r)
 	/* Release: our reads of the record before the slot is reused. */
 	atomic_store_explicit(&r->head, h + 1, memory_order_release);
 }
+
+/* op is a plain field (records out of the process set it plainly), so
+ * the ring into it uses the compiler's atomic builtins on it. */
+void iso_ring_publish_op(struct iso_ring *r, struct iso_rec *rec, uint16_t op)
+{
+	uint64_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+	/* Release: the record's bytes before its op, which the consumer
+	 * polls (iso_ring_peek_op). */
+	__atomic_store_n(&rec->op, op, __ATOMIC_RELEASE);
+	/* Release: the record before the count, for the VMM's readers. */
+	atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+}
+
+struct iso_rec *iso_ring_peek_op(struct iso_ring *r)
+{
+	uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+	struct iso_rec *rec = &r->rec[h & (ISO_DEPTH - 1)];
+
+	/* Acquire: pairs with the release of op in iso_ring_publish_op. */
+	return __atomic_load_n(&rec->op, __ATOMIC_ACQUIRE) ? rec : NULL;
+}
+
+void iso_ring_release_op(struct iso_ring *r, struct iso_rec *rec)
+{
+	/* Relaxed: the release of head orders it before the producer,
+	 * which reuses the slot only once head has passed it. */
+	__atomic_store_n(&rec->op, 0, __ATOMIC_RELAXED);
+	iso_ring_release(r);
+}
+
+void iso_ring_clear_ops(struct iso_ring *r)
+{
+	for (unsigned i = 0; i < ISO_DEPTH; i++)
+		__atomic_store_n(&r->rec[i].op, 0, __ATOMIC_RELAXED);
+}

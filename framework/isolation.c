@@ -212,6 +212,7 @@ static void shm_reset(struct avm_iso *s)
 	atomic_store(&m->in.head, 0);
 	s->in_head_seen = 0;
 	atomic_store(&m->in.tail, 0);
+	iso_ring_clear_ops(&m->in); /* a dead process's records are lost */
 	atomic_store(&m->out.head, 0);
 	atomic_store(&m->out.tail, 0);
 	atomic_store(&m->in_sleep, 0);
@@ -660,10 +661,9 @@ static int push(struct avm_iso *s, const struct avm_msg *m, bool req)
 
 	if (!r)
 		return -EPIPE;
-	r->op = ISO_IN_MSG;
 	r->flags = req ? ISO_F_REQUEST : 0;
-	r->msg = *m;
-	memset(&r->msg.fw, 0, sizeof(r->msg.fw));
+	/* Not fw (the process zeroes its own): one cache line to move. */
+	memcpy(&r->msg, m, ISO_MSG_BYTES);
 	r->len = (uint32_t)len;
 	if (len)
 		memcpy(r->payload, p, len);
@@ -674,7 +674,7 @@ static int push(struct avm_iso *s, const struct avm_msg *m, bool req)
 		atomic_store_explicit(&s->shm->vnow,
 				      s->a->rt->exec->now(s->a->rt),
 				      memory_order_relaxed);
-	iso_ring_publish(&s->shm->in);
+	iso_ring_publish_op(&s->shm->in, r, ISO_IN_MSG);
 	s->woke = wake_child(s->shm);
 	return 0;
 }
@@ -702,13 +702,28 @@ static bool out_full(struct iso_shm *m)
 	       ISO_DEPTH;
 }
 
+/* One pause of a polling wait for the answer. */
+static void poll_pause(struct avm_iso *s, avm_ctx *ctx)
+{
+	/* A full ring of effects would stop the process: make them. */
+	if (out_full(s->shm) && drain(s, ctx, NULL) < 0)
+		kill_proc(s, "it wrote a record that cannot be one");
+	avm_cpu_relax();
+}
+
+/* Polls of the reply cell between looks at the clock: a clock read costs
+ * as much as several polls, and most answers come within a few. */
+#define POLLS_PER_CLOCK 16
+/* A spin shorter than this is kept to the clock at each poll. */
+#define MIN_SPIN_UNCLOCKED 2000
+
 static int wait_cell(struct avm_iso *s, avm_ctx *ctx, uint64_t *v)
 {
 	struct iso_shm *m = s->shm;
 	const struct avm_runtime_config *cfg = &s->a->rt->cfg;
-	uint64_t t0 = avm_mono_ns(), deadline = t0 + cfg->read_deadline_ns;
+	uint64_t t0 = 0, deadline = 0;
 
-	for (;;) {
+	for (unsigned polls = 1;; polls++) {
 		/* Acquire: the value and error before DONE (answer()). */
 		uint32_t st =
 			atomic_load_explicit(&m->cell, memory_order_acquire);
@@ -718,7 +733,18 @@ static int wait_cell(struct avm_iso *s, avm_ctx *ctx, uint64_t *v)
 			return cell_result(m, v);
 		if (st == CELL_DEAD || atomic_load(&s->dead))
 			return -EPIPE;
+		/* Most polls without the clock (POLLS_PER_CLOCK). */
+		if (!s->woke && polls % POLLS_PER_CLOCK &&
+		    (cfg->reply_spin_ns < 0 ||
+		     cfg->reply_spin_ns >= MIN_SPIN_UNCLOCKED)) {
+			poll_pause(s, ctx);
+			continue;
+		}
 		now = avm_mono_ns();
+		if (!t0) {
+			t0 = now;
+			deadline = t0 + cfg->read_deadline_ns;
+		}
 		if (now > deadline) {
 			kill_proc(s, "it did not answer a request in time");
 			return -EPIPE;
@@ -728,11 +754,7 @@ static int wait_cell(struct avm_iso *s, avm_ctx *ctx, uint64_t *v)
 		 * wake-up costs more than the poll would save. */
 		if (!s->woke && (cfg->reply_spin_ns < 0 ||
 				 now - t0 < (uint64_t)cfg->reply_spin_ns)) {
-			/* A full ring of effects would stop it: make them. */
-			if (out_full(m) && drain(s, ctx, NULL) < 0)
-				kill_proc(s, "it wrote a record that cannot "
-					     "be one");
-			avm_cpu_relax();
+			poll_pause(s, ctx);
 			continue;
 		}
 		if (st == CELL_WAIT &&
@@ -907,8 +929,7 @@ void avm__iso_fini(struct avm_actor *a)
 		goto closed;
 	r = iso_ring_claim(&s->shm->in, &s->in_head_seen);
 	if (r) {
-		r->op = ISO_IN_STOP;
-		iso_ring_publish(&s->shm->in);
+		iso_ring_publish_op(&s->shm->in, r, ISO_IN_STOP);
 		wake_child(s->shm);
 	}
 	while (!atomic_load(&s->dead) && avm_mono_ns() < deadline)
