@@ -129,10 +129,11 @@ def check_pause_resume(run):
           and 'paused' not in states(r, 'right'),
           'status: left paused, right not: %s' % r)
     rc, r = run.ctl('resume', 'left', json_out=True)
-    check(rc == 0 and 'paused' not in states(r, 'left'), 'resume left')
+    check(rc == 0 and 'paused' not in states(r, 'left'),
+          'resume left: exit %d, %s' % (rc, r))
     rc, r = run.ctl('pause', json_out=True)
     check(rc == 0 and set(states(r, 'left') + states(r, 'right'))
-          == {'paused'}, 'pause pauses every VM')
+          == {'paused'}, 'pause pauses every VM: exit %d, %s' % (rc, r))
     rc, r = run.ctl('resume', json_out=True)
     rc2, r2 = run.ctl('status', json_out=True)
     check(rc == 0 and rc2 == 0 and 'paused' not in
