@@ -44,6 +44,10 @@ enum {
 
 #define ISO_F_REQUEST 0x1 /* ISO_IN_MSG: answer into the cell */
 
+/* Polls of shared memory per clock read, on both sides: a clock read costs
+ * as much as several polls here, and a poll is what sees the answer. */
+#define ISO_POLLS_PER_CLOCK 16
+
 /*
  * One record: what a message into the process needs (op, flags, length,
  * the envelope up to its fw part: no pointer crosses) in its first cache

@@ -338,20 +338,17 @@ static void default_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-#define SPIN_POLLS 16
-
 static void idle_wait(struct avm_iso_child *c)
 {
 	struct iso_shm *s = c->shm;
 	uint64_t t0 = avm_mono_ns();
 
-	/* The clock once per SPIN_POLLS looks at the ring: a read of it
-	 * costs as much as several looks, and a look is what answers. */
+	/* The clock once per ISO_POLLS_PER_CLOCK looks at the ring. */
 	for (unsigned polls = 1; c->spin_ns; polls++) {
 		if (iso_ring_peek_op(&s->in))
 			return;
 		avm_cpu_relax();
-		if (!(polls % SPIN_POLLS) &&
+		if (!(polls % ISO_POLLS_PER_CLOCK) &&
 		    avm_mono_ns() - t0 >= (uint64_t)c->spin_ns)
 			break;
 	}

@@ -711,9 +711,6 @@ static void poll_pause(struct avm_iso *s, avm_ctx *ctx)
 	avm_cpu_relax();
 }
 
-/* Polls of the reply cell between looks at the clock: a clock read costs
- * as much as several polls, and most answers come within a few. */
-#define POLLS_PER_CLOCK 16
 /* A spin shorter than this is kept to the clock at each poll. */
 #define MIN_SPIN_UNCLOCKED 2000
 
@@ -733,8 +730,8 @@ static int wait_cell(struct avm_iso *s, avm_ctx *ctx, uint64_t *v)
 			return cell_result(m, v);
 		if (st == CELL_DEAD || atomic_load(&s->dead))
 			return -EPIPE;
-		/* Most polls without the clock (POLLS_PER_CLOCK). */
-		if (!s->woke && polls % POLLS_PER_CLOCK &&
+		/* Most polls without the clock (ISO_POLLS_PER_CLOCK). */
+		if (!s->woke && polls % ISO_POLLS_PER_CLOCK &&
 		    (cfg->reply_spin_ns < 0 ||
 		     cfg->reply_spin_ns >= MIN_SPIN_UNCLOCKED)) {
 			poll_pause(s, ctx);
