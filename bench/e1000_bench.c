@@ -95,6 +95,7 @@ struct opts {
 	bool quick;
 	const char *guest;
 	const char *trace; /* file name prefix, or NULL */
+	bool threads;	   /* (b): each thread's share per frame */
 	unsigned frames, rtt, rounds;
 };
 
@@ -287,6 +288,8 @@ struct hvm {
 	avm_accessor *acc; /* of the thread driving this VM */
 	uint32_t seen, tx_tail, tx_clean, rx_next;
 	_Atomic uint64_t rx_frames;
+	_Atomic uint32_t rx_seq; /* futex: a frame was counted */
+	_Atomic bool tx_waiting; /* the sender sleeps on rx_seq */
 	_Atomic bool stop;
 	int err;
 };
@@ -463,6 +466,12 @@ static void *hvm_peer(void *arg)
 			while (m->echo && !hvm_tx(v, buf, len))
 				sched_yield();
 			atomic_fetch_add(&v->rx_frames, 1);
+			/* Seq_cst both: the count before the look at
+			 * tx_waiting, against the sender's store of it
+			 * before its look at the count (window_wait). */
+			atomic_fetch_add(&v->rx_seq, 1);
+			if (atomic_load(&v->tx_waiting))
+				futex_wake(&v->rx_seq);
 		}
 	}
 	avm_accessor_free(v->acc);
@@ -550,91 +559,187 @@ static int duo_up(struct duo *d, bool echo)
 	return d->a.err ?: d->b.err;
 }
 
-/* What the host spent on a run: context switches and CPU time. */
-struct cost {
-	uint64_t switches;  /* voluntary and not */
-	uint64_t cpu_ticks; /* user and system, in clock ticks */
+/*
+ * What the host spent on a run, per thread of the VMM and per device
+ * process: context switches (voluntary and not, /proc/.../status) and CPU
+ * time, in nanoseconds from schedstat where the kernel keeps it, else in
+ * clock ticks from stat (10 ms each: too coarse for a quick run).
+ */
+#define MAX_TASKS 64
+
+struct task_cost {
+	char name[40]; /* "vmm wire", "dev:nic" */
+	int tid;
+	uint64_t switches, cpu_ns;
 };
 
-/* Adds one task's switches (its status file) to @c. */
-static void add_switches(const char *status, struct cost *c)
+struct cost {
+	uint64_t switches, cpu_ns;
+	unsigned n;
+	struct task_cost t[MAX_TASKS];
+};
+
+static uint64_t status_switches(const char *path)
 {
 	char line[128];
-	uint64_t v;
-	FILE *f = fopen(status, "r");
+	uint64_t v, sum = 0;
+	FILE *f = fopen(path, "r");
 
 	if (!f)
-		return;
+		return 0;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "voluntary_ctxt_switches: %" SCNu64, &v) ==
 			    1 ||
 		    sscanf(line, "nonvoluntary_ctxt_switches: %" SCNu64, &v) ==
 			    1)
-			c->switches += v;
+			sum += v;
 	fclose(f);
+	return sum;
 }
 
-/* Adds a process's CPU time (utime and stime of its stat file) to @c. */
-static void add_cpu(const char *stat, struct cost *c)
+/* A task's CPU time: schedstat's first field, else stat's utime+stime. */
+static uint64_t task_cpu_ns(const char *dir)
 {
-	char buf[1024], *p;
+	char path[300], buf[1024], *p = NULL;
+	unsigned long long run;
 	uint64_t ut, st;
-	FILE *f = fopen(stat, "r");
+	FILE *f;
 
-	if (!f)
-		return;
+	snprintf(path, sizeof(path), "%s/schedstat", dir);
+	if ((f = fopen(path, "r"))) {
+		int ok = fscanf(f, "%llu", &run) == 1;
+
+		fclose(f);
+		if (ok)
+			return run;
+	}
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	if (!(f = fopen(path, "r")))
+		return 0;
 	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	/* After "(comm)": state, then 10 fields, then utime and stime. */
-	if (p && sscanf(p + 2,
-			"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %" SCNu64
-			" %" SCNu64,
-			&ut, &st) == 2)
-		c->cpu_ticks += ut + st;
 	fclose(f);
+	/* After "(comm)": state, then 10 fields, then utime and stime. */
+	if (!p || sscanf(p + 2,
+			 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %" SCNu64
+			 " %" SCNu64,
+			 &ut, &st) != 2)
+		return 0;
+	return (ut + st) * (uint64_t)(1e9 / (double)sysconf(_SC_CLK_TCK));
+}
+
+static void add_task(struct cost *c, const char *who, int pid, int tid)
+{
+	struct task_cost *t = &c->t[c->n];
+	char dir[96], path[128], comm[32] = "?";
+	FILE *f;
+
+	if (c->n == MAX_TASKS)
+		return;
+	snprintf(dir, sizeof(dir), "/proc/%d/task/%d", pid, tid);
+	snprintf(path, sizeof(path), "%s/comm", dir);
+	if ((f = fopen(path, "r"))) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(t->name, sizeof(t->name), "%s %s", who, comm);
+	t->tid = tid;
+	snprintf(path, sizeof(path), "%s/status", dir);
+	t->switches = status_switches(path);
+	t->cpu_ns = task_cpu_ns(dir);
+	c->switches += t->switches;
+	c->cpu_ns += t->cpu_ns;
+	c->n++;
+}
+
+static void add_process(struct cost *c, const char *who, int pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	if (!(dir = opendir(path)))
+		return;
+	while ((e = readdir(dir)))
+		if (e->d_name[0] != '.')
+			add_task(c, who, pid, atoi(e->d_name));
+	closedir(dir);
 }
 
 /* Of every thread of this process and of both NICs' device processes. */
-static struct cost duo_cost(struct duo *d)
+static void duo_cost(struct duo *d, struct cost *c)
 {
-	struct cost c = { 0 };
 	struct avm_process_info pi;
-	char path[300];
-	struct dirent *e;
-	DIR *dir = opendir("/proc/self/task");
 
-	while (dir && (e = readdir(dir)))
-		if (e->d_name[0] != '.') {
-			snprintf(path, sizeof(path),
-				 "/proc/self/task/%s/status", e->d_name);
-			add_switches(path, &c);
-		}
-	if (dir)
-		closedir(dir);
-	add_cpu("/proc/self/stat", &c);
+	*c = (struct cost){ 0 };
+	add_process(c, "vmm", getpid());
 	for (int i = 0; i < 2; i++) {
 		struct hvm *v = i ? &d->b : &d->a;
 
-		if (!v->iso || avm_actor_process(v->rt, v->nic, &pi))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/status", pi.pid);
-		add_switches(path, &c);
-		snprintf(path, sizeof(path), "/proc/%d/stat", pi.pid);
-		add_cpu(path, &c);
+		if (v->iso && !avm_actor_process(v->rt, v->nic, &pi))
+			add_process(c, i ? "dev(b)" : "dev(a)", pi.pid);
 	}
-	return c;
 }
 
-static int e1000_tput(unsigned size, unsigned count, bool iso, uint64_t *ns,
-		      struct cost *cost)
+/* --threads: what each thread spent per frame between @c0 and @c1. */
+static void print_threads(const struct cost *c0, const struct cost *c1,
+			  unsigned frames, bool iso)
+{
+	printf("    %s run, %u frames; per frame, each thread that ran:\n",
+	       iso ? "device-process" : "in-process", frames);
+	for (unsigned j = 0; j < c1->n; j++) {
+		const struct task_cost *t = &c1->t[j];
+		uint64_t sw = t->switches, cpu = t->cpu_ns;
+
+		for (unsigned i = 0; i < c0->n; i++)
+			if (c0->t[i].tid == t->tid) {
+				sw -= c0->t[i].switches;
+				cpu -= c0->t[i].cpu_ns;
+			}
+		/* Threads that hardly ran (nng's timers, a listener). */
+		if (sw * 200 >= frames || cpu * 100 >= 1000ull * frames)
+			printf("      %-24s tid %-7d %5.2f switches %7.2f us "
+			       "CPU\n",
+			       t->name, t->tid, (double)sw / frames,
+			       (double)cpu / 1e3 / frames);
+	}
+}
+
+/*
+ * The sender has WINDOW frames in flight: it spins SPIN_NS for the peer's
+ * count to move, then sleeps until the peer counts a frame, as a driver
+ * stops its queue and waits for a completion (a sched_yield loop here
+ * would bill the host's idle time to the frames).
+ */
+static void window_wait(struct hvm *peer, uint64_t count_seen)
+{
+	uint64_t spin_end = pair_now_ns() + SPIN_NS;
+	uint32_t seq;
+
+	while (pair_now_ns() < spin_end)
+		if (atomic_load(&peer->rx_frames) != count_seen)
+			return;
+	seq = atomic_load(&peer->rx_seq);
+	/* Seq_cst both: tx_waiting before the look at the count, against
+	 * the peer's count before its look at tx_waiting (hvm_peer). */
+	atomic_store(&peer->tx_waiting, true);
+	if (atomic_load(&peer->rx_frames) == count_seen)
+		futex_wait(&peer->rx_seq, seq);
+	atomic_store(&peer->tx_waiting, false);
+}
+
+static int e1000_tput(unsigned size, unsigned count, bool iso, bool threads,
+		      uint64_t *ns, struct cost *cost)
 {
 	struct duo d = { .a.iso = iso, .b.iso = iso };
 	uint8_t f[2048];
 	uint64_t t0, last = 0, stall = 0;
-	struct cost c0, c1;
+	static struct cost c0, c1; /* large: not on the stack */
 	int ret = duo_up(&d, false);
 
 	fill(f, size, 0);
-	c0 = duo_cost(&d);
+	duo_cost(&d, &c0);
 	t0 = pair_now_ns();
 	for (unsigned sent = 0; !ret && sent < count;) {
 		uint64_t got = atomic_load(&d.b.rx_frames);
@@ -643,7 +748,10 @@ static int e1000_tput(unsigned size, unsigned count, bool iso, uint64_t *ns,
 			sent++;
 			continue;
 		}
-		sched_yield();
+		if (sent - got >= WINDOW)
+			window_wait(&d.b, got);
+		else
+			sched_yield(); /* TX ring full: the NIC catches up */
 		stall = got != last ? pair_now_ns()
 			: stall	    ? stall
 				    : pair_now_ns();
@@ -655,11 +763,13 @@ static int e1000_tput(unsigned size, unsigned count, bool iso, uint64_t *ns,
 		if (pair_now_ns() - t0 > 100 * STALL_NS)
 			ret = -ETIMEDOUT;
 		else
-			sched_yield();
+			window_wait(&d.b, atomic_load(&d.b.rx_frames));
 	*ns = pair_now_ns() - t0;
-	c1 = duo_cost(&d);
+	duo_cost(&d, &c1);
 	cost->switches += c1.switches - c0.switches;
-	cost->cpu_ticks += c1.cpu_ticks - c0.cpu_ticks;
+	cost->cpu_ns += c1.cpu_ns - c0.cpu_ns;
+	if (threads)
+		print_threads(&c0, &c1, count, iso);
 	duo_free(&d);
 	return ret ?: d.a.err;
 }
@@ -893,12 +1003,13 @@ static int part_raw(const struct opts *o, double fps[2], struct stats *rtt)
 static int tput_pair(const struct opts *o, unsigned size, double floor_fps)
 {
 	uint64_t t, sum[2] = { 0, 0 }, n = o->frames / 4;
-	struct cost c[2] = { { 0 } };
-	double tick_us = 1e6 / (double)sysconf(_SC_CLK_TCK);
+	static struct cost c[2];
 	int ret = 0;
 
+	c[0] = c[1] = (struct cost){ 0 };
 	for (int k = 0; k < 4 && !ret; k++) {
-		ret = e1000_tput(size, (unsigned)n, k & 1, &t, &c[k & 1]);
+		ret = e1000_tput(size, (unsigned)n, k & 1, o->threads, &t,
+				 &c[k & 1]);
 		sum[k & 1] += t;
 	}
 	if (ret)
@@ -913,9 +1024,9 @@ static int tput_pair(const struct opts *o, unsigned size, double floor_fps)
 	       "%.2f context switches and %.1f us of CPU in-process, %.2f "
 	       "and %.1f us isolated\n",
 	       size, (double)c[0].switches / (double)(2 * n),
-	       (double)c[0].cpu_ticks * tick_us / (double)(2 * n),
+	       (double)c[0].cpu_ns / 1e3 / (double)(2 * n),
 	       (double)c[1].switches / (double)(2 * n),
-	       (double)c[1].cpu_ticks * tick_us / (double)(2 * n));
+	       (double)c[1].cpu_ns / 1e3 / (double)(2 * n));
 	return 0;
 }
 
@@ -1037,24 +1148,48 @@ static int part_guest(const struct opts *o, const double fps[2])
 	return ret;
 }
 
+static const char usage[] =
+	"usage: e1000_bench [--quick] [--threads] [--guest ELF] [--trace "
+	"PREFIX]\n"
+	"Frames between two VMs through two e1000 actors and an nng wire,\n"
+	"against raw nng measured in the same run (parts (a) to (e), see\n"
+	"docs/performance.md and docs/isolation.md).\n"
+	"  --quick        fewer frames and round trips (a smoke run)\n"
+	"  --threads      (b): print, for each run, what each VMM thread and\n"
+	"                 device process spent per frame (switches, CPU)\n"
+	"  --guest ELF    (d): also run the e1000_pingpong guest (software\n"
+	"                 CPU) as ping and pong, NICs in-process and isolated\n"
+	"  --trace PREFIX record (c) and (e): PREFIX-<run>-<vm>.trace\n"
+	"  -h, --help     this text\n"
+	"Exit status: 0 when every measurement completed, 1 when one failed\n"
+	"(a lost frame, an API error), 2 on a usage error. Timing never\n"
+	"fails the run.\n";
+
+/* 0: run; 1: help was asked for; -1: a usage error. */
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "quick", no_argument, NULL, 'q' },
+		{ "threads", no_argument, NULL, 'T' },
 		{ "guest", required_argument, NULL, 'g' },
 		{ "trace", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
 
 	*o = (struct opts){ 0 };
-	while ((c = getopt_long(argc, argv, "qg:t:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qg:t:h", lo, NULL)) != -1) {
 		if (c == 'q')
 			o->quick = true;
+		else if (c == 'T')
+			o->threads = true;
 		else if (c == 'g')
 			o->guest = optarg;
 		else if (c == 't')
 			o->trace = optarg;
+		else if (c == 'h')
+			return 1;
 		else
 			return -1;
 	}
@@ -1072,10 +1207,10 @@ int main(int argc, char **argv)
 	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows under meson too */
-	if (parse(argc, argv, &o)) {
-		fprintf(stderr, "usage: e1000_bench [--quick] [--guest "
-				"e1000_pingpong.elf] [--trace PREFIX]\n");
-		return 2;
+	ret = parse(argc, argv, &o);
+	if (ret) {
+		fputs(usage, ret > 0 ? stdout : stderr);
+		return ret > 0 ? 0 : 2;
 	}
 	printf("actorvm e1000 benchmark: %u frames per throughput run, %u "
 	       "round trips%s; %ld CPUs\n",

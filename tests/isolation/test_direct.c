@@ -22,6 +22,7 @@
 #include <actorvm/isolation.h>
 #include <actorvm/runtime.h>
 
+#include "proc_wait.h"
 #include "testdev.h"
 
 #define BASE	 0x10000000ull
@@ -33,14 +34,6 @@ struct rig {
 	avm_accessor *acc;
 	avm_actor_id id;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
 
 static void rig_up(struct rig *r, enum avm_on_failure pol)
 {
@@ -88,25 +81,13 @@ static void wr(struct rig *r, uint64_t off, uint64_t v)
 
 static struct avm_process_info info(struct rig *r)
 {
-	struct avm_process_info i;
-
-	assert_int_equal(avm_actor_process(r->rt, r->id, &i), 0);
-	return i;
+	return pw_info(r->rt, r->id);
 }
 
 static struct avm_process_info
 wait_state(struct rig *r, enum avm_process_state st, unsigned restarts)
 {
-	uint64_t guard = now_ns() + GUARD_NS;
-	struct avm_process_info i = info(r);
-
-	while ((i.state != st || i.restarts < restarts) && now_ns() < guard) {
-		usleep(1000);
-		i = info(r);
-	}
-	assert_int_equal(i.state, st);
-	assert_true(i.restarts >= restarts);
-	return i;
+	return pw_wait_state(r->rt, r->id, st, restarts, GUARD_NS);
 }
 
 /* Read while the process is stopped: only an in-place answer returns. */

@@ -28,6 +28,8 @@
 #include <actorvm/isolation.h>
 #include <actorvm/runtime.h>
 
+#include "proc_wait.h"
+
 #define DEV_MMIO   0x10000000ull
 #define PROBE_MMIO 0x10001000ull
 #define RAM_GPA	   0x100000ull
@@ -246,42 +248,15 @@ static void wr(struct rig *r, uint64_t off, uint64_t v)
 		avm_write(r->acc, AVM_SPACE_MMIO, DEV_MMIO + off, 8, v), 0);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void nap(void)
-{
-	struct timespec ts = { 0, 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 static struct avm_process_info info(struct rig *r)
 {
-	struct avm_process_info i;
-
-	assert_int_equal(avm_actor_process(r->rt, r->dev, &i), 0);
-	return i;
+	return pw_info(r->rt, r->dev);
 }
 
-/* The supervisor notices a death from its loop: wait for the state. */
 static struct avm_process_info
 wait_state(struct rig *r, enum avm_process_state st, unsigned restarts)
 {
-	uint64_t guard = now_ns() + GUARD_NS;
-	struct avm_process_info i = info(r);
-
-	while ((i.state != st || i.restarts < restarts) && now_ns() < guard) {
-		nap();
-		i = info(r);
-	}
-	assert_int_equal(i.state, st);
-	return i;
+	return pw_wait_state(r->rt, r->dev, st, restarts, GUARD_NS);
 }
 
 static void handles_in_another_process(void **st)
@@ -314,8 +289,8 @@ static void handles_in_another_process(void **st)
 	rd(&r, R_COUNT);
 	assert_int_equal(atomic_load(&r.obs.level), 1);
 	wr(&r, W_TIMER, 1000000);
-	for (uint64_t g = now_ns() + GUARD_NS; rd(&r, R_TICKS) < 3;)
-		assert_true(now_ns() < g);
+	for (uint64_t g = pw_now_ns() + GUARD_NS; rd(&r, R_TICKS) < 3;)
+		assert_true(pw_now_ns() < g);
 	rig_down(&r);
 }
 
@@ -493,10 +468,10 @@ static void kill_answers_the_read_in_flight(void **st)
 	(void)st;
 	rig_up(&r, AVM_ON_FAILURE_RESTART, 0, 0, GUARD_NS);
 	assert_int_equal(pthread_create(&t, NULL, hang_reader, &x), 0);
-	for (uint64_t g = now_ns() + GUARD_NS;
+	for (uint64_t g = pw_now_ns() + GUARD_NS;
 	     memcmp(r.ram + 0x1000, "INSIDE", 7);) {
-		assert_true(now_ns() < g);
-		nap();
+		assert_true(pw_now_ns() < g);
+		pw_nap();
 	}
 	assert_int_equal(kill(info(&r).pid, SIGKILL), 0);
 	pthread_join(t, NULL);
@@ -631,9 +606,9 @@ static void device_dies_with_the_vmm(void **st)
 	assert_false(dead_or_gone(dev));
 	kill(vmm, SIGKILL);
 	waitpid(vmm, NULL, 0);
-	for (uint64_t g = now_ns() + GUARD_NS; !dead_or_gone(dev);) {
-		assert_true(now_ns() < g);
-		nap();
+	for (uint64_t g = pw_now_ns() + GUARD_NS; !dead_or_gone(dev);) {
+		assert_true(pw_now_ns() < g);
+		pw_nap();
 	}
 }
 
