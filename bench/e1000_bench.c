@@ -12,10 +12,12 @@
  *      through avm_ram_ptr(), the NIC's interrupt line bound to a small
  *      "irq sink" actor that wakes the driver (futex). One direction, at
  *      most WINDOW frames in flight (the sender reads the receiver's count,
- *      so no frame is ever dropped for want of RX descriptors). Then the
- *      same with both NICs in device processes, in alternating runs, and
- *      what each way cost the host per frame: context switches and CPU
- *      time of every thread and device process (/proc);
+ *      so no frame is ever dropped for want of RX descriptors; with a full
+ *      window it spins briefly, then sleeps until the receiver counts one).
+ *      Then the same with both NICs in device processes, in alternating
+ *      runs, and what each way cost the host per frame: context switches
+ *      and CPU time of every thread and device process (/proc; with
+ *      --threads, each thread's share);
  *  (c) one-frame round trip with the same drivers: TX -> peer's RX
  *      interrupt -> peer's TX -> RX interrupt, p50/p99/p99.9/max; then
  *      again with the wire forced onto the fast path, as in (e);

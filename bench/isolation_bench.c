@@ -8,7 +8,7 @@
  * of the same run: a spinning and a futex handoff between two threads.
  * Then the restart: from kill -9 to the device answering again. Prints
  * percentiles and ratios; never fails on timing.
- *   isolation_bench [-q]   (-q: a short smoke run)
+ *   isolation_bench [-q|--quick] [-h|--help]   (-q: a short smoke run)
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -194,8 +194,8 @@ static int sample(struct rig *r, enum access how, double *ns)
 #define BLOCK 500
 #define WARM  50
 
-static void compare(const char *title, int64_t spin, enum access how,
-		    double *ns[3], size_t n, double p50[3])
+static int compare(const char *title, int64_t spin, enum access how,
+		   double *ns[3], size_t n, double p50[3])
 {
 	static const char *const what[3] = {
 		"in-process, fast path", "in-process, mailbox (fast path off)",
@@ -222,39 +222,55 @@ static void compare(const char *title, int64_t spin, enum access how,
 	if (err) {
 		fprintf(stderr, "isolation_bench: %s: %s\n", title,
 			strerror(-err));
-		exit(1);
+		return err;
 	}
 	for (int w = 0; w < 3; w++)
 		p50[w] = report(what[w], ns[w], n);
+	return 0;
+}
+
+#define RESTART_GUARD_NS 10000000000ull /* a hang guard, not a target */
+
+/* One restart: from kill -9 until the device answers again, in @ns. */
+static int restart_once(struct rig *r, double *ns)
+{
+	struct avm_process_info pi;
+	uint64_t v, t0;
+	int err = avm_write(r->acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH, 8,
+			    5) ?:
+			  avm_read(r->acc, AVM_SPACE_MMIO,
+				   BASE + TESTDEV_SCRATCH, 8, &v) ?:
+			  avm_actor_process(r->rt, r->id, &pi);
+
+	if (err)
+		return err;
+	t0 = now_ns();
+	if (kill(pi.pid, SIGKILL))
+		return -errno;
+	/* All-ones until the new process answers (power-on: 0). */
+	do {
+		err = avm_read(r->acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH,
+			       8, &v);
+		if (!err && v == UINT64_MAX && now_ns() - t0 > RESTART_GUARD_NS)
+			err = -ETIMEDOUT;
+	} while (!err && v == UINT64_MAX);
+	*ns = (double)(now_ns() - t0);
+	return err;
 }
 
 /* From kill -9 to the device answering again, @n times. */
-static void restarts(double *ns, size_t n)
+static int restarts(double *ns, size_t n)
 {
 	struct rig r = { 0 };
-	struct avm_process_info pi;
-	uint64_t v;
+	int err = rig_open(&r, 0, 0, true);
 
-	if (rig_open(&r, 0, 0, true)) {
-		fprintf(stderr, "isolation_bench: restart rig failed\n");
-		exit(1);
-	}
-	for (size_t i = 0; i < n; i++) {
-		uint64_t t0;
-
-		avm_write(r.acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH, 8, 5);
-		avm_read(r.acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH, 8, &v);
-		avm_actor_process(r.rt, r.id, &pi);
-		t0 = now_ns();
-		kill(pi.pid, SIGKILL);
-		/* All-ones until the new process answers (power-on: 0). */
-		do
-			avm_read(r.acc, AVM_SPACE_MMIO, BASE + TESTDEV_SCRATCH,
-				 8, &v);
-		while (v == UINT64_MAX);
-		ns[i] = (double)(now_ns() - t0);
-	}
+	for (size_t i = 0; i < n && !err; i++)
+		err = restart_once(&r, &ns[i]);
 	rig_close(&r);
+	if (err)
+		fprintf(stderr, "isolation_bench: restart: %s\n",
+			strerror(-err));
+	return err;
 }
 
 static void ratios(const double p50[3], double fl, const char *fl_name,
@@ -268,14 +284,77 @@ static void ratios(const double p50[3], double fl, const char *fl_name,
 	printf("\n");
 }
 
+/* The four tables, each with its ratios. */
+static int run_tables(double *ns[3], size_t n, double fl_spin, double fl_futex)
+{
+	double p50[3];
+	/* Spinning: 1 ms, so a server stays awake through its block. */
+	int err = compare("synchronous read, servers spinning", 1000000, READ,
+			  ns, n, p50);
+
+	if (!err)
+		ratios(p50, fl_spin, "spin", true);
+	err = err
+		      ?: compare("synchronous read, servers sleeping (spin 1 "
+				 "ns)",
+				 1, READ, ns, n, p50);
+	if (!err)
+		ratios(p50, fl_futex, "futex", true);
+	err = err
+		      ?: compare("posted write, caller side, servers spinning",
+				 1000000, POST, ns, n / BATCH, p50);
+	if (!err)
+		ratios(p50, 0, NULL, false);
+	/* Servers asleep: a direct read must not need them. */
+	err = err
+		      ?: compare("direct register read (ID), servers sleeping "
+				 "(spin 1 ns)",
+				 1, DIRECT, ns, n, p50);
+	if (!err)
+		ratios(p50, 0, NULL, false);
+	return err;
+}
+
+static const char usage[] =
+	"usage: isolation_bench [-q|--quick]\n"
+	"What a device process costs against the same device in the VMM's\n"
+	"process: synchronous reads (servers spinning, then sleeping), posted\n"
+	"writes and direct register reads, in alternating blocks, with the\n"
+	"floors of the same run; then restarts, kill -9 to the device\n"
+	"answering again (docs/isolation.md, \"What it costs\").\n"
+	"  -q, --quick   fewer samples (a smoke run)\n"
+	"  -h, --help    this text\n"
+	"Exit status: 0 when every measurement completed, 1 otherwise, 2 on a\n"
+	"usage error. Timing never fails the run.\n";
+
 int main(int argc, char **argv)
 {
-	bool quick = argc > 1 && !strcmp(argv[1], "-q");
-	size_t n = quick ? 2000 : 45000, nr = quick ? 5 : 50;
-	double *buf = calloc(3 * n, sizeof(double));
-	double *ns[3] = { buf, buf + n, buf + 2 * n };
-	double fl_spin, fl_futex, p50[3];
+	bool quick = false;
+	size_t n, nr;
+	double *buf;
+	double *ns[3];
+	double fl_spin, fl_futex;
+	int err;
 
+	for (int i = 1; i < argc; i++) {
+		bool help =
+			!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help");
+
+		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quick")) {
+			quick = true;
+			continue;
+		}
+		fputs(usage, help ? stdout : stderr);
+		return help ? 0 : 2;
+	}
+	n = quick ? 2000 : 45000;
+	nr = quick ? 5 : 50;
+	buf = calloc(3 * n, sizeof(double));
+	if (!buf)
+		return 1;
+	ns[0] = buf;
+	ns[1] = buf + n;
+	ns[2] = buf + 2 * n;
 	printf("isolation_bench: %zu samples per row, the three of a table "
 	       "in alternating blocks of %d%s\n",
 	       n, BLOCK, quick ? " (quick)" : "");
@@ -284,24 +363,12 @@ int main(int argc, char **argv)
 	fl_spin = report("spinning handoff", ns[0], n);
 	floor_run(true, ns[0], n);
 	fl_futex = report("futex handoff", ns[0], n);
-	/* Spinning: 1 ms, so a server stays awake through its block. */
-	compare("synchronous read, servers spinning", 1000000, READ, ns, n,
-		p50);
-	ratios(p50, fl_spin, "spin", true);
-	compare("synchronous read, servers sleeping (spin 1 ns)", 1, READ, ns,
-		n, p50);
-	ratios(p50, fl_futex, "futex", true);
-	compare("posted write, caller side, servers spinning", 1000000, POST,
-		ns, n / BATCH, p50);
-	ratios(p50, 0, NULL, false);
-	/* Servers asleep: a direct read must not need them. */
-	compare("direct register read (ID), servers sleeping (spin 1 ns)", 1,
-		DIRECT, ns, n, p50);
-	ratios(p50, 0, NULL, false);
-	printf("restart (kill -9 to the device answering again):\n");
-	restarts(ns[0], nr);
-	printf("  target: p50 <= 50 ms; p50 here %.2f ms\n",
-	       report("restart", ns[0], nr) / 1e6);
+	err = run_tables(ns, n, fl_spin, fl_futex);
+	if (!err)
+		printf("restart (kill -9 to the device answering again):\n");
+	if (!err && !(err = restarts(ns[0], nr)))
+		printf("  target: p50 <= 50 ms; p50 here %.2f ms\n",
+		       report("restart", ns[0], nr) / 1e6);
 	free(buf);
-	return 0;
+	return err ? 1 : 0;
 }

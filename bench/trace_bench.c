@@ -376,30 +376,37 @@ out:
 	return err ? 1 : 0;
 }
 
+static const char usage[] =
+	"usage: trace_bench [-n|--samples N] [-q|--quick] [-h|--help]\n"
+	"Measures what tracing costs: an event site while off, a recorded\n"
+	"event, and per message end to end (tracing off vs on).\n"
+	"  -n, --samples N  samples per row, 100..10000000 (default 100000)\n"
+	"  -q, --quick      2000 samples (a smoke run)\n"
+	"  -h, --help       this text\n";
+
 int main(int argc, char **argv)
 {
+	static const struct option lo[] = { { "samples", required_argument,
+					      NULL, 'n' },
+					    { "quick", no_argument, NULL, 'q' },
+					    { "help", no_argument, NULL, 'h' },
+					    { NULL, 0, NULL, 0 } };
 	size_t n = 100000;
 	int c;
 
-	while ((c = getopt(argc, argv, "n:qh")) != -1) {
-		switch (c) {
-		case 'n':
+	while ((c = getopt_long(argc, argv, "n:qh", lo, NULL)) != -1) {
+		if (c == 'n')
 			n = strtoull(optarg, NULL, 0);
-			break;
-		case 'q':
+		else if (c == 'q')
 			n = 2000;
-			break;
-		case 'h':
-			printf("usage: %s [-n SAMPLES] [-q]\n"
-			       "Measures what tracing costs: an event site "
-			       "while off, a recorded event,\nand per message "
-			       "end to end (tracing off vs on). -q: a quick "
-			       "smoke run.\n",
-			       argv[0]);
-			return 0;
-		default:
-			return 2;
+		else {
+			fputs(usage, c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : 2;
 		}
+	}
+	if (optind < argc) {
+		fputs(usage, stderr);
+		return 2;
 	}
 	if (n < 100 || n > 10000000) {
 		fprintf(stderr, "trace_bench: -n must be 100..10000000\n");
