@@ -145,7 +145,6 @@ static void add_trace(struct ctl_server *s, unsigned i, Actorvm__CtlVm *vm)
 	t->write_error = st.write_error ? strerror(st.write_error) : "";
 }
 
-/* Read every VCPU's state register; the number that did not answer. */
 static uint64_t mono_ns(void)
 {
 	struct timespec t;
@@ -170,6 +169,7 @@ static int read_state(avm_accessor *acc, avm_actor_id id, uint64_t until,
 	return err;
 }
 
+/* Read every VCPU's state register; the number that did not answer. */
 static unsigned add_vcpus(struct ctl_server *s, unsigned i, Actorvm__CtlVm *vm,
 			  uint64_t until)
 {
